@@ -1,0 +1,59 @@
+import type { Job, JobTrigger } from '../core/model/job.js';
+import { describeSchedule, nextFireTimes } from '../core/schedule/index.js';
+
+/** A trigger in words, for `berth list` and the dashboard. */
+export function describeTrigger(t: JobTrigger): string {
+  switch (t.kind) {
+    case 's3': {
+      const what = t.suffix ? `a ${t.suffix} object` : 'an object';
+      return `when ${what} lands in s3://${t.bucket}/${t.prefix ?? ''}`;
+    }
+    case 'schedule':
+      return describeSchedule(t.expression, t.timezone);
+    case 'queue':
+      return t.existing ? `per message on queue ${t.existing}` : 'per message on its own queue';
+    default: {
+      const never: never = t;
+      return String(never);
+    }
+  }
+}
+
+/** The next fire time of any of the job's schedules, or null. */
+export function nextFire(job: Job, from: Date): Date | null {
+  let best: Date | null = null;
+  for (const t of job.triggers) {
+    if (t.kind !== 'schedule') continue;
+    const [next] = nextFireTimes(t.expression, { timezone: t.timezone, from, count: 1 });
+    if (next && (!best || next < best)) best = next;
+  }
+  return best;
+}
+
+/** ISO-8601 with the zone's offset, e.g. `2026-11-27T02:00:00+09:00`. */
+export function isoInZone(date: Date, timezone: string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone: timezone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(date);
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '00';
+  const local = Date.UTC(
+    Number(get('year')),
+    Number(get('month')) - 1,
+    Number(get('day')),
+    Number(get('hour')),
+    Number(get('minute')),
+    Number(get('second')),
+  );
+  const offsetMin = Math.round((local - Math.floor(date.getTime() / 1000) * 1000) / 60_000);
+  const sign = offsetMin >= 0 ? '+' : '-';
+  const abs = Math.abs(offsetMin);
+  const offset = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  return `${get('year')}-${get('month')}-${get('day')}T${get('hour')}:${get('minute')}:${get('second')}${offset}`;
+}

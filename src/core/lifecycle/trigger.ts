@@ -1,0 +1,63 @@
+import type { Json } from '../model/common.js';
+
+/**
+ * The typed payload a run receives (as `BERTH_TRIGGER`, JSON). One shape per trigger kind, the same on AWS
+ * and locally.
+ */
+export type TriggerPayload =
+  | {
+      kind: 's3';
+      bucket: string;
+      key: string;
+      size: number;
+      etag?: string;
+      versionId?: string;
+      sequencer?: string;
+      /** EventBridge event time. */
+      time: string;
+    }
+  | {
+      kind: 'schedule';
+      /** Schedule id within the job (`schedule-0`). */
+      scheduleId: string;
+      /** The time the scheduler meant to fire (ISO-8601). */
+      scheduledTime: string;
+      payload?: Json;
+    }
+  | {
+      kind: 'queue';
+      queue: string;
+      messageId: string;
+      body: string;
+      /** `body` parsed as JSON, when it is JSON. */
+      json?: Json;
+      receiveCount?: number;
+      messageGroupId?: string;
+    }
+  | {
+      kind: 'manual';
+      payload?: Json;
+      /** Caller-chosen key that makes repeated invokes launch once. */
+      idempotencyKey?: string;
+      requestId: string;
+      /** For replays: the run this one replays. */
+      replayOf?: string;
+    };
+
+/** Short text for people and for the `trigger` field of outcome events. */
+export function summarizeTrigger(t: TriggerPayload): string {
+  switch (t.kind) {
+    case 's3':
+      return `s3://${t.bucket}/${t.key}`;
+    case 'schedule':
+      return `schedule ${t.scheduleId} at ${t.scheduledTime}`;
+    case 'queue':
+      return `queue ${t.queue} message ${t.messageId}`;
+    case 'manual':
+      return t.replayOf ? `replay of ${t.replayOf}` : 'manual invoke';
+    default: {
+      const never: never = t;
+      return String(never);
+    }
+  }
+}

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { duration, strictObject } from './common.js';
+import { retrySchema } from './retry.js';
+import { checkTaskSize, taskSchema } from './task.js';
+import {
+  type QueueTrigger,
+  type S3Trigger,
+  type ScheduleTrigger,
+  triggerSchema,
+} from './trigger.js';
+
+/** Longest job name: keeps every derived AWS name (roles 64, functions 64, queues 80) inside its limit. */
+export const MAX_JOB_NAME_LENGTH = 32;
+const NAME_RE = /^[a-z][a-z0-9-]*$/;
+
+export const OVERLAP_POLICIES = ['allow', 'skip', 'queue'] as const;
+export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
+
+const SNS_ARN_RE = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
+export const NOTIFY_ON = ['succeeded', 'failed', 'timed_out', 'cancelled', 'retrying'] as const;
+
+/** Per-job notifications of outcomes, through SNS. */
+export const notifySchema = strictObject({
+  /** Final states (and `retrying`) that notify. @default ['failed', 'timed_out'] */
+  on: z.array(z.enum(NOTIFY_ON, { error: `unknown state — use ${NOTIFY_ON.join(', ')}` })).min(1).default(['failed', 'timed_out']),
+  /** Existing SNS topics to publish to. */
+  sns: z.array(z.string().regex(SNS_ARN_RE, { error: 'is not an SNS topic ARN — use arn:aws:sns:<region>:<account>:<topic>' })).default([]),
+  /** Email addresses subscribed to a topic berth creates for the job (each must confirm once). */
+  email: z.array(z.email({ error: 'is not an email address — write it like ops@example.com' })).default([]),
+});
+
+export const jobSchema = strictObject({
+  /** Stable job name: `[a-z][a-z0-9-]*`, at most 32 characters. Renaming it creates a new job. */
+  name: z
+    .string({ error: `is missing — give the job a stable name such as 'resize-images'` })
+    .min(1, { error: `is empty — give the job a stable name such as 'resize-images'` })
+    .max(MAX_JOB_NAME_LENGTH, {
+      error: `is longer than ${MAX_JOB_NAME_LENGTH} characters — shorten it so every derived AWS name fits`,
+    })
+    .regex(NAME_RE, {
+      error: `may only hold lowercase letters, digits and '-', starting with a letter — write it like 'resize-images'`,
+    })
+    .refine((n) => !n.endsWith('-') && !n.includes('--'), {
+      error: `must not end with '-' or hold '--' — write it like 'resize-images'`,
+    }),
+  /** One line for people: shown by `berth list` and the dashboard. */
+  description: z.string().max(256).optional(),
+  /** What starts the job. Omit it for a job that is only invoked by hand. */
+  trigger: triggerSchema.default({}),
+  /** The container that runs. */
+  task: taskSchema,
+  /** What happens when an attempt fails. */
+  retry: retrySchema.default({
+    maxAttempts: 3,
+    backoff: { minDelay: '10s', maxDelay: '5m', factor: 2, jitter: 0.2 },
+    rules: [],
+  }),
+  /** Longest an attempt may run; berth stops it after that and records `timed_out`. @default '1h' */
+  timeout: duration({ minMs: 1000, maxMs: 14 * 86_400_000 }).default('1h'),
+  /** Most runs of this job at once; the rest wait in the launch queue. Unlimited when unset. */
+  maxConcurrency: z.number().int().min(1).max(1000).optional(),
+  /** What a schedule does when the previous run still runs. @default 'allow' */
+  overlap: z.enum(OVERLAP_POLICIES, { error: `unknown overlap policy — use 'allow', 'skip' or 'queue'` }).default('allow'),
+  /** Outcome notifications (SNS topics, email). */
+  notify: notifySchema.optional(),
+});
+
+export type JobInput = z.input<typeof jobSchema>;
+type ParsedJob = z.output<typeof jobSchema>;
+
+export type JobTrigger =
+  | ({ kind: 's3'; id: string } & S3Trigger)
+  | ({ kind: 'schedule'; id: string } & ScheduleTrigger)
+  | ({ kind: 'queue'; id: string } & QueueTrigger);
+export type TriggerKind = JobTrigger['kind'] | 'manual';
+
+/** A validated job with defaults applied and its triggers as a flat list. */
+export interface Job extends Omit<ParsedJob, 'trigger'> {
+  triggers: JobTrigger[];
+  /** Project-relative path of the file that defined the job. */
+  file: string;
+}
+
+/** The full schema including cross-field checks. */
+export const jobSchemaChecked = jobSchema.superRefine((job, ctx) => {
+  checkTaskSize(job.task, ctx, ['task']);
+  if (job.overlap !== 'allow' && !job.trigger.schedule) {
+    // overlap only concerns schedules; accepting it elsewhere would suggest a guarantee berth does not give.
+    ctx.addIssue({
+      code: 'custom',
+      path: ['overlap'],
+      message: `'${job.overlap}' only applies to schedule triggers and this job has none — remove overlap or use maxConcurrency`,
+    });
+  }
+  const queue = job.trigger.queue;
+  if (queue?.fifo && queue.existing && !queue.existing.endsWith('.fifo')) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['trigger', 'queue', 'existing'],
+      message: `fifo is true but the queue name does not end in .fifo — use the FIFO queue's name or set fifo: false`,
+    });
+  }
+});
+
+export function normalizeTriggers(trigger: ParsedJob['trigger']): JobTrigger[] {
+  const out: JobTrigger[] = [];
+  const s3 = trigger.s3 === undefined ? [] : Array.isArray(trigger.s3) ? trigger.s3 : [trigger.s3];
+  s3.forEach((t, i) => out.push({ kind: 's3', id: `s3-${i}`, ...t }));
+  const schedules =
+    trigger.schedule === undefined ? [] : Array.isArray(trigger.schedule) ? trigger.schedule : [trigger.schedule];
+  schedules.forEach((t, i) => out.push({ kind: 'schedule', id: `schedule-${i}`, ...t }));
+  if (trigger.queue) out.push({ kind: 'queue', id: 'queue', ...trigger.queue });
+  return out;
+}

@@ -1,0 +1,122 @@
+import { z } from 'zod';
+import { checkScheduleExpression, checkTimeZone } from '../schedule/index.js';
+import { duration, jsonValue, strictObject } from './common.js';
+
+const BUCKET_RE = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+export const S3_EVENT_KINDS = ['Object Created'] as const;
+
+/**
+ * Runs the job when an object is created in an S3 bucket (through EventBridge).
+ * @example trigger: { s3: { bucket: 'uploads', prefix: 'images/', suffix: '.jpg' } }
+ */
+export const s3TriggerSchema = strictObject({
+  /** Bucket name (not an ARN). */
+  bucket: z.string().regex(BUCKET_RE, {
+    error: 'is not a valid S3 bucket name — use 3-63 lowercase letters, digits, dots and hyphens, not an ARN',
+  }),
+  /** Only keys that start with this prefix. */
+  prefix: z.string().min(1).optional(),
+  /** Only keys that end with this suffix (for example `.jpg`). */
+  suffix: z.string().min(1).optional(),
+  /**
+   * EventBridge detail-types to react to.
+   * @default ['Object Created']
+   */
+  events: z
+    .array(z.enum(S3_EVENT_KINDS, { error: `unknown S3 event kind — use 'Object Created'` }))
+    .min(1)
+    .default(['Object Created']),
+});
+
+export type ScheduleExpression = `cron(${string})` | `rate(${string})` | `at(${string})`;
+
+/**
+ * Runs the job on an EventBridge Scheduler schedule, in a time zone.
+ * @example trigger: { schedule: { expression: 'cron(0 2 * * ? *)', timezone: 'Asia/Seoul' } }
+ */
+export const scheduleTriggerSchema = strictObject({
+  /** `cron(min hour dom month dow year)`, `rate(5 minutes)` or `at(2026-12-01T09:00:00)`. */
+  expression: z.string().superRefine((expr, ctx) => {
+    const problem = checkScheduleExpression(expr);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }) as unknown as z.ZodType<ScheduleExpression>,
+  /**
+   * IANA time zone the expression is read in.
+   * @default 'UTC'
+   */
+  timezone: z
+    .string()
+    .default('UTC')
+    .superRefine((tz, ctx) => {
+      const problem = checkTimeZone(tz);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+  /** Let the scheduler start up to this much later, spreading load (1m–24h). `off` by default. */
+  flexibleWindow: z.union([z.literal('off'), duration({ minMs: 60_000, maxMs: 86_400_000 })]).default('off'),
+  /** Fixed JSON payload passed to every run. */
+  payload: jsonValue.optional(),
+  /** Start of the schedule (ISO-8601, read in the time zone). */
+  startDate: z.string().optional(),
+  /** End of the schedule (ISO-8601, read in the time zone). */
+  endDate: z.string().optional(),
+});
+
+const QUEUE_ARN_RE = /^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$/;
+const QUEUE_NAME_RE = /^[A-Za-z0-9_-]{1,75}(\.fifo)?$/;
+
+/**
+ * Runs the job once per message on an SQS queue: the job's own queue (created for it), or an existing one.
+ * @example trigger: { queue: { batchSize: 1, maxReceiveCount: 5 } }
+ */
+export const queueTriggerSchema = strictObject({
+  /** An existing queue, by ARN or name. Omit it and berth creates the job's own queue and dead-letter queue. */
+  existing: z
+    .string()
+    .refine((v) => QUEUE_ARN_RE.test(v) || QUEUE_NAME_RE.test(v), {
+      error: 'is neither an SQS queue ARN nor a queue name — use arn:aws:sqs:<region>:<account>:<name> or the bare name',
+    })
+    .optional(),
+  /**
+   * Messages handed to the launcher per invocation (1–10).
+   * @default 1
+   */
+  batchSize: z.number().int().min(1).max(10).default(1),
+  /**
+   * A FIFO queue (ordered per message group, exactly-once delivery).
+   * @default false
+   */
+  fifo: z.boolean().default(false),
+  /**
+   * How long a received message stays hidden before it is delivered again.
+   * @default '6m'
+   */
+  visibilityTimeout: duration({ minMs: 0, maxMs: 12 * 3_600_000 }).default('6m'),
+  /**
+   * Deliveries before a message moves to the dead-letter queue.
+   * @default 5
+   */
+  maxReceiveCount: z.number().int().min(1).max(1000).default(5),
+  /**
+   * How long messages are kept.
+   * @default '4d'
+   */
+  retention: duration({ minMs: 60_000, maxMs: 14 * 86_400_000 }).default('4d'),
+});
+
+/**
+ * What starts the job. Any combination of an S3 trigger, schedules and a queue; omit it for manual invoke only.
+ */
+export const triggerSchema = strictObject({
+  s3: z.union([s3TriggerSchema, z.array(s3TriggerSchema).min(1)]).optional(),
+  schedule: z.union([scheduleTriggerSchema, z.array(scheduleTriggerSchema).min(1)]).optional(),
+  queue: queueTriggerSchema.optional(),
+});
+
+export type S3TriggerInput = z.input<typeof s3TriggerSchema>;
+export type S3Trigger = z.output<typeof s3TriggerSchema>;
+export type ScheduleTriggerInput = z.input<typeof scheduleTriggerSchema>;
+export type ScheduleTrigger = z.output<typeof scheduleTriggerSchema>;
+export type QueueTriggerInput = z.input<typeof queueTriggerSchema>;
+export type QueueTrigger = z.output<typeof queueTriggerSchema>;
+export type TriggerInput = z.input<typeof triggerSchema>;

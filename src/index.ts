@@ -1,0 +1,12 @@
+/**
+ * berth: event-driven container jobs on AWS, declared in TypeScript.
+ * This entry point holds only the job API and pure types; it never loads an AWS SDK.
+ */
+export { defineJob, type JobDefinition } from './core/defineJob.js';
+export type { Duration } from './core/duration.js';
+export type { OutcomeDetail, OutcomeEvent, EventType } from './core/lifecycle/events.js';
+export { EVENT_TYPES, EVENT_SOURCE } from './core/lifecycle/events.js';
+export type { OutcomeClass, RunStatus } from './core/lifecycle/states.js';
+export type { TriggerPayload } from './core/lifecycle/trigger.js';
+export type { JobInput, Job } from './core/model/job.js';
+export { NO_RETRY_EXIT_CODE } from './core/lifecycle/classify.js';

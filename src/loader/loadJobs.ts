@@ -1,0 +1,101 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isJobDefinition } from '../core/defineJob.js';
+import { BerthError, type JobIssue, JobValidationError } from '../core/errors.js';
+import type { Job } from '../core/model/job.js';
+import { findDuplicateNames, validateJob } from '../core/model/validate.js';
+
+export interface LoadOptions {
+  /** Project root; job files are reported relative to it. @default process.cwd() */
+  root?: string;
+  /** Folder of job files, relative to the root. @default 'jobs' */
+  jobsDir?: string;
+}
+
+export interface LoadResult {
+  jobs: Job[];
+  issues: JobIssue[];
+  files: string[];
+}
+
+const JOB_FILE_RE = /\.(ts|mts|js|mjs)$/;
+const SKIP_FILE_RE = /(\.d\.ts|\.test\.[mc]?[jt]s|\.spec\.[mc]?[jt]s)$/;
+
+/** Every job file under the folder: `**\/*.ts` (and .js), minus declarations, tests and `_`-prefixed helpers. */
+export function findJobFiles(dir: string): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir, { recursive: true }) as string[];
+  } catch (error) {
+    throw new BerthError(`${dir}: cannot read the jobs folder — create it or set custom.berth.jobsDir`, { cause: error });
+  }
+  return entries
+    .filter((e) => JOB_FILE_RE.test(e) && !SKIP_FILE_RE.test(e))
+    .filter((e) => !e.split(sep).some((part) => part.startsWith('_') || part === 'node_modules'))
+    .map((e) => join(dir, e))
+    .filter((f) => statSync(f).isFile())
+    .sort();
+}
+
+function posix(path: string): string {
+  return path.split(sep).join('/');
+}
+
+/**
+ * Imports every job file and validates all of them, collecting every problem instead of stopping at the
+ * first. Files are TypeScript, imported through tsx (registered by the `berth` binary): it transpiles with
+ * esbuild on import, caches on disk, and resolves a job's own relative imports and `berth` itself.
+ */
+export async function loadJobs(options: LoadOptions = {}): Promise<LoadResult> {
+  const root = options.root ?? process.cwd();
+  const dir = join(root, options.jobsDir ?? 'jobs');
+  const files = findJobFiles(dir);
+  const issues: JobIssue[] = [];
+  const jobs: Job[] = [];
+  const modules = await Promise.allSettled(files.map((f) => import(pathToFileURL(f).href)));
+  modules.forEach((result, i) => {
+    const file = posix(relative(root, files[i]!));
+    if (result.status === 'rejected') {
+      const err = result.reason as Error;
+      issues.push({
+        file,
+        path: '(file)',
+        problem: `throws on import: ${err?.message?.split('\n')[0] ?? String(err)}`,
+        fix: 'fix the error; berth imports every file in the jobs folder (prefix helper files with _ to skip them)',
+      });
+      return;
+    }
+    const mod = result.value as { default?: unknown };
+    if (mod.default === undefined) {
+      issues.push({
+        file,
+        path: '(file)',
+        problem: 'has no default export',
+        fix: 'end the file with export default defineJob({ ... }), or prefix helper files with _',
+      });
+      return;
+    }
+    if (!isJobDefinition(mod.default)) {
+      issues.push({
+        file,
+        path: '(file)',
+        problem: 'the default export is not a job',
+        fix: "wrap it: import { defineJob } from 'berth'; export default defineJob({ ... })",
+      });
+      return;
+    }
+    const validated = validateJob(mod.default.definition, file);
+    if (validated.ok) jobs.push(validated.job);
+    else issues.push(...validated.issues);
+  });
+  issues.push(...findDuplicateNames(jobs));
+  return { jobs, issues, files: files.map((f) => posix(relative(root, f))) };
+}
+
+/** Like `loadJobs`, but throws a `JobValidationError` holding every issue when there is any. */
+export async function loadJobsOrThrow(options: LoadOptions = {}): Promise<Job[]> {
+  const result = await loadJobs(options);
+  if (result.issues.length > 0) throw new JobValidationError(result.issues);
+  return result.jobs;
+}
