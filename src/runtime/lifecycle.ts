@@ -1,0 +1,362 @@
+/**
+ * The run lifecycle, written once against the ports: accept a trigger, launch an attempt, record a stop,
+ * retry or finish, publish outcome events. Used by the AWS handlers and by `berth dev` alike.
+ */
+import { classifyAttempt } from '../core/lifecycle/classify.js';
+import { EVENT_SOURCE, EVENT_TYPES, type EventType, finalEventType, type OutcomeDetail } from '../core/lifecycle/events.js';
+import { clientTokenFor, idempotencyKey, runIdFor, startedByFor } from '../core/lifecycle/idempotency.js';
+import { decideRetry } from '../core/lifecycle/retry.js';
+import { type FinalRunStatus, isFinalStatus } from '../core/lifecycle/states.js';
+import { summarizeTrigger, type TriggerPayload } from '../core/lifecycle/trigger.js';
+import { estimateFargateCost } from '../core/fargate.js';
+import type { Job } from '../core/model/job.js';
+import type { LifecycleDeps, RunRecord, StopReport } from './ports.js';
+
+/** ECS container overrides are capped at 8,192 characters in all; keep BERTH_TRIGGER well inside. */
+export const DEFAULT_MAX_INLINE_TRIGGER = 6000;
+/** How long a launch waits before another try when the job is at its concurrency cap. */
+export const CONCURRENCY_RECHECK_MS = 5000;
+
+export type AcceptResult =
+  | { status: 'accepted'; runId: string }
+  | { status: 'duplicate'; runId: string }
+  | { status: 'skipped'; reason: string };
+
+/**
+ * Accepts one trigger: derives its idempotency key and run id, creates the run (a duplicate trigger finds
+ * the run already there and stops), then queues the first attempt's launch.
+ */
+export async function acceptTrigger(
+  deps: LifecycleDeps,
+  job: Job,
+  trigger: TriggerPayload,
+  options: {
+    /** Launch in this call instead of through the launch queue. */
+    launchInline?: boolean;
+    /** Replaces the derived idempotency key (replays and redrives: a new run for an old trigger). */
+    idempotencyKey?: string;
+  } = {},
+): Promise<AcceptResult> {
+  const key = options.idempotencyKey ?? idempotencyKey(job.name, trigger);
+  const runId = runIdFor(key);
+  if (trigger.kind === 'schedule' && job.overlap === 'skip') {
+    const active = await deps.store.countActive(job.name);
+    if (active > 0) return { status: 'skipped', reason: `overlap 'skip': ${active} run(s) of ${job.name} still active` };
+  }
+  const now = deps.clock.now().toISOString();
+  const run: RunRecord = {
+    runId,
+    job: job.name,
+    status: 'queued',
+    attempt: 1,
+    maxAttempts: job.retry.maxAttempts,
+    trigger,
+    idempotencyKey: key,
+    createdAt: now,
+    updatedAt: now,
+    endedAt: null,
+    outcome: null,
+    exitCode: null,
+    stopCode: null,
+    reason: null,
+    decision: null,
+    nextAttemptAt: null,
+    taskArn: null,
+    deadLettered: false,
+  };
+  const created = await deps.store.createRun(run);
+  if (!created) {
+    // A crash may have left the run created but never launched; re-queueing is safe, launches are idempotent.
+    const existing = await deps.store.getRun(runId);
+    if (existing?.status === 'queued' && !options.launchInline) {
+      await deps.queue.enqueue({ type: 'launch', job: job.name, runId, attempt: existing.attempt }, 0);
+    }
+    return { status: 'duplicate', runId };
+  }
+  if (options.launchInline) await launchAttempt(deps, job, runId, 1);
+  else await deps.queue.enqueue({ type: 'launch', job: job.name, runId, attempt: 1 }, 0);
+  return { status: 'accepted', runId };
+}
+
+export type LaunchOutcome =
+  | { status: 'launched'; taskArn: string }
+  | { status: 'stale'; reason: string }
+  /** Not launched yet: the caller must try again after `delayMs` (keep the message, do not drop it). */
+  | { status: 'later'; delayMs: number; reason: string }
+  | { status: 'retry-scheduled'; delayMs: number }
+  | { status: 'final'; runStatus: FinalRunStatus };
+
+function concurrencyCap(job: Job, run: RunRecord): number | undefined {
+  if (run.trigger.kind === 'schedule' && job.overlap === 'queue') return Math.min(job.maxConcurrency ?? 1, 1);
+  return job.maxConcurrency;
+}
+
+/** The `BERTH_*` environment of one attempt. */
+export async function berthEnvironment(
+  deps: LifecycleDeps,
+  run: RunRecord,
+  attempt: number,
+): Promise<Record<string, string>> {
+  const env: Record<string, string> = {
+    BERTH_JOB: run.job,
+    BERTH_RUN_ID: run.runId,
+    BERTH_ATTEMPT: String(attempt),
+    BERTH_MAX_ATTEMPTS: String(run.maxAttempts),
+  };
+  const json = JSON.stringify(run.trigger);
+  const limit = deps.maxInlineTrigger ?? DEFAULT_MAX_INLINE_TRIGGER;
+  if (json.length > limit && deps.storePayload) {
+    env.BERTH_TRIGGER_REF = await deps.storePayload(run.runId, json);
+    env.BERTH_TRIGGER = JSON.stringify({ kind: run.trigger.kind, ref: env.BERTH_TRIGGER_REF });
+  } else {
+    env.BERTH_TRIGGER = json;
+  }
+  return env;
+}
+
+/**
+ * Launches attempt `attempt` of a run. Safe to call again with the same message: a run that moved on is
+ * `stale`, and the launcher's client token keeps a repeated RunTask from starting a second task.
+ */
+export async function launchAttempt(
+  deps: LifecycleDeps,
+  job: Job,
+  runId: string,
+  attempt: number,
+  options: { capacity?: 'FARGATE' | 'FARGATE_SPOT' } = {},
+): Promise<LaunchOutcome> {
+  const run = await deps.store.getRun(runId);
+  if (!run) return { status: 'stale', reason: `run ${runId} does not exist` };
+  if (isFinalStatus(run.status)) return { status: 'stale', reason: `run ${runId} is already ${run.status}` };
+  if (run.attempt !== attempt) return { status: 'stale', reason: `run ${runId} is at attempt ${run.attempt}, not ${attempt}` };
+  if (run.status === 'running') return { status: 'stale', reason: `attempt ${attempt} of ${runId} already runs` };
+
+  const cap = concurrencyCap(job, run);
+  if (cap !== undefined && !(await deps.store.acquireSlot(job.name, runId, cap))) {
+    return { status: 'later', delayMs: CONCURRENCY_RECHECK_MS, reason: `${job.name} is at its concurrency cap of ${cap}` };
+  }
+  const now = deps.clock.now();
+  const moved = await deps.store.transition(runId, ['queued', 'retrying', 'launching'], {
+    status: 'launching',
+    updatedAt: now.toISOString(),
+    nextAttemptAt: null,
+  }, { attempt });
+  if (!moved) {
+    if (cap !== undefined) await deps.store.releaseSlot(job.name, runId);
+    return { status: 'stale', reason: `run ${runId} moved on` };
+  }
+  const spot = job.task.capacity === 'FARGATE_SPOT' || job.task.capacity === 'FARGATE_SPOT_WITH_FALLBACK';
+  const capacity = options.capacity ?? (spot ? 'FARGATE_SPOT' : 'FARGATE');
+  await deps.store.createAttempt({
+    runId,
+    attempt,
+    status: 'launching',
+    taskArn: null,
+    capacity,
+    launchedAt: now.toISOString(),
+    startedAt: null,
+    stoppedAt: null,
+    durationMs: null,
+    outcome: null,
+    exitCode: null,
+    stopCode: null,
+    reason: null,
+    costUsd: null,
+  });
+  const result = await deps.launcher.launch({
+    job,
+    run,
+    attempt,
+    environment: await berthEnvironment(deps, run, attempt),
+    capacity,
+    clientToken: clientTokenFor(runId, attempt) + (capacity === 'FARGATE' && spot ? '-od' : ''),
+    startedBy: startedByFor(runId),
+  });
+  if (result.ok) {
+    const started = deps.clock.now().toISOString();
+    await deps.store.updateAttempt(runId, attempt, { status: 'running', taskArn: result.taskArn, capacity: result.capacity, startedAt: started });
+    const running = await deps.store.transition(runId, ['launching'], {
+      status: 'running',
+      taskArn: result.taskArn,
+      updatedAt: started,
+    }, { attempt });
+    if (running) await publish(deps, job, { ...run, status: 'running', taskArn: result.taskArn, attempt }, EVENT_TYPES.started, { startedAt: started });
+    return { status: 'launched', taskArn: result.taskArn };
+  }
+  if (result.kind === 'throttled') {
+    // Nothing started: put the run back and let the queue redeliver; the trigger is never dropped.
+    await deps.store.transition(runId, ['launching'], { status: run.status === 'retrying' ? 'retrying' : 'queued', updatedAt: deps.clock.now().toISOString() }, { attempt });
+    if (cap !== undefined) await deps.store.releaseSlot(job.name, runId);
+    const delayMs = Math.min(60_000, 1000 * 2 ** Math.min(6, attempt) * (0.5 + deps.clock.random()));
+    return { status: 'later', delayMs, reason: result.reason };
+  }
+  if (result.kind === 'capacity' && capacity === 'FARGATE_SPOT' && job.task.capacity === 'FARGATE_SPOT_WITH_FALLBACK') {
+    // Spot had no capacity: record it on the attempt and try on-demand at once, within the same attempt.
+    await deps.store.updateAttempt(runId, attempt, { reason: `FARGATE_SPOT: ${result.reason}; falling back to FARGATE` });
+    return launchAttempt(deps, job, runId, attempt, { capacity: 'FARGATE' });
+  }
+  // RunTask failures[] produce no ECS event: record the launch outcome here, then follow the retry policy.
+  const stoppedAt = deps.clock.now().toISOString();
+  const outcome = await recordStop(deps, job, {
+    runId,
+    attempt,
+    taskArn: null,
+    startedAt: null,
+    stoppedAt,
+    containers: [],
+    stoppedReason: result.reason,
+    launchFailed: true,
+  });
+  return outcome.status === 'retrying'
+    ? { status: 'retry-scheduled', delayMs: outcome.delayMs }
+    : { status: 'final', runStatus: outcome.status === 'final' ? outcome.runStatus : 'failed' };
+}
+
+export type StopOutcome =
+  | { status: 'duplicate' }
+  | { status: 'retrying'; delayMs: number; nextAttempt: number }
+  | { status: 'final'; runStatus: FinalRunStatus };
+
+/**
+ * Records how an attempt ended, then retries or finishes the run. Every write is conditional, so the same
+ * stop seen twice produces one retry and at most one final event.
+ */
+export async function recordStop(deps: LifecycleDeps, job: Job, stop: StopReport): Promise<StopOutcome> {
+  const run = await deps.store.getRun(stop.runId);
+  if (!run || isFinalStatus(run.status) || run.attempt !== stop.attempt) return { status: 'duplicate' };
+  const classification = classifyAttempt(stop);
+  const reasons = [stop.stoppedReason, ...stop.containers.map((c) => c.reason)].filter((r): r is string => !!r);
+  const startedMs = stop.startedAt ? Date.parse(stop.startedAt) : null;
+  const stoppedMs = Date.parse(stop.stoppedAt);
+  const durationMs = startedMs === null ? null : Math.max(0, stoppedMs - startedMs);
+  const billedFrom = stop.billedFrom ?? stop.startedAt;
+  const costUsd =
+    deps.environment === 'aws' && billedFrom
+      ? estimateFargateCost({
+          cpu: job.task.cpu,
+          memory: job.task.memory,
+          architecture: job.task.architecture,
+          seconds: (stoppedMs - Date.parse(billedFrom)) / 1000,
+          spot: stop.taskArn !== null && (await capacityOf(deps, stop)) === 'FARGATE_SPOT',
+          ephemeralStorageGiB: job.task.ephemeralStorageGiB,
+        })
+      : null;
+  const ended = await deps.store.updateAttempt(
+    stop.runId,
+    stop.attempt,
+    {
+      status: 'ended',
+      taskArn: stop.taskArn,
+      startedAt: stop.startedAt,
+      stoppedAt: stop.stoppedAt,
+      durationMs,
+      outcome: classification.outcome,
+      exitCode: classification.exitCode,
+      stopCode: stop.stopCode ?? null,
+      reason: classification.reason,
+      costUsd,
+    },
+    { onlyIfNotEnded: true },
+  );
+  if (!ended) return { status: 'duplicate' };
+
+  const now = deps.clock.now();
+  const decision = decideRetry({
+    policy: job.retry,
+    attempt: stop.attempt,
+    classification,
+    stopCode: stop.stopCode ?? null,
+    reasons,
+    runCreatedAt: new Date(run.createdAt),
+    now,
+    random: deps.clock.random(),
+  });
+  const common = {
+    outcome: classification.outcome,
+    exitCode: classification.exitCode,
+    stopCode: stop.stopCode ?? null,
+    reason: classification.reason,
+    decision: decision.why,
+    updatedAt: now.toISOString(),
+  };
+  const timing = { startedAt: stop.startedAt, stoppedAt: stop.stoppedAt, durationMs, costUsd };
+  if (decision.action === 'retry') {
+    const moved = await deps.store.transition(
+      stop.runId,
+      ['running', 'launching'],
+      { ...common, status: 'retrying', attempt: decision.nextAttempt, nextAttemptAt: decision.notBefore.toISOString(), taskArn: null },
+      { attempt: stop.attempt },
+    );
+    if (!moved) return { status: 'duplicate' };
+    await deps.store.releaseSlot(job.name, stop.runId);
+    await deps.queue.enqueue({ type: 'launch', job: job.name, runId: stop.runId, attempt: decision.nextAttempt }, decision.delayMs);
+    await publish(deps, job, { ...run, ...common, status: 'retrying', taskArn: stop.taskArn }, EVENT_TYPES.retrying, {
+      ...timing,
+      nextAttemptAt: decision.notBefore.toISOString(),
+    });
+    return { status: 'retrying', delayMs: decision.delayMs, nextAttempt: decision.nextAttempt };
+  }
+  const moved = await deps.store.transition(
+    stop.runId,
+    ['running', 'launching'],
+    {
+      ...common,
+      status: decision.status,
+      endedAt: stop.stoppedAt,
+      deadLettered: decision.status !== 'succeeded' && decision.status !== 'cancelled',
+    },
+    { attempt: stop.attempt },
+  );
+  if (!moved) return { status: 'duplicate' };
+  await deps.store.releaseSlot(job.name, stop.runId);
+  await publish(deps, job, { ...run, ...common, status: decision.status, taskArn: stop.taskArn }, finalEventType(decision.status), timing);
+  return { status: 'final', runStatus: decision.status };
+}
+
+async function capacityOf(deps: LifecycleDeps, stop: StopReport): Promise<string | null> {
+  const attempts = await deps.store.listAttempts(stop.runId);
+  return attempts.find((a) => a.attempt === stop.attempt)?.capacity ?? null;
+}
+
+/** Builds an outcome event from a run and publishes it. */
+export async function publish(
+  deps: LifecycleDeps,
+  job: Job,
+  run: RunRecord,
+  type: EventType,
+  extra: Partial<Pick<OutcomeDetail, 'startedAt' | 'stoppedAt' | 'durationMs' | 'costUsd' | 'nextAttemptAt'>> = {},
+): Promise<void> {
+  const detail: OutcomeDetail = {
+    schemaVersion: 1,
+    job: job.name,
+    runId: run.runId,
+    attempt: run.attempt,
+    maxAttempts: run.maxAttempts,
+    status: run.status,
+    outcome: run.outcome,
+    exitCode: run.exitCode,
+    stopCode: run.stopCode,
+    reason: run.reason,
+    decision: run.decision,
+    createdAt: run.createdAt,
+    startedAt: extra.startedAt ?? null,
+    stoppedAt: extra.stoppedAt ?? null,
+    durationMs: extra.durationMs ?? null,
+    costUsd: extra.costUsd ?? null,
+    taskArn: run.taskArn,
+    trigger: { kind: run.trigger.kind, summary: summarizeTrigger(run.trigger) },
+    nextAttemptAt: extra.nextAttemptAt ?? null,
+    mode: 'task',
+    environment: deps.environment,
+  };
+  await deps.events.publish({ source: EVENT_SOURCE, 'detail-type': type, detail, time: deps.clock.now().toISOString() });
+}
+
+/**
+ * Starts a new run that replays an earlier one (same trigger payload, attempt numbering from 1).
+ * Each replay gets its own idempotency key, so replays are never dropped as duplicates.
+ */
+export async function replayRun(deps: LifecycleDeps, job: Job, original: RunRecord, requestId: string): Promise<AcceptResult> {
+  // The container sees the original trigger unchanged; only the key differs, so the replay is a new run.
+  return acceptTrigger(deps, job, original.trigger, { idempotencyKey: `${job.name}#replay#${original.runId}#${requestId}` });
+}
