@@ -4,9 +4,9 @@
  */
 export { defineJob, type JobDefinition } from './core/defineJob.js';
 export type { Duration } from './core/duration.js';
-export type { OutcomeDetail, OutcomeEvent, EventType } from './core/lifecycle/events.js';
-export { EVENT_TYPES, EVENT_SOURCE } from './core/lifecycle/events.js';
+export { NO_RETRY_EXIT_CODE } from './core/lifecycle/classify.js';
+export type { EventType, OutcomeDetail, OutcomeEvent } from './core/lifecycle/events.js';
+export { EVENT_SOURCE, EVENT_TYPES } from './core/lifecycle/events.js';
 export type { OutcomeClass, RunStatus } from './core/lifecycle/states.js';
 export type { TriggerPayload } from './core/lifecycle/trigger.js';
-export type { JobInput, Job } from './core/model/job.js';
-export { NO_RETRY_EXIT_CODE } from './core/lifecycle/classify.js';
+export type { Job, JobInput } from './core/model/job.js';

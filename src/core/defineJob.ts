@@ -26,5 +26,7 @@ export function defineJob(definition: JobInput): JobDefinition {
 }
 
 export function isJobDefinition(value: unknown): value is JobDefinition {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[JOB_BRAND] === true;
+  return (
+    typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[JOB_BRAND] === true
+  );
 }

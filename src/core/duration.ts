@@ -22,7 +22,9 @@ export function tryParseDuration(text: string): number | undefined {
 export function parseDuration(text: string): number {
   const ms = tryParseDuration(text);
   if (ms === undefined) {
-    throw new RangeError(`"${text}" is not a duration — write a number and a unit: '500ms', '30s', '15m', '2h' or '1d'`);
+    throw new RangeError(
+      `"${text}" is not a duration — write a number and a unit: '500ms', '30s', '15m', '2h' or '1d'`,
+    );
   }
   return ms;
 }

@@ -28,7 +28,9 @@ export function findJobFiles(dir: string): string[] {
   try {
     entries = readdirSync(dir, { recursive: true }) as string[];
   } catch (error) {
-    throw new BerthError(`${dir}: cannot read the jobs folder — create it or set custom.berth.jobsDir`, { cause: error });
+    throw new BerthError(`${dir}: cannot read the jobs folder — create it or set custom.berth.jobsDir`, {
+      cause: error,
+    });
   }
   return entries
     .filter((e) => JOB_FILE_RE.test(e) && !SKIP_FILE_RE.test(e))

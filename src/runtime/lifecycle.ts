@@ -2,13 +2,20 @@
  * The run lifecycle, written once against the ports: accept a trigger, launch an attempt, record a stop,
  * retry or finish, publish outcome events. Used by the AWS handlers and by `berth dev` alike.
  */
+
+import { estimateFargateCost } from '../core/fargate.js';
 import { classifyAttempt } from '../core/lifecycle/classify.js';
-import { EVENT_SOURCE, EVENT_TYPES, type EventType, finalEventType, type OutcomeDetail } from '../core/lifecycle/events.js';
+import {
+  EVENT_SOURCE,
+  EVENT_TYPES,
+  type EventType,
+  finalEventType,
+  type OutcomeDetail,
+} from '../core/lifecycle/events.js';
 import { clientTokenFor, idempotencyKey, runIdFor, startedByFor } from '../core/lifecycle/idempotency.js';
 import { decideRetry } from '../core/lifecycle/retry.js';
 import { type FinalRunStatus, isFinalStatus } from '../core/lifecycle/states.js';
 import { summarizeTrigger, type TriggerPayload } from '../core/lifecycle/trigger.js';
-import { estimateFargateCost } from '../core/fargate.js';
 import type { Job } from '../core/model/job.js';
 import type { LifecycleDeps, RunRecord, StopReport } from './ports.js';
 
@@ -41,7 +48,8 @@ export async function acceptTrigger(
   const runId = runIdFor(key);
   if (trigger.kind === 'schedule' && job.overlap === 'skip') {
     const active = await deps.store.countActive(job.name);
-    if (active > 0) return { status: 'skipped', reason: `overlap 'skip': ${active} run(s) of ${job.name} still active` };
+    if (active > 0)
+      return { status: 'skipped', reason: `overlap 'skip': ${active} run(s) of ${job.name} still active` };
   }
   const now = deps.clock.now().toISOString();
   const run: RunRecord = {
@@ -128,19 +136,30 @@ export async function launchAttempt(
   const run = await deps.store.getRun(runId);
   if (!run) return { status: 'stale', reason: `run ${runId} does not exist` };
   if (isFinalStatus(run.status)) return { status: 'stale', reason: `run ${runId} is already ${run.status}` };
-  if (run.attempt !== attempt) return { status: 'stale', reason: `run ${runId} is at attempt ${run.attempt}, not ${attempt}` };
-  if (run.status === 'running') return { status: 'stale', reason: `attempt ${attempt} of ${runId} already runs` };
+  if (run.attempt !== attempt)
+    return { status: 'stale', reason: `run ${runId} is at attempt ${run.attempt}, not ${attempt}` };
+  if (run.status === 'running')
+    return { status: 'stale', reason: `attempt ${attempt} of ${runId} already runs` };
 
   const cap = concurrencyCap(job, run);
   if (cap !== undefined && !(await deps.store.acquireSlot(job.name, runId, cap))) {
-    return { status: 'later', delayMs: CONCURRENCY_RECHECK_MS, reason: `${job.name} is at its concurrency cap of ${cap}` };
+    return {
+      status: 'later',
+      delayMs: CONCURRENCY_RECHECK_MS,
+      reason: `${job.name} is at its concurrency cap of ${cap}`,
+    };
   }
   const now = deps.clock.now();
-  const moved = await deps.store.transition(runId, ['queued', 'retrying', 'launching'], {
-    status: 'launching',
-    updatedAt: now.toISOString(),
-    nextAttemptAt: null,
-  }, { attempt });
+  const moved = await deps.store.transition(
+    runId,
+    ['queued', 'retrying', 'launching'],
+    {
+      status: 'launching',
+      updatedAt: now.toISOString(),
+      nextAttemptAt: null,
+    },
+    { attempt },
+  );
   if (!moved) {
     if (cap !== undefined) await deps.store.releaseSlot(job.name, runId);
     return { status: 'stale', reason: `run ${runId} moved on` };
@@ -174,25 +193,56 @@ export async function launchAttempt(
   });
   if (result.ok) {
     const started = deps.clock.now().toISOString();
-    await deps.store.updateAttempt(runId, attempt, { status: 'running', taskArn: result.taskArn, capacity: result.capacity, startedAt: started });
-    const running = await deps.store.transition(runId, ['launching'], {
+    await deps.store.updateAttempt(runId, attempt, {
       status: 'running',
       taskArn: result.taskArn,
-      updatedAt: started,
-    }, { attempt });
-    if (running) await publish(deps, job, { ...run, status: 'running', taskArn: result.taskArn, attempt }, EVENT_TYPES.started, { startedAt: started });
+      capacity: result.capacity,
+      startedAt: started,
+    });
+    const running = await deps.store.transition(
+      runId,
+      ['launching'],
+      {
+        status: 'running',
+        taskArn: result.taskArn,
+        updatedAt: started,
+      },
+      { attempt },
+    );
+    if (running)
+      await publish(
+        deps,
+        job,
+        { ...run, status: 'running', taskArn: result.taskArn, attempt },
+        EVENT_TYPES.started,
+        { startedAt: started },
+      );
     return { status: 'launched', taskArn: result.taskArn };
   }
   if (result.kind === 'throttled') {
     // Nothing started: put the run back and let the queue redeliver; the trigger is never dropped.
-    await deps.store.transition(runId, ['launching'], { status: run.status === 'retrying' ? 'retrying' : 'queued', updatedAt: deps.clock.now().toISOString() }, { attempt });
+    await deps.store.transition(
+      runId,
+      ['launching'],
+      {
+        status: run.status === 'retrying' ? 'retrying' : 'queued',
+        updatedAt: deps.clock.now().toISOString(),
+      },
+      { attempt },
+    );
     if (cap !== undefined) await deps.store.releaseSlot(job.name, runId);
     const delayMs = Math.min(60_000, 1000 * 2 ** Math.min(6, attempt) * (0.5 + deps.clock.random()));
     return { status: 'later', delayMs, reason: result.reason };
   }
-  if (result.kind === 'capacity' && capacity === 'FARGATE_SPOT' && job.task.capacity === 'FARGATE_SPOT_WITH_FALLBACK') {
+  if (
+    result.kind === 'capacity' &&
+    capacity === 'FARGATE_SPOT' &&
+    job.task.capacity === 'FARGATE_SPOT_WITH_FALLBACK'
+  ) {
     // Spot had no capacity: record it on the attempt and try on-demand at once, within the same attempt.
-    await deps.store.updateAttempt(runId, attempt, { reason: `FARGATE_SPOT: ${result.reason}; falling back to FARGATE` });
+    await deps.store.updateAttempt(runId, attempt, {
+      reason: `FARGATE_SPOT: ${result.reason}; falling back to FARGATE`,
+    });
     return launchAttempt(deps, job, runId, attempt, { capacity: 'FARGATE' });
   }
   // RunTask failures[] produce no ECS event: record the launch outcome here, then follow the retry policy.
@@ -225,7 +275,9 @@ export async function recordStop(deps: LifecycleDeps, job: Job, stop: StopReport
   const run = await deps.store.getRun(stop.runId);
   if (!run || isFinalStatus(run.status) || run.attempt !== stop.attempt) return { status: 'duplicate' };
   const classification = classifyAttempt(stop);
-  const reasons = [stop.stoppedReason, ...stop.containers.map((c) => c.reason)].filter((r): r is string => !!r);
+  const reasons = [stop.stoppedReason, ...stop.containers.map((c) => c.reason)].filter(
+    (r): r is string => !!r,
+  );
   const startedMs = stop.startedAt ? Date.parse(stop.startedAt) : null;
   const stoppedMs = Date.parse(stop.stoppedAt);
   const durationMs = startedMs === null ? null : Math.max(0, stoppedMs - startedMs);
@@ -284,16 +336,31 @@ export async function recordStop(deps: LifecycleDeps, job: Job, stop: StopReport
     const moved = await deps.store.transition(
       stop.runId,
       ['running', 'launching'],
-      { ...common, status: 'retrying', attempt: decision.nextAttempt, nextAttemptAt: decision.notBefore.toISOString(), taskArn: null },
+      {
+        ...common,
+        status: 'retrying',
+        attempt: decision.nextAttempt,
+        nextAttemptAt: decision.notBefore.toISOString(),
+        taskArn: null,
+      },
       { attempt: stop.attempt },
     );
     if (!moved) return { status: 'duplicate' };
     await deps.store.releaseSlot(job.name, stop.runId);
-    await deps.queue.enqueue({ type: 'launch', job: job.name, runId: stop.runId, attempt: decision.nextAttempt }, decision.delayMs);
-    await publish(deps, job, { ...run, ...common, status: 'retrying', taskArn: stop.taskArn }, EVENT_TYPES.retrying, {
-      ...timing,
-      nextAttemptAt: decision.notBefore.toISOString(),
-    });
+    await deps.queue.enqueue(
+      { type: 'launch', job: job.name, runId: stop.runId, attempt: decision.nextAttempt },
+      decision.delayMs,
+    );
+    await publish(
+      deps,
+      job,
+      { ...run, ...common, status: 'retrying', taskArn: stop.taskArn },
+      EVENT_TYPES.retrying,
+      {
+        ...timing,
+        nextAttemptAt: decision.notBefore.toISOString(),
+      },
+    );
     return { status: 'retrying', delayMs: decision.delayMs, nextAttempt: decision.nextAttempt };
   }
   const moved = await deps.store.transition(
@@ -309,7 +376,13 @@ export async function recordStop(deps: LifecycleDeps, job: Job, stop: StopReport
   );
   if (!moved) return { status: 'duplicate' };
   await deps.store.releaseSlot(job.name, stop.runId);
-  await publish(deps, job, { ...run, ...common, status: decision.status, taskArn: stop.taskArn }, finalEventType(decision.status), timing);
+  await publish(
+    deps,
+    job,
+    { ...run, ...common, status: decision.status, taskArn: stop.taskArn },
+    finalEventType(decision.status),
+    timing,
+  );
   return { status: 'final', runStatus: decision.status };
 }
 
@@ -324,7 +397,9 @@ export async function publish(
   job: Job,
   run: RunRecord,
   type: EventType,
-  extra: Partial<Pick<OutcomeDetail, 'startedAt' | 'stoppedAt' | 'durationMs' | 'costUsd' | 'nextAttemptAt'>> = {},
+  extra: Partial<
+    Pick<OutcomeDetail, 'startedAt' | 'stoppedAt' | 'durationMs' | 'costUsd' | 'nextAttemptAt'>
+  > = {},
 ): Promise<void> {
   const detail: OutcomeDetail = {
     schemaVersion: 1,
@@ -349,14 +424,26 @@ export async function publish(
     mode: 'task',
     environment: deps.environment,
   };
-  await deps.events.publish({ source: EVENT_SOURCE, 'detail-type': type, detail, time: deps.clock.now().toISOString() });
+  await deps.events.publish({
+    source: EVENT_SOURCE,
+    'detail-type': type,
+    detail,
+    time: deps.clock.now().toISOString(),
+  });
 }
 
 /**
  * Starts a new run that replays an earlier one (same trigger payload, attempt numbering from 1).
  * Each replay gets its own idempotency key, so replays are never dropped as duplicates.
  */
-export async function replayRun(deps: LifecycleDeps, job: Job, original: RunRecord, requestId: string): Promise<AcceptResult> {
+export async function replayRun(
+  deps: LifecycleDeps,
+  job: Job,
+  original: RunRecord,
+  requestId: string,
+): Promise<AcceptResult> {
   // The container sees the original trigger unchanged; only the key differs, so the replay is a new run.
-  return acceptTrigger(deps, job, original.trigger, { idempotencyKey: `${job.name}#replay#${original.runId}#${requestId}` });
+  return acceptTrigger(deps, job, original.trigger, {
+    idempotencyKey: `${job.name}#replay#${original.runId}#${requestId}`,
+  });
 }

@@ -8,7 +8,10 @@ export function registerList(program: Command): void {
   program
     .command('list')
     .description('List jobs with their triggers and next fire time')
-    .option('--json', 'print JSON: [{ name, file, description, triggers: [{ kind, id, description }], nextFireAt }]')
+    .option(
+      '--json',
+      'print JSON: [{ name, file, description, triggers: [{ kind, id, description }], nextFireAt }]',
+    )
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const jobs = await loadProjectJobs(cmd);
       const now = new Date();

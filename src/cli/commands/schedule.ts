@@ -18,12 +18,16 @@ export function registerSchedule(program: Command): void {
       }
       const from = opts.from ? new Date(opts.from) : new Date();
       if (Number.isNaN(from.getTime())) {
-        throw new CliError(`--from: "${opts.from}" is not an ISO-8601 instant — write --from 2026-12-01T00:00:00Z`);
+        throw new CliError(
+          `--from: "${opts.from}" is not an ISO-8601 instant — write --from 2026-12-01T00:00:00Z`,
+        );
       }
       const job = findJob(await loadProjectJobs(cmd), name);
       const schedules = job.triggers.filter((t) => t.kind === 'schedule');
       if (schedules.length === 0) {
-        throw new CliError(`${job.file}: trigger.schedule: job '${name}' has no schedule — add trigger.schedule or use berth invoke`);
+        throw new CliError(
+          `${job.file}: trigger.schedule: job '${name}' has no schedule — add trigger.schedule or use berth invoke`,
+        );
       }
       const rows = schedules
         .flatMap((t) =>
@@ -36,7 +40,12 @@ export function registerSchedule(program: Command): void {
         )
         .sort((a, b) => a.at.getTime() - b.at.getTime())
         .slice(0, count)
-        .map((r) => ({ scheduleId: r.scheduleId, expression: r.expression, timezone: r.timezone, fireAt: isoInZone(r.at, r.timezone) }));
+        .map((r) => ({
+          scheduleId: r.scheduleId,
+          expression: r.expression,
+          timezone: r.timezone,
+          fireAt: isoInZone(r.at, r.timezone),
+        }));
       if (opts.json) return printJson(rows);
       for (const r of rows) process.stdout.write(`${r.fireAt}  ${r.expression} (${r.timezone})\n`);
     });

@@ -8,6 +8,8 @@ export function registerValidate(program: Command): void {
     .description('Load and validate every job file; print every problem found (exit 1 if any)')
     .action(async (_opts, cmd: Command) => {
       const jobs = await loadProjectJobs(cmd);
-      process.stdout.write(`${pc.green('✔')} ${jobs.length} job${jobs.length === 1 ? '' : 's'} valid: ${jobs.map((j) => j.name).join(', ')}\n`);
+      process.stdout.write(
+        `${pc.green('✔')} ${jobs.length} job${jobs.length === 1 ? '' : 's'} valid: ${jobs.map((j) => j.name).join(', ')}\n`,
+      );
     });
 }

@@ -76,7 +76,8 @@ export function classifyAttempt(end: AttemptEnd): Classification {
   });
 
   if (end.missing) return result('lost', firstReason ?? 'task is missing: its stop was never seen');
-  if (end.stoppedReason?.startsWith(BERTH_STOP_REASONS.timeout)) return result('timed_out', end.stoppedReason);
+  if (end.stoppedReason?.startsWith(BERTH_STOP_REASONS.timeout))
+    return result('timed_out', end.stoppedReason);
   if (end.stoppedReason?.startsWith(BERTH_STOP_REASONS.cancel)) return result('cancelled', end.stoppedReason);
   if (
     (end.stopCode && SPOT_STOP_CODES.includes(end.stopCode)) ||
@@ -94,11 +95,13 @@ export function classifyAttempt(end: AttemptEnd): Classification {
   if (oomReason) return result('oom', oomReason);
   // Exit 137 is SIGKILL. A kill berth did not order is, on Fargate and locally alike, almost always the
   // kernel's OOM killer; ECS sometimes omits the OutOfMemoryError reason, so 137 alone means `oom`.
-  if (exitCode === 137 || end.signal === 'SIGKILL') return result('oom', firstReason ?? 'killed (SIGKILL / exit 137)');
+  if (exitCode === 137 || end.signal === 'SIGKILL')
+    return result('oom', firstReason ?? 'killed (SIGKILL / exit 137)');
   if (end.containers.length > 0 && end.containers.every((c) => c.exitCode === 0) && !end.signal) {
     return result('succeeded', null);
   }
-  if (failed || end.signal) return result('app_error', firstReason ?? (end.signal ? `killed by ${end.signal}` : null));
+  if (failed || end.signal)
+    return result('app_error', firstReason ?? (end.signal ? `killed by ${end.signal}` : null));
   // Stopped, yet no essential container reported an exit code: it never ran.
   return result('start_failure', firstReason ?? 'no essential container reported an exit code');
 }

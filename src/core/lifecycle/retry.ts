@@ -21,10 +21,18 @@ export const PERMANENT_START_FAILURE_GLOBS = [
  * Trigger.dev), except for the final exit code, out-of-memory, timeouts and cancellations.
  */
 export const DEFAULT_RETRY_RULES: readonly (RetryRule & { why: string })[] = [
-  { onExitCode: NO_RETRY_EXIT_CODE, action: 'fail', why: `exit code ${NO_RETRY_EXIT_CODE} means "do not retry"` },
+  {
+    onExitCode: NO_RETRY_EXIT_CODE,
+    action: 'fail',
+    why: `exit code ${NO_RETRY_EXIT_CODE} means "do not retry"`,
+  },
   { onOutcome: 'cancelled', action: 'fail', why: 'a cancelled run stays cancelled' },
   { onOutcome: 'timed_out', action: 'fail', why: 'a timeout would likely repeat; add a rule to retry it' },
-  { onOutcome: 'oom', action: 'fail', why: 'the same memory would run out again; raise task.memory or add a rule' },
+  {
+    onOutcome: 'oom',
+    action: 'fail',
+    why: 'the same memory would run out again; raise task.memory or add a rule',
+  },
   ...PERMANENT_START_FAILURE_GLOBS.map((glob) => ({
     onOutcome: 'start_failure' as const,
     onReason: glob,
@@ -43,13 +51,20 @@ function asArray<T>(value: T | readonly T[] | undefined): readonly T[] | undefin
 }
 
 /** Whether one rule matches an attempt. All given conditions must hold. */
-export function ruleMatches(rule: RetryRule, attempt: Classification & { stopCode?: string | null; reasons?: string[] }): boolean {
+export function ruleMatches(
+  rule: RetryRule,
+  attempt: Classification & { stopCode?: string | null; reasons?: string[] },
+): boolean {
   if (rule.onExitCode !== undefined) {
     if (attempt.exitCode === null) return false;
     const code = attempt.exitCode;
     const m = rule.onExitCode;
     const ok =
-      typeof m === 'number' ? code === m : Array.isArray(m) ? m.includes(code) : code >= (m as { from: number }).from && code <= (m as { to: number }).to;
+      typeof m === 'number'
+        ? code === m
+        : Array.isArray(m)
+          ? m.includes(code)
+          : code >= (m as { from: number }).from && code <= (m as { to: number }).to;
     if (!ok) return false;
   }
   const outcomes = asArray<OutcomeClass>(rule.onOutcome);
@@ -100,7 +115,8 @@ export interface RetryContext {
 /** Decides whether a run retries after an attempt ended, and when. Pure. */
 export function decideRetry(ctx: RetryContext): RetryDecision {
   const { classification, policy } = ctx;
-  if (classification.outcome === 'succeeded') return { action: 'final', status: 'succeeded', why: 'succeeded' };
+  if (classification.outcome === 'succeeded')
+    return { action: 'final', status: 'succeeded', why: 'succeeded' };
   const finalStatus = finalStatusFor(classification.outcome);
   const input = { ...classification, stopCode: ctx.stopCode ?? null, reasons: ctx.reasons ?? [] };
   const userRule = policy.rules.findIndex((r) => ruleMatches(r, input));

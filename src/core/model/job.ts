@@ -2,12 +2,7 @@ import { z } from 'zod';
 import { duration, strictObject } from './common.js';
 import { retrySchema } from './retry.js';
 import { checkTaskSize, taskSchema } from './task.js';
-import {
-  type QueueTrigger,
-  type S3Trigger,
-  type ScheduleTrigger,
-  triggerSchema,
-} from './trigger.js';
+import { type QueueTrigger, type S3Trigger, type ScheduleTrigger, triggerSchema } from './trigger.js';
 
 /** Longest job name: keeps every derived AWS name (roles 64, functions 64, queues 80) inside its limit. */
 export const MAX_JOB_NAME_LENGTH = 32;
@@ -22,9 +17,18 @@ export const NOTIFY_ON = ['succeeded', 'failed', 'timed_out', 'cancelled', 'retr
 /** Per-job notifications of outcomes, through SNS. */
 export const notifySchema = strictObject({
   /** Final states (and `retrying`) that notify. @default ['failed', 'timed_out'] */
-  on: z.array(z.enum(NOTIFY_ON, { error: `unknown state — use ${NOTIFY_ON.join(', ')}` })).min(1).default(['failed', 'timed_out']),
+  on: z
+    .array(z.enum(NOTIFY_ON, { error: `unknown state — use ${NOTIFY_ON.join(', ')}` }))
+    .min(1)
+    .default(['failed', 'timed_out']),
   /** Existing SNS topics to publish to. */
-  sns: z.array(z.string().regex(SNS_ARN_RE, { error: 'is not an SNS topic ARN — use arn:aws:sns:<region>:<account>:<topic>' })).default([]),
+  sns: z
+    .array(
+      z
+        .string()
+        .regex(SNS_ARN_RE, { error: 'is not an SNS topic ARN — use arn:aws:sns:<region>:<account>:<topic>' }),
+    )
+    .default([]),
   /** Email addresses subscribed to a topic berth creates for the job (each must confirm once). */
   email: z.array(z.email({ error: 'is not an email address — write it like ops@example.com' })).default([]),
 });
@@ -60,7 +64,9 @@ export const jobSchema = strictObject({
   /** Most runs of this job at once; the rest wait in the launch queue. Unlimited when unset. */
   maxConcurrency: z.number().int().min(1).max(1000).optional(),
   /** What a schedule does when the previous run still runs. @default 'allow' */
-  overlap: z.enum(OVERLAP_POLICIES, { error: `unknown overlap policy — use 'allow', 'skip' or 'queue'` }).default('allow'),
+  overlap: z
+    .enum(OVERLAP_POLICIES, { error: `unknown overlap policy — use 'allow', 'skip' or 'queue'` })
+    .default('allow'),
   /** Outcome notifications (SNS topics, email). */
   notify: notifySchema.optional(),
 });
@@ -105,10 +111,18 @@ export const jobSchemaChecked = jobSchema.superRefine((job, ctx) => {
 export function normalizeTriggers(trigger: ParsedJob['trigger']): JobTrigger[] {
   const out: JobTrigger[] = [];
   const s3 = trigger.s3 === undefined ? [] : Array.isArray(trigger.s3) ? trigger.s3 : [trigger.s3];
-  s3.forEach((t, i) => out.push({ kind: 's3', id: `s3-${i}`, ...t }));
+  s3.forEach((t, i) => {
+    out.push({ kind: 's3', id: `s3-${i}`, ...t });
+  });
   const schedules =
-    trigger.schedule === undefined ? [] : Array.isArray(trigger.schedule) ? trigger.schedule : [trigger.schedule];
-  schedules.forEach((t, i) => out.push({ kind: 'schedule', id: `schedule-${i}`, ...t }));
+    trigger.schedule === undefined
+      ? []
+      : Array.isArray(trigger.schedule)
+        ? trigger.schedule
+        : [trigger.schedule];
+  schedules.forEach((t, i) => {
+    out.push({ kind: 'schedule', id: `schedule-${i}`, ...t });
+  });
   if (trigger.queue) out.push({ kind: 'queue', id: 'queue', ...trigger.queue });
   return out;
 }

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { checkFargateSize } from '../fargate.js';
 import { strictObject } from './common.js';
 
-const SECRET_ARN_RE = /^arn:aws[a-z-]*:(secretsmanager:[a-z0-9-]+:\d{12}:secret:.+|ssm:[a-z0-9-]+:\d{12}:parameter\/.+)$/;
+const SECRET_ARN_RE =
+  /^arn:aws[a-z-]*:(secretsmanager:[a-z0-9-]+:\d{12}:secret:.+|ssm:[a-z0-9-]+:\d{12}:parameter\/.+)$/;
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export const LOG_RETENTION_DAYS = [
@@ -12,7 +13,9 @@ export const LOG_RETENTION_DAYS = [
 /** An EFS volume mounted into the container (transit encryption is always on). */
 export const efsVolumeSchema = strictObject({
   /** `fs-…` id of the file system. */
-  fileSystemId: z.string().regex(/^fs-[0-9a-f]{8,40}$/, { error: 'is not an EFS file system id — use fs-0123456789abcdef0' }),
+  fileSystemId: z
+    .string()
+    .regex(/^fs-[0-9a-f]{8,40}$/, { error: 'is not an EFS file system id — use fs-0123456789abcdef0' }),
   /** `fsap-…` id of an access point (recommended: it pins the POSIX user and root directory). */
   accessPointId: z
     .string()
@@ -31,16 +34,24 @@ export const permissionSchema = strictObject({
   /** @default 'Allow' */
   effect: z.enum(['Allow', 'Deny']).default('Allow'),
   actions: z
-    .array(z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9*?]+$/, { error: 'is not an IAM action — write service:Action, like s3:GetObject' }))
+    .array(
+      z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9*?]+$/, {
+        error: 'is not an IAM action — write service:Action, like s3:GetObject',
+      }),
+    )
     .min(1),
-  resources: z.array(z.string().min(1)).min(1, { error: 'needs at least one resource — use an ARN, or "*" only where the action requires it' }),
+  resources: z
+    .array(z.string().min(1))
+    .min(1, { error: 'needs at least one resource — use an ARN, or "*" only where the action requires it' }),
   conditions: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
 });
 
 /** What `berth dev` runs when no Docker engine answers: a command on the host. */
 export const localSchema = strictObject({
   /** argv of the command, e.g. `['node', 'scripts/thumbnail.mjs']`. */
-  command: z.array(z.string().min(1)).min(1, { error: 'is empty — give the argv, like ["node", "scripts/job.mjs"]' }),
+  command: z
+    .array(z.string().min(1))
+    .min(1, { error: 'is empty — give the argv, like ["node", "scripts/job.mjs"]' }),
   /** Working directory, relative to the project root. @default '.' */
   cwd: z.string().optional(),
   /** Extra environment for the local run only. */
@@ -51,7 +62,9 @@ export const CAPACITY_KINDS = ['FARGATE', 'FARGATE_SPOT', 'FARGATE_SPOT_WITH_FAL
 
 export const taskSchema = strictObject({
   /** Container image (ECR URI or public image). */
-  image: z.string().min(1, { error: 'is empty — give an image such as public.ecr.aws/docker/library/node:22-alpine' }),
+  image: z
+    .string()
+    .min(1, { error: 'is empty — give an image such as public.ecr.aws/docker/library/node:22-alpine' }),
   /** Overrides the image's CMD. */
   command: z.array(z.string()).optional(),
   /** Overrides the image's ENTRYPOINT. */
@@ -61,7 +74,9 @@ export const taskSchema = strictObject({
   /** Memory in MiB, a valid Fargate pair with `cpu`. @default 512 */
   memory: z.number().int().default(512),
   /** @default 'x86_64' */
-  architecture: z.enum(['x86_64', 'arm64'], { error: `unknown architecture — use 'x86_64' or 'arm64'` }).default('x86_64'),
+  architecture: z
+    .enum(['x86_64', 'arm64'], { error: `unknown architecture — use 'x86_64' or 'arm64'` })
+    .default('x86_64'),
   /** Plain environment variables. Secrets go in `secrets`. */
   environment: z
     .record(
@@ -112,9 +127,18 @@ export const taskSchema = strictObject({
 });
 
 /** Adds the cross-field Fargate size check; used by the job schema. */
-export function checkTaskSize(task: { cpu: number; memory: number }, ctx: z.RefinementCtx, path: (string | number)[]): void {
+export function checkTaskSize(
+  task: { cpu: number; memory: number },
+  ctx: z.RefinementCtx,
+  path: (string | number)[],
+): void {
   const problem = checkFargateSize(task.cpu, task.memory);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem, path: [...path, problem.startsWith(`${task.cpu} is not`) ? 'cpu' : 'memory'] });
+  if (problem)
+    ctx.addIssue({
+      code: 'custom',
+      message: problem,
+      path: [...path, problem.startsWith(`${task.cpu} is not`) ? 'cpu' : 'memory'],
+    });
 }
 
 export type TaskInput = z.input<typeof taskSchema>;

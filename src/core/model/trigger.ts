@@ -74,7 +74,8 @@ export const queueTriggerSchema = strictObject({
   existing: z
     .string()
     .refine((v) => QUEUE_ARN_RE.test(v) || QUEUE_NAME_RE.test(v), {
-      error: 'is neither an SQS queue ARN nor a queue name — use arn:aws:sqs:<region>:<account>:<name> or the bare name',
+      error:
+        'is neither an SQS queue ARN nor a queue name — use arn:aws:sqs:<region>:<account>:<name> or the bare name',
     })
     .optional(),
   /**

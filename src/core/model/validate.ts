@@ -16,7 +16,12 @@ export function issuesFromZod(error: z.ZodError, file: string): JobIssue[] {
   const out: JobIssue[] = [];
   for (const issue of error.issues) {
     // Unions report one issue per branch; the deepest branch says the most, so follow it.
-    if (issue.code === 'invalid_union' && 'errors' in issue && Array.isArray(issue.errors) && issue.errors.length) {
+    if (
+      issue.code === 'invalid_union' &&
+      'errors' in issue &&
+      Array.isArray(issue.errors) &&
+      issue.errors.length
+    ) {
       const branches = issue.errors as z.core.$ZodIssue[][];
       const best = branches.reduce((a, b) => (depth(b) > depth(a) ? b : a));
       for (const inner of best) {

@@ -43,7 +43,6 @@ export const BERTH_ENV = {
 } as const;
 
 declare global {
-  // biome-ignore lint/style/noVar: a global set by the bundle banner
   var __BERTH_MANIFEST__: BerthManifest | undefined;
 }
 
