@@ -62,7 +62,12 @@ export const jobSchema = strictObject({
   /** Longest an attempt may run; berth stops it after that and records `timed_out`. @default '1h' */
   timeout: duration({ minMs: 1000, maxMs: 14 * 86_400_000 }).default('1h'),
   /** Most runs of this job at once; the rest wait in the launch queue. Unlimited when unset. */
-  maxConcurrency: z.number().int().min(1).max(1000).optional(),
+  maxConcurrency: z
+    .number()
+    .int()
+    .min(1, { error: 'is below 1 — use 1 to 1000, or leave it out for no limit' })
+    .max(1000, { error: 'is above 1000 — use 1 to 1000, or leave it out for no limit' })
+    .optional(),
   /** What a schedule does when the previous run still runs. @default 'allow' */
   overlap: z
     .enum(OVERLAP_POLICIES, { error: `unknown overlap policy — use 'allow', 'skip' or 'queue'` })

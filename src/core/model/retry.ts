@@ -45,7 +45,12 @@ export const backoffSchema = strictObject({
 
 export const retrySchema = strictObject({
   /** Attempts in all, counting the first. 1 disables retries. @default 3 */
-  maxAttempts: z.number().int().min(1).max(100).default(3),
+  maxAttempts: z
+    .number()
+    .int()
+    .min(1, { error: 'is below 1, but it counts the first attempt — use 1 for no retries, or more to retry' })
+    .max(100, { error: 'is above 100 — use at most 100, or a retry budget to bound the time instead' })
+    .default(3),
   backoff: backoffSchema.default({ minDelay: '10s', maxDelay: '5m', factor: 2, jitter: 0.2 }),
   /** Ordered rules checked before the defaults; the first match decides. */
   rules: z.array(retryRuleSchema).default([]),

@@ -29,6 +29,11 @@ export const s3TriggerSchema = strictObject({
     .default(['Object Created']),
 });
 
+const ISO_DATE_TIME_RE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+const isoDateTime = z.string().refine((v) => ISO_DATE_TIME_RE.test(v) && !Number.isNaN(Date.parse(v)), {
+  error: 'is not an ISO-8601 date-time — write it like 2026-12-01T09:00:00',
+});
+
 export type ScheduleExpression = `cron(${string})` | `rate(${string})` | `at(${string})`;
 
 /**
@@ -57,9 +62,9 @@ export const scheduleTriggerSchema = strictObject({
   /** Fixed JSON payload passed to every run. */
   payload: jsonValue.optional(),
   /** Start of the schedule (ISO-8601, read in the time zone). */
-  startDate: z.string().optional(),
+  startDate: isoDateTime.optional(),
   /** End of the schedule (ISO-8601, read in the time zone). */
-  endDate: z.string().optional(),
+  endDate: isoDateTime.optional(),
 });
 
 const QUEUE_ARN_RE = /^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$/;
@@ -82,7 +87,12 @@ export const queueTriggerSchema = strictObject({
    * Messages handed to the launcher per invocation (1–10).
    * @default 1
    */
-  batchSize: z.number().int().min(1).max(10).default(1),
+  batchSize: z
+    .number()
+    .int()
+    .min(1, { error: 'is below 1 — use 1 to 10 messages per launcher invocation' })
+    .max(10, { error: 'is above 10, the most SQS hands to one invocation here — use 1 to 10' })
+    .default(1),
   /**
    * A FIFO queue (ordered per message group, exactly-once delivery).
    * @default false
