@@ -1,0 +1,20 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../loader/tmpProject.js';
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real `berth` binary (node bin/berth.js …) without colours, bounded by a timeout. */
+export function runBerth(args: string[], options: { cwd?: string } = {}): CliRun {
+  const result = spawnSync(process.execPath, [join(REPO_ROOT, 'bin/berth.js'), ...args], {
+    cwd: options.cwd ?? REPO_ROOT,
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
