@@ -92,8 +92,97 @@ export interface Job extends Omit<ParsedJob, 'trigger'> {
   file: string;
 }
 
+// zod hands the refinement below the parsed job, where the '1h' default already fills `timeout`; whether
+// the user wrote a timeout is visible only in the raw input. Parsing is synchronous, so the preprocess step
+// passes that one bit to the refinement through this variable (set and read within one safeParse).
+let timeoutWritten = false;
+
 /** The full schema including cross-field checks. */
-export const jobSchemaChecked = jobSchema.superRefine((job, ctx) => {
+export const jobSchemaChecked = z.preprocess(
+  (input) => {
+    timeoutWritten =
+      typeof input === 'object' && input !== null && (input as { timeout?: unknown }).timeout !== undefined;
+    return input;
+  },
+  jobSchema.superRefine((job, ctx) => {
+    checkServiceMode(job, timeoutWritten, ctx);
+    checkJob(job, ctx);
+  }),
+);
+
+/** Cross-field checks of a queue job in `mode: 'service'` (and service options given without it). */
+function checkServiceMode(job: ParsedJob, timeoutWritten: boolean, ctx: z.RefinementCtx): void {
+  const queue = job.trigger.queue;
+  if (!queue) return;
+  if (queue.mode !== 'service') {
+    if (queue.service) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['trigger', 'queue', 'service'],
+        message: `service options only apply to mode 'service' — add mode: 'service' or remove service`,
+      });
+    }
+    return;
+  }
+  const service = queue.service;
+  const minTasks = service?.minTasks ?? 1;
+  const maxTasks = service?.maxTasks ?? 10;
+  if (minTasks > maxTasks) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['trigger', 'queue', 'service', 'minTasks'],
+      message: `minTasks ${minTasks} is greater than maxTasks ${maxTasks} — raise maxTasks or lower minTasks`,
+    });
+  }
+  for (const [i, w] of (service?.windows ?? []).entries()) {
+    if (w.minTasks > w.maxTasks) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['trigger', 'queue', 'service', 'windows', i, 'minTasks'],
+        message: `minTasks ${w.minTasks} is greater than maxTasks ${w.maxTasks} — raise maxTasks or lower minTasks`,
+      });
+    }
+  }
+  if (queue.fifo && maxTasks > 1 && service?.messageGroups === undefined) {
+    // A FIFO queue hands each message group to one consumer at a time: scaling past the number of groups adds
+    // idle workers, and berth cannot know that number.
+    ctx.addIssue({
+      code: 'custom',
+      path: ['trigger', 'queue', 'service', 'messageGroups'],
+      message: `scaling a FIFO queue to ${maxTasks} workers needs to know its message groups (one group is processed by one worker at a time) — set service.messageGroups, or maxTasks: 1`,
+    });
+  } else if (!queue.fifo && service?.messageGroups !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['trigger', 'queue', 'service', 'messageGroups'],
+      message: 'messageGroups only applies to FIFO queues — remove it or set fifo: true',
+    });
+  }
+  if (timeoutWritten) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['timeout'],
+      message: `a service-mode worker runs until it is scaled in, so a per-run timeout cannot apply — remove timeout (bound each message with the queue's visibilityTimeout instead) or use mode: 'task'`,
+    });
+  }
+  if (job.trigger.s3 || job.trigger.schedule) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['trigger'],
+      message: `a service-mode job is fed by its queue only — move the s3 or schedule trigger to a separate job that sends to the queue, or use mode: 'task'`,
+    });
+  }
+  if (job.maxConcurrency !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['maxConcurrency'],
+      message:
+        'a service-mode job is bounded by service.maxTasks — remove maxConcurrency and set service.maxTasks',
+    });
+  }
+}
+
+function checkJob(job: ParsedJob, ctx: z.RefinementCtx): void {
   checkTaskSize(job.task, ctx, ['task']);
   if (job.overlap !== 'allow' && !job.trigger.schedule) {
     // overlap only concerns schedules; accepting it elsewhere would suggest a guarantee berth does not give.
@@ -111,7 +200,7 @@ export const jobSchemaChecked = jobSchema.superRefine((job, ctx) => {
       message: `fifo is true but the queue name does not end in .fifo — use the FIFO queue's name or set fifo: false`,
     });
   }
-});
+}
 
 export function normalizeTriggers(trigger: ParsedJob['trigger']): JobTrigger[] {
   const out: JobTrigger[] = [];

@@ -60,6 +60,16 @@ export const localSchema = strictObject({
 
 export const CAPACITY_KINDS = ['FARGATE', 'FARGATE_SPOT', 'FARGATE_SPOT_WITH_FALLBACK'] as const;
 
+/** Runs the job on the stack's EC2 capacity provider (`custom.berth.capacity.ec2`) instead of Fargate. */
+export const ec2CapacitySchema = strictObject({
+  provider: z.literal('ec2', { error: `unknown provider — use 'ec2'` }),
+});
+
+/** True when the job runs on the EC2 capacity provider. */
+export function isEc2Capacity(capacity: Capacity): capacity is { provider: 'ec2' } {
+  return typeof capacity === 'object' && capacity.provider === 'ec2';
+}
+
 export const taskSchema = strictObject({
   /** Container image (ECR URI or public image). */
   image: z
@@ -104,14 +114,18 @@ export const taskSchema = strictObject({
   /** EFS volumes. */
   volumes: z.array(efsVolumeSchema).default([]),
   /**
-   * Where the task runs: on-demand `FARGATE`, `FARGATE_SPOT`, or Spot that falls back to on-demand
-   * when Spot has no capacity.
+   * Where the task runs: on-demand `FARGATE`, `FARGATE_SPOT`, Spot that falls back to on-demand
+   * when Spot has no capacity, or `{ provider: 'ec2' }`: the EC2 capacity provider declared in
+   * `custom.berth.capacity.ec2`.
    * @default 'FARGATE'
    */
   capacity: z
-    .enum(CAPACITY_KINDS, {
-      error: `unknown capacity — use 'FARGATE', 'FARGATE_SPOT' or 'FARGATE_SPOT_WITH_FALLBACK'`,
-    })
+    .union([
+      z.enum(CAPACITY_KINDS, {
+        error: `unknown capacity — use 'FARGATE', 'FARGATE_SPOT' or 'FARGATE_SPOT_WITH_FALLBACK'`,
+      }),
+      ec2CapacitySchema,
+    ])
     .default('FARGATE'),
   /** IAM statements for the job's own task role (created only when present). */
   permissions: z.array(permissionSchema).default([]),

@@ -45,7 +45,7 @@ export const scheduleTriggerSchema = strictObject({
   expression: z.string().superRefine((expr, ctx) => {
     const problem = checkScheduleExpression(expr);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  }) as unknown as z.ZodType<ScheduleExpression>,
+  }) as unknown as z.ZodType<ScheduleExpression, ScheduleExpression>,
   /**
    * IANA time zone the expression is read in.
    * @default 'UTC'
@@ -69,6 +69,86 @@ export const scheduleTriggerSchema = strictObject({
 
 const QUEUE_ARN_RE = /^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$/;
 const QUEUE_NAME_RE = /^[A-Za-z0-9_-]{1,75}(\.fifo)?$/;
+
+export const QUEUE_MODES = ['task', 'service'] as const;
+export type QueueMode = (typeof QUEUE_MODES)[number];
+
+/**
+ * One step of step scaling: when the queue holds at least `visibleAtLeast` visible messages, add `addTasks`.
+ * @example { visibleAtLeast: 500, addTasks: 5 }
+ */
+export const scalingStepSchema = strictObject({
+  /** ApproximateNumberOfMessagesVisible (Maximum over a minute) at which this step applies. */
+  visibleAtLeast: z.number().int().min(1),
+  /** Tasks added when the alarm fires in this step's band. */
+  addTasks: z.number().int().min(1).max(1000),
+});
+
+/**
+ * A scheduled scaling window: at each fire of `cron`, the task range becomes `minTasks`..`maxTasks`
+ * (an Application Auto Scaling scheduled action in `timezone`).
+ * @example { cron: 'cron(0 8 ? * MON-FRI *)', timezone: 'Europe/Paris', minTasks: 5, maxTasks: 50 }
+ */
+export const scalingWindowSchema = strictObject({
+  /** `cron(min hour dom month dow year)`, read in `timezone`. */
+  cron: z.string().superRefine((expr, ctx) => {
+    if (!/^cron\(/.test(expr.trim())) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${expr}" is not a cron expression — scaling windows take cron(min hour dom month dow year), like cron(0 8 ? * MON-FRI *)`,
+      });
+      return;
+    }
+    const problem = checkScheduleExpression(expr);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }) as unknown as z.ZodType<`cron(${string})`>,
+  /** IANA time zone the cron is read in. @default 'UTC' */
+  timezone: z
+    .string()
+    .default('UTC')
+    .superRefine((tz, ctx) => {
+      const problem = checkTimeZone(tz);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+  /** Lowest task count from this fire on. */
+  minTasks: z.number().int().min(0).max(1000),
+  /** Highest task count from this fire on. */
+  maxTasks: z.number().int().min(1).max(1000),
+});
+
+/**
+ * Options of a service-mode queue job: long-running workers that poll the queue, sized by ECS service
+ * auto scaling. Only valid with `mode: 'service'`.
+ * @example service: { minTasks: 0, maxTasks: 20, backlogPerTask: 50 }
+ */
+export const serviceOptionsSchema = strictObject({
+  /** Fewest workers; 0 lets the service scale to zero when the queue is empty. @default 1 */
+  minTasks: z.number().int().min(0).max(1000).default(1),
+  /** Most workers. @default 10 */
+  maxTasks: z.number().int().min(1).max(1000).default(10),
+  /**
+   * Target backlog per task: visible messages ÷ running workers that one worker clears within your
+   * acceptable latency (latency ÷ seconds per message). @default 10
+   */
+  backlogPerTask: z.number().min(1).max(100_000).default(10),
+  /** Step scaling on ApproximateNumberOfMessagesVisible, for bursts faster than target tracking reacts. */
+  stepScaling: z.array(scalingStepSchema).min(1).max(20).optional(),
+  /** Also track average CPU utilisation (percent) of the workers. */
+  cpuTarget: z.number().min(1).max(100).optional(),
+  /** Also track average memory utilisation (percent) of the workers. */
+  memoryTarget: z.number().min(1).max(100).optional(),
+  /** Scheduled scaling windows (cron in a time zone). */
+  windows: z.array(scalingWindowSchema).min(1).max(50).optional(),
+  /** Wait after a scale-in before another scale-in. @default '5m' */
+  scaleInCooldown: duration({ minMs: 0, maxMs: 86_400_000 }).default('5m'),
+  /** Wait after a scale-out before another scale-out. @default '1m' */
+  scaleOutCooldown: duration({ minMs: 0, maxMs: 86_400_000 }).default('1m'),
+  /**
+   * FIFO queues only: message groups the producers use. A FIFO queue delivers one group to one worker at
+   * a time, so more workers than groups sit idle.
+   */
+  messageGroups: z.number().int().min(1).max(100_000).optional(),
+});
 
 /**
  * Runs the job once per message on an SQS queue: the job's own queue (created for it), or an existing one.
@@ -113,6 +193,14 @@ export const queueTriggerSchema = strictObject({
    * @default '4d'
    */
   retention: duration({ minMs: 60_000, maxMs: 14 * 86_400_000 }).default('4d'),
+  /**
+   * `task`: one Fargate task per message (long, bursty work). `service`: an ECS service of long-running
+   * workers that poll the queue and scale with its backlog (a steady stream of small messages).
+   * @default 'task'
+   */
+  mode: z.enum(QUEUE_MODES, { error: `unknown mode — use 'task' or 'service'` }).default('task'),
+  /** Worker fleet options for `mode: 'service'`. */
+  service: serviceOptionsSchema.optional(),
 });
 
 /**
@@ -131,3 +219,7 @@ export type ScheduleTrigger = z.output<typeof scheduleTriggerSchema>;
 export type QueueTriggerInput = z.input<typeof queueTriggerSchema>;
 export type QueueTrigger = z.output<typeof queueTriggerSchema>;
 export type TriggerInput = z.input<typeof triggerSchema>;
+export type ServiceOptionsInput = z.input<typeof serviceOptionsSchema>;
+export type ServiceOptions = z.output<typeof serviceOptionsSchema>;
+export type ScalingWindow = z.output<typeof scalingWindowSchema>;
+export type ScalingStep = z.output<typeof scalingStepSchema>;
