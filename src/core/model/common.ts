@@ -46,7 +46,7 @@ export function duration(options: { minMs?: number; maxMs?: number } = {}) {
           message: `${text} is too long — use at most ${formatMs(options.maxMs)}`,
         });
       }
-    }) as unknown as z.ZodType<Duration>;
+    }) as unknown as z.ZodType<Duration, Duration>;
 }
 
 function formatMs(ms: number): string {
