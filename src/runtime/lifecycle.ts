@@ -310,7 +310,14 @@ export async function recordStop(deps: LifecycleDeps, job: Job, stop: StopReport
     },
     { onlyIfNotEnded: true },
   );
-  if (!ended) return { status: 'duplicate' };
+  if (!ended) {
+    // The attempt was recorded before. Normally a duplicate stop; but a crash between that write and the
+    // run's transition leaves the run behind, so carry on while the run still waits at this attempt. The
+    // conditional transition below still lets only one caller act.
+    const current = await deps.store.getRun(stop.runId);
+    if (!current || current.attempt !== stop.attempt || !['running', 'launching'].includes(current.status))
+      return { status: 'duplicate' };
+  }
 
   const now = deps.clock.now();
   const decision = decideRetry({

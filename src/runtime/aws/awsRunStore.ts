@@ -1,0 +1,28 @@
+import type { RunStatus } from '../../core/lifecycle/states.js';
+import type { RunRecord, RunStore } from '../ports.js';
+
+export interface SlotHolder {
+  job: string;
+  runId: string;
+  acquiredAt: string;
+}
+
+/**
+ * The run store the AWS handlers need: the lifecycle's `RunStore` plus what only the AWS side does
+ * (ECS event versions, the final-event outbox, slot housekeeping).
+ */
+export interface AwsRunStore extends RunStore {
+  /**
+   * Remembers the highest `detail.version` seen for a task. False when a higher version was seen already
+   * (an older event arriving late). Equal versions pass: a redelivered stop must be able to finish its work.
+   */
+  recordTaskVersion(taskArn: string, version: number): Promise<boolean>;
+  /** Clears the "final event not yet published" mark that every transition into a final state sets. */
+  markEventPublished(runId: string): Promise<void>;
+  /** Final runs whose final event was not confirmed published, last changed before `before`. */
+  listUnpublishedFinalRuns(before: Date, limit?: number): Promise<RunRecord[]>;
+  /** Runs in one status, optionally only those last changed before `before` (sweeper queries). */
+  listByStatus(status: RunStatus, options?: { before?: Date; limit?: number }): Promise<RunRecord[]>;
+  /** Concurrency slots currently held for a job. */
+  listSlots(job: string): Promise<SlotHolder[]>;
+}

@@ -1,0 +1,109 @@
+/** `TaskLauncher` on ECS: one RunTask per attempt, correlated by construction (startedBy, tags, env). */
+import { type ECSClient, RunTaskCommand, type RunTaskCommandInput } from '@aws-sdk/client-ecs';
+import type { LaunchRequest, LaunchResult, TaskLauncher } from '../ports.js';
+import type { BerthManifest } from './manifest.js';
+
+export interface EcsNetwork {
+  subnets: string[];
+  securityGroups: string[];
+  assignPublicIp: boolean;
+}
+
+/** Fargate `failures[]` reasons that mean "no capacity now" (retry later or on other capacity). */
+const CAPACITY_REASONS = [/capacity is unavailable/i, /limit on the number of vcpus/i, /RESOURCE:/, /quota/i];
+
+const THROTTLE_NAMES = new Set([
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'Throttling',
+  'RequestLimitExceeded',
+  'ProvisionedThroughputExceededException',
+]);
+
+export function isThrottle(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number }; message?: string } | null;
+  if (!e) return false;
+  if (e.name && THROTTLE_NAMES.has(e.name)) return true;
+  if (e.$metadata?.httpStatusCode === 429) return true;
+  return /rate exceeded/i.test(e.message ?? '');
+}
+
+export class EcsTaskLauncher implements TaskLauncher {
+  constructor(
+    private readonly ecs: ECSClient,
+    private readonly options: { cluster: string; network: EcsNetwork; manifest: BerthManifest },
+  ) {}
+
+  /** The RunTask request for one attempt (exported for tests and `berth synth` previews). */
+  request(req: LaunchRequest): RunTaskCommandInput {
+    const task = this.options.manifest.tasks[req.job.name];
+    if (!task) throw new Error(`job ${req.job.name} has no task in the berth manifest — redeploy the stack`);
+    const { network } = this.options;
+    return {
+      cluster: this.options.cluster,
+      taskDefinition: task.family,
+      count: 1,
+      // On-demand uses the FARGATE launch type (no capacity provider association needed); Spot can only be
+      // asked for through a capacity provider strategy.
+      ...(req.capacity === 'FARGATE_SPOT'
+        ? { capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] }
+        : { launchType: 'FARGATE' as const }),
+      networkConfiguration: {
+        awsvpcConfiguration: {
+          subnets: network.subnets,
+          securityGroups: network.securityGroups,
+          assignPublicIp: network.assignPublicIp ? 'ENABLED' : 'DISABLED',
+        },
+      },
+      startedBy: req.startedBy,
+      group: `berth:${req.job.name}`,
+      clientToken: req.clientToken,
+      tags: [
+        { key: 'berth:job', value: req.job.name },
+        { key: 'berth:run', value: req.run.runId },
+        { key: 'berth:attempt', value: String(req.attempt) },
+      ],
+      overrides: {
+        containerOverrides: [
+          {
+            name: task.containerName,
+            environment: Object.entries(req.environment).map(([name, value]) => ({ name, value })),
+          },
+        ],
+      },
+    };
+  }
+
+  async launch(req: LaunchRequest): Promise<LaunchResult> {
+    const input = this.request(req);
+    try {
+      const out = await this.ecs.send(new RunTaskCommand(input));
+      const taskArn = out.tasks?.[0]?.taskArn;
+      if (taskArn)
+        return { ok: true, taskArn, capacity: out.tasks?.[0]?.capacityProviderName ?? req.capacity };
+      const failure = out.failures?.[0];
+      const reason =
+        [failure?.reason, failure?.detail].filter(Boolean).join(': ') || 'RunTask started no task';
+      const kind = CAPACITY_REASONS.some((re) => re.test(reason)) ? 'capacity' : 'failed';
+      return { ok: false, kind, reason: `RunTask failure: ${reason}` };
+    } catch (error) {
+      if (isThrottle(error))
+        return { ok: false, kind: 'throttled', reason: `RunTask throttled: ${message(error)}` };
+      // A repeated clientToken with other parameters: the task of this attempt exists already.
+      const conflict = error as { name?: string; resourceIds?: string[] };
+      if (conflict.name === 'ConflictException' && conflict.resourceIds?.[0]) {
+        return { ok: true, taskArn: conflict.resourceIds[0], capacity: req.capacity };
+      }
+      const name = (error as { name?: string }).name ?? 'Error';
+      // Server-side faults are transient: let the queue bring the launch back rather than burn an attempt.
+      if (name === 'ServerException' || (error as { $fault?: string }).$fault === 'server') {
+        return { ok: false, kind: 'throttled', reason: `RunTask ${name}: ${message(error)}` };
+      }
+      return { ok: false, kind: 'failed', reason: `RunTask ${name}: ${message(error)}` };
+    }
+  }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

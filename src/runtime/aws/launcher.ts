@@ -1,0 +1,137 @@
+/**
+ * The launcher: SQS batches (the shared launch queue and queue jobs' own queues) → runs → RunTask.
+ *
+ * A launch that must wait (ECS throttling, the job's concurrency cap, a schedule's overlap queue) is put back
+ * on the launch queue as a `launch` message with a delay, and the record is reported processed. Failing
+ * the record instead would bring it back only after the visibility timeout and count every wait toward
+ * the dead-letter `maxReceiveCount`, so a long throttling storm would dead-letter healthy triggers. If that
+ * re-enqueue itself fails, the record fails and SQS redelivers it: the run exists already, so the repeat
+ * finds it `queued` and launches it. Nothing is dropped either way.
+ */
+import {
+  BatchProcessor,
+  EventType,
+  processPartialResponse,
+  SqsFifoPartialProcessorAsync,
+} from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { isFinalStatus } from '../../core/lifecycle/states.js';
+import { acceptTrigger, type LaunchOutcome, launchAttempt, replayRun } from '../lifecycle.js';
+import type { LaunchMessage } from '../ports.js';
+import { MessageError, toWork, type Work } from './messages.js';
+import type { AwsRuntime } from './runtime.js';
+
+export type RecordResult =
+  | { status: 'accepted' | 'duplicate'; runId: string; launch?: LaunchOutcome }
+  | { status: 'skipped'; reason: string }
+  | { status: 'launch'; runId: string; launch: LaunchOutcome }
+  | { status: 'redriven'; runId: string; newRunId?: string }
+  | { status: 'ignored'; reason: string };
+
+/** Launches one message's attempt now; a `later` outcome goes back on the queue with its delay. */
+async function launchNow(rt: AwsRuntime, message: LaunchMessage): Promise<LaunchOutcome> {
+  const job = rt.jobs.get(message.job);
+  if (!job) throw new MessageError(`job ${message.job} is not in this stack's manifest`);
+  const outcome = await launchAttempt(rt.deps, job, message.runId, message.attempt);
+  if (outcome.status === 'later') {
+    await rt.queue.enqueue(message, outcome.delayMs);
+    await noteWaiting(rt, message, outcome.delayMs);
+  }
+  return outcome;
+}
+
+/**
+ * Marks a waiting run as recently handled (`updatedAt`, `nextAttemptAt`), so the sweeper, which re-enqueues
+ * runs stuck in `queued`/`retrying`, does not add a second message for a run whose message is circulating.
+ */
+async function noteWaiting(rt: AwsRuntime, message: LaunchMessage, delayMs: number): Promise<void> {
+  const run = await rt.store.getRun(message.runId);
+  if (!run || run.attempt !== message.attempt || (run.status !== 'queued' && run.status !== 'retrying'))
+    return;
+  const now = rt.clock.now();
+  await rt.store.transition(
+    run.runId,
+    [run.status],
+    {
+      status: run.status,
+      updatedAt: now.toISOString(),
+      nextAttemptAt: new Date(now.getTime() + delayMs).toISOString(),
+    },
+    { attempt: run.attempt },
+  );
+}
+
+/** Does the work of one record. Throws when the record must come back (SQS redelivers it). */
+export async function processWork(rt: AwsRuntime, work: Work): Promise<RecordResult> {
+  const job = rt.jobs.get(work.job);
+  if (!job)
+    throw new MessageError(`job ${work.job} is not in this stack's manifest — redeploy or drop the message`);
+  switch (work.kind) {
+    case 'accept': {
+      // Accept through a queue that captures the first launch instead of sending it, then launch in this
+      // invocation: one hop less, and a duplicate trigger whose run never launched (a crash) launches now.
+      const captured: LaunchMessage[] = [];
+      const accepted = await acceptTrigger(
+        { ...rt.deps, queue: { enqueue: async (m) => void captured.push(m) } },
+        job,
+        work.trigger,
+        work.idempotencyKey ? { idempotencyKey: work.idempotencyKey } : {},
+      );
+      if (accepted.status === 'skipped') return accepted;
+      const first = captured[0];
+      const launch = first ? await launchNow(rt, first) : undefined;
+      return { status: accepted.status, runId: accepted.runId, ...(launch ? { launch } : {}) };
+    }
+    case 'launch':
+      return {
+        status: 'launch',
+        runId: work.runId,
+        launch: await launchNow(rt, {
+          type: 'launch',
+          job: work.job,
+          runId: work.runId,
+          attempt: work.attempt,
+        }),
+      };
+    case 'redrive': {
+      const run = await rt.store.getRun(work.runId);
+      if (!run || run.job !== work.job)
+        return { status: 'ignored', reason: `run ${work.runId} of ${work.job} not found` };
+      if (!isFinalStatus(run.status) || !run.deadLettered)
+        return { status: 'ignored', reason: `run ${work.runId} is ${run.status}, not dead-lettered` };
+      const replay = await replayRun(rt.deps, job, run, work.requestId);
+      if (replay.status === 'skipped') return { status: 'ignored', reason: replay.reason };
+      await rt.store.transition(run.runId, [run.status], {
+        status: run.status,
+        deadLettered: false,
+        decision: `${run.decision ?? ''}${run.decision ? '; ' : ''}redriven as ${replay.runId}`,
+        updatedAt: rt.clock.now().toISOString(),
+      });
+      // The transition re-opened the outbox mark; the final event was published long ago.
+      await rt.store.markEventPublished(run.runId);
+      return { status: 'redriven', runId: run.runId, newRunId: replay.runId };
+    }
+    default: {
+      const never: never = work;
+      throw new Error(`unhandled work ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+export async function processRecord(rt: AwsRuntime, record: SQSRecord): Promise<RecordResult> {
+  return processWork(rt, toWork(record, rt.manifest));
+}
+
+/** Lambda entry: an SQS batch in, partial batch failures out (needs `ReportBatchItemFailures` on the ESM). */
+export async function handleLaunchBatch(
+  rt: AwsRuntime,
+  event: SQSEvent,
+  context?: Context,
+): Promise<SQSBatchResponse> {
+  const fifo = event.Records[0]?.eventSourceARN.endsWith('.fifo') ?? false;
+  // FIFO: stop at the first failure so a message group keeps its order (Powertools fails the rest).
+  const processor = fifo ? new SqsFifoPartialProcessorAsync() : new BatchProcessor(EventType.SQS);
+  return processPartialResponse(event, (record: SQSRecord) => processRecord(rt, record), processor, {
+    ...(context ? { context } : {}),
+  });
+}

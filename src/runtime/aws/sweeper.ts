@@ -1,0 +1,208 @@
+/**
+ * The sweeper (every minute): what no event will ever fix.
+ * 1. Running past the job's timeout → StopTask with `BERTH_STOP_REASONS.timeout`; the stop event then
+ *    records `timed_out` and the retry policy decides.
+ * 2. Running for a while with no stop seen → DescribeTasks: `MISSING` → recordStop as `lost`; a task that
+ *    is STOPPED whose event never arrived → recordStop from DescribeTasks.
+ * 3. `queued` / `retrying` past their launch time, `launching` for too long → the launch is re-enqueued
+ *    (launches are idempotent: stale messages are dropped, the client token blocks a second task).
+ * 4. Concurrency slots whose run no longer holds capacity, or held past timeout + grace → released.
+ * 5. Final runs whose final event never went out (a crash after the state write) → published again.
+ */
+import { DescribeTasksCommand, StopTaskCommand, type Task } from '@aws-sdk/client-ecs';
+import { parseDuration } from '../../core/duration.js';
+import { BERTH_STOP_REASONS } from '../../core/lifecycle/classify.js';
+import { finalEventType } from '../../core/lifecycle/events.js';
+import { isFinalStatus } from '../../core/lifecycle/states.js';
+import { publish, recordStop } from '../lifecycle.js';
+import type { RunRecord } from '../ports.js';
+import type { AwsRuntime } from './runtime.js';
+import { type EcsTaskDetail, stopReportFrom } from './taskEvents.js';
+
+export interface SweepOptions {
+  /** Ask ECS about runs that have been running this long without a stop. @default 10 minutes */
+  reconcileAfterMs?: number;
+  /** A STOPPED task whose event has not arrived after this long is recorded from DescribeTasks. @default 5 minutes */
+  stoppedGraceMs?: number;
+  /** A queued/retrying/launching run this late is re-enqueued. @default 2 minutes */
+  stuckAfterMs?: number;
+  /** A final event still unconfirmed after this long is published again. @default 2 minutes */
+  outboxAfterMs?: number;
+  /** Slots held this long past the job timeout are released. @default 15 minutes */
+  slotGraceMs?: number;
+}
+
+export interface SweepReport {
+  timeoutsStopped: string[];
+  lost: string[];
+  recoveredStops: string[];
+  requeued: string[];
+  slotsReleased: string[];
+  republished: string[];
+  errors: string[];
+}
+
+const DESCRIBE_BATCH = 100;
+
+function iso(value: Date | string | undefined): string | undefined {
+  if (!value) return undefined;
+  return value instanceof Date ? value.toISOString() : value;
+}
+
+/** DescribeTasks gives Dates; the event gives ISO strings. */
+function detailFromTask(task: Task): EcsTaskDetail {
+  return {
+    taskArn: task.taskArn ?? '',
+    lastStatus: task.lastStatus,
+    startedBy: task.startedBy,
+    stopCode: task.stopCode,
+    stoppedReason: task.stoppedReason,
+    startedAt: iso(task.startedAt),
+    pullStartedAt: iso(task.pullStartedAt),
+    stoppedAt: iso(task.stoppedAt),
+    executionStoppedAt: iso(task.executionStoppedAt),
+    containers: (task.containers ?? []).map((c) => ({
+      name: c.name,
+      exitCode: c.exitCode,
+      reason: c.reason,
+    })),
+    version: task.version,
+  };
+}
+
+export async function sweep(rt: AwsRuntime, options: SweepOptions = {}): Promise<SweepReport> {
+  const report: SweepReport = {
+    timeoutsStopped: [],
+    lost: [],
+    recoveredStops: [],
+    requeued: [],
+    slotsReleased: [],
+    republished: [],
+    errors: [],
+  };
+  const guard = async (what: string, fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch (error) {
+      report.errors.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  await guard('running', () => sweepRunning(rt, options, report));
+  await guard('stuck', () => sweepStuck(rt, options, report));
+  await guard('slots', () => sweepSlots(rt, options, report));
+  await guard('outbox', () => sweepOutbox(rt, options, report));
+  return report;
+}
+
+async function sweepRunning(rt: AwsRuntime, options: SweepOptions, report: SweepReport): Promise<void> {
+  const now = rt.clock.now();
+  const reconcileAfter = options.reconcileAfterMs ?? 10 * 60_000;
+  const stoppedGrace = options.stoppedGraceMs ?? 5 * 60_000;
+  const running = await rt.store.listByStatus('running');
+  const toDescribe: RunRecord[] = [];
+  for (const run of running) {
+    const job = rt.jobs.get(run.job);
+    if (!job || !run.taskArn) continue;
+    const attempts = await rt.store.listAttempts(run.runId);
+    const current = attempts.find((a) => a.attempt === run.attempt);
+    const since = Date.parse(current?.startedAt ?? current?.launchedAt ?? run.updatedAt);
+    const elapsed = now.getTime() - since;
+    const timeoutMs = parseDuration(job.timeout);
+    if (elapsed > timeoutMs) {
+      await rt.ecs.send(
+        new StopTaskCommand({
+          cluster: rt.config.cluster,
+          task: run.taskArn,
+          reason:
+            `${BERTH_STOP_REASONS.timeout}: ran ${Math.round(elapsed / 1000)}s, limit ${job.timeout}`.slice(
+              0,
+              255,
+            ),
+        }),
+      );
+      report.timeoutsStopped.push(run.runId);
+    } else if (elapsed > reconcileAfter) {
+      toDescribe.push(run);
+    }
+  }
+  for (let i = 0; i < toDescribe.length; i += DESCRIBE_BATCH) {
+    const batch = toDescribe.slice(i, i + DESCRIBE_BATCH);
+    const out = await rt.ecs.send(
+      new DescribeTasksCommand({ cluster: rt.config.cluster, tasks: batch.map((r) => r.taskArn as string) }),
+    );
+    const missing = new Set((out.failures ?? []).filter((f) => f.reason === 'MISSING').map((f) => f.arn));
+    for (const run of batch) {
+      const job = rt.jobs.get(run.job);
+      if (!job || !run.taskArn) continue;
+      const container = rt.manifest.tasks[job.name]?.containerName;
+      if (missing.has(run.taskArn)) {
+        const outcome = await recordStop(rt.deps, job, {
+          runId: run.runId,
+          attempt: run.attempt,
+          taskArn: run.taskArn,
+          startedAt: null,
+          stoppedAt: now.toISOString(),
+          containers: [],
+          missing: true,
+          stoppedReason: 'DescribeTasks: MISSING',
+        });
+        if (outcome.status !== 'duplicate') report.lost.push(run.runId);
+        continue;
+      }
+      const task = out.tasks?.find((t) => t.taskArn === run.taskArn);
+      if (task?.lastStatus !== 'STOPPED') continue;
+      const stoppedAt = task.stoppedAt ? task.stoppedAt.getTime() : now.getTime();
+      if (now.getTime() - stoppedAt < stoppedGrace) continue;
+      const outcome = await recordStop(
+        rt.deps,
+        job,
+        stopReportFrom(detailFromTask(task), run.runId, run.attempt, container, now.toISOString()),
+      );
+      if (outcome.status !== 'duplicate') report.recoveredStops.push(run.runId);
+    }
+  }
+}
+
+async function sweepStuck(rt: AwsRuntime, options: SweepOptions, report: SweepReport): Promise<void> {
+  const now = rt.clock.now();
+  const before = new Date(now.getTime() - (options.stuckAfterMs ?? 2 * 60_000));
+  for (const status of ['queued', 'retrying', 'launching'] as const) {
+    for (const run of await rt.store.listByStatus(status, { before })) {
+      // A run waiting for its (delayed) launch message is not stuck until that message is overdue.
+      if (run.nextAttemptAt && Date.parse(run.nextAttemptAt) > before.getTime()) continue;
+      await rt.queue.enqueue({ type: 'launch', job: run.job, runId: run.runId, attempt: run.attempt }, 0);
+      report.requeued.push(run.runId);
+    }
+  }
+}
+
+async function sweepSlots(rt: AwsRuntime, options: SweepOptions, report: SweepReport): Promise<void> {
+  const now = rt.clock.now().getTime();
+  for (const job of rt.jobs.values()) {
+    if (job.maxConcurrency === undefined && job.overlap !== 'queue') continue;
+    const limit = parseDuration(job.timeout) + (options.slotGraceMs ?? 15 * 60_000);
+    for (const slot of await rt.store.listSlots(job.name)) {
+      const run = await rt.store.getRun(slot.runId);
+      const holds = run && !isFinalStatus(run.status) && run.status !== 'queued' && run.status !== 'retrying';
+      if (holds && now - Date.parse(slot.acquiredAt) <= limit) continue;
+      await rt.store.releaseSlot(job.name, slot.runId);
+      report.slotsReleased.push(slot.runId);
+    }
+  }
+}
+
+async function sweepOutbox(rt: AwsRuntime, options: SweepOptions, report: SweepReport): Promise<void> {
+  const before = new Date(rt.clock.now().getTime() - (options.outboxAfterMs ?? 2 * 60_000));
+  for (const run of await rt.store.listUnpublishedFinalRuns(before)) {
+    const job = rt.jobs.get(run.job);
+    if (!job || !isFinalStatus(run.status)) continue;
+    const attempt = (await rt.store.listAttempts(run.runId)).find((a) => a.attempt === run.attempt);
+    await publish(rt.deps, job, run, finalEventType(run.status), {
+      startedAt: attempt?.startedAt ?? null,
+      stoppedAt: attempt?.stoppedAt ?? run.endedAt,
+      durationMs: attempt?.durationMs ?? null,
+      costUsd: attempt?.costUsd ?? null,
+    });
+    report.republished.push(run.runId);
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * The key schema of berth's runs table, shared by the compiler (which creates the table) and the AWS
+ * adapters (which read and write it). Change it here and both follow.
+ *
+ * - Base table: `pk` (HASH) + `sk` (RANGE), both strings.
+ * - `byJob` index: `gsi1pk` (HASH, `JOB#<job>`) + `gsi1sk` (RANGE, `<createdAt>#<runId>`): runs of a job in
+ *   time order (`berth runs list --job`).
+ * - `byStatus` index: `gsi2pk` (HASH, `STATUS#<status>`) + `gsi2sk` (RANGE, `<updatedAt>#<runId>`): runs in a
+ *   status (`berth runs list --status`, the sweeper's scan of launching/running runs).
+ * - `ttl`: epoch seconds; DynamoDB deletes the item after it.
+ * Both indexes project all attributes; every key attribute is a string.
+ */
+export const RUNS_TABLE = {
+  pk: 'pk',
+  sk: 'sk',
+  ttl: 'ttl',
+  gsiByJob: { name: 'byJob', pk: 'gsi1pk', sk: 'gsi1sk' },
+  gsiByStatus: { name: 'byStatus', pk: 'gsi2pk', sk: 'gsi2sk' },
+} as const;
