@@ -1,0 +1,308 @@
+// berth dev dashboard: actions with the per-start token, live updates over SSE, log tailing, duration bars.
+// No framework: the server renders escaped HTML; this file only moves it into place.
+
+(() => {
+  const token = document.querySelector('meta[name="berth-token"]')?.getAttribute('content') ?? '';
+  const announceEl = document.getElementById('announce');
+  const LOG_POLL_MS = 1000;
+
+  /** Tells the user (and screen readers, through role=status) what an action did. */
+  function announce(message, kind = 'info', link) {
+    if (!announceEl) return;
+    announceEl.replaceChildren();
+    const p = document.createElement('p');
+    p.className = `note note-${kind}`;
+    p.textContent = message;
+    if (link) {
+      p.append(' ');
+      const a = document.createElement('a');
+      a.href = link.href;
+      a.textContent = link.text;
+      p.append(a);
+    }
+    announceEl.append(p);
+  }
+
+  async function post(url, body) {
+    const res = await fetch(url, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'X-Berth-Token': token },
+      body: body === undefined ? '' : JSON.stringify(body),
+    });
+    let data = null;
+    try {
+      data = await res.json();
+    } catch {
+      // A non-JSON answer is reported by status below.
+    }
+    if (!res.ok) throw new Error(data?.error ?? `the server answered ${res.status}`);
+    return data;
+  }
+
+  function describeResult(result) {
+    if (!result) return { message: 'Done.' };
+    if (Array.isArray(result.results)) {
+      const accepted = result.results.filter((r) => r.status === 'accepted').length;
+      return { message: `Replayed ${accepted} failed run(s).` };
+    }
+    if (result.cancelled) return { message: `Cancelling run ${result.runId}.` };
+    if (result.status === 'accepted') {
+      return {
+        message: 'Run accepted:',
+        link: { href: `/runs/${encodeURIComponent(result.runId)}`, text: result.runId },
+      };
+    }
+    if (result.status === 'duplicate') {
+      return {
+        message: 'Already accepted before:',
+        link: { href: `/runs/${encodeURIComponent(result.runId)}`, text: result.runId },
+      };
+    }
+    if (result.status === 'skipped') return { message: `Skipped: ${result.reason}` };
+    return { message: 'Done.' };
+  }
+
+  async function runAction(button, url, body) {
+    button.disabled = true;
+    button.setAttribute('aria-busy', 'true');
+    try {
+      const { message, link } = describeResult(await post(url, body));
+      announce(message, 'ok', link);
+    } catch (error) {
+      announce(`Failed: ${error.message}`, 'error');
+    } finally {
+      button.disabled = false;
+      button.removeAttribute('aria-busy');
+    }
+  }
+
+  // Event delegation: buttons inside fragments that SSE replaces keep working.
+  document.addEventListener('click', (event) => {
+    const button = event.target instanceof Element ? event.target.closest('button[data-post]') : null;
+    if (!button) return;
+    event.preventDefault();
+    runAction(button, button.dataset.post);
+  });
+
+  document.addEventListener('submit', (event) => {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.dataset.action) return;
+    event.preventDefault();
+    const field = form.elements.namedItem('payload');
+    const error = field ? document.getElementById(field.getAttribute('aria-describedby') ?? '') : null;
+    let body = {};
+    const text = field?.value.trim() ?? '';
+    if (text) {
+      try {
+        body = { payload: JSON.parse(text) };
+      } catch (e) {
+        field.setAttribute('aria-invalid', 'true');
+        if (error) error.textContent = `Not JSON: ${e.message}`;
+        field.focus();
+        return;
+      }
+    }
+    field?.removeAttribute('aria-invalid');
+    if (error) error.textContent = '';
+    const button = form.querySelector('button[type="submit"]');
+    runAction(button ?? form, form.dataset.action, body);
+  });
+
+  /** Parses trusted server-rendered markup into nodes without running anything. */
+  function fragment(markup, context = 'div') {
+    const t = document.createElement('template');
+    t.innerHTML = context === 'tbody' ? `<table><tbody>${markup}</tbody></table>` : markup;
+    return context === 'tbody' ? t.content.querySelector('tbody') : t.content;
+  }
+
+  // ---- duration bars: each run against the longest run on the page ----
+  function formatDuration(ms) {
+    if (ms < 1000) return `${Math.round(ms)} ms`;
+    if (ms < 60000) return `${(ms / 1000).toFixed(1)} s`;
+    const s = Math.round(ms / 1000);
+    if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+    const m = Math.floor(s / 60);
+    return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
+  }
+
+  function updateBars() {
+    const rows = [...document.querySelectorAll('tr[data-run-id]')];
+    const now = Date.now();
+    const durations = rows.map((row) => {
+      const start = Date.parse(row.dataset.created);
+      const end = row.dataset.ended ? Date.parse(row.dataset.ended) : now;
+      return Math.max(0, end - start);
+    });
+    const longest = Math.max(1, ...durations);
+    rows.forEach((row, i) => {
+      const ms = durations[i] ?? 0;
+      const fill = row.querySelector('.bar .fill');
+      // The CSSOM is allowed by the page's CSP (style attributes in markup are not).
+      if (fill) fill.style.width = `${Math.max(1, (ms / longest) * 100).toFixed(1)}%`;
+      if (!row.dataset.ended) {
+        const text = row.querySelector('.duration-text');
+        if (text) text.textContent = formatDuration(ms);
+      }
+    });
+  }
+
+  function updateCount() {
+    const count = document.getElementById('runs-count');
+    const n = document.querySelectorAll('tr[data-run-id]').length;
+    if (count) count.textContent = `${n} run(s), updated live`;
+    const empty = document.getElementById('runs-empty');
+    if (empty && n > 0) empty.remove();
+  }
+
+  function applyRun(data) {
+    const tbody = document.getElementById('run-rows');
+    if (!tbody) return;
+    const existing = document.getElementById(`run-${data.runId}`);
+    if (data.remove) {
+      existing?.remove();
+    } else {
+      const row = fragment(data.html, 'tbody').querySelector('tr');
+      if (!row) return;
+      if (existing) existing.replaceWith(row);
+      else {
+        // Newest first: insert before the first row created earlier.
+        const created = Date.parse(row.dataset.created);
+        const after = [...tbody.querySelectorAll('tr[data-run-id]')].find(
+          (r) => Date.parse(r.dataset.created) <= created,
+        );
+        tbody.insertBefore(row, after ?? null);
+      }
+      row.classList.add('flash');
+    }
+    updateCount();
+    updateBars();
+  }
+
+  // ---- logs: append from the byte offset until the attempt has ended and the file is read ----
+  const tails = new Map();
+
+  function startTail(pre) {
+    if (tails.has(pre)) return;
+    const state = { stopped: false };
+    tails.set(pre, state);
+    const tick = async () => {
+      if (state.stopped || !pre.isConnected) return;
+      let more = false;
+      try {
+        const res = await fetch(`${pre.dataset.log}?offset=${pre.dataset.offset ?? '0'}`, {
+          credentials: 'same-origin',
+        });
+        if (res.ok) {
+          const chunk = await res.json();
+          if (chunk.from < Number(pre.dataset.offset ?? '0')) pre.textContent = '';
+          if (chunk.text) {
+            const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+            pre.append(document.createTextNode(chunk.text));
+            if (atBottom) pre.scrollTop = pre.scrollHeight;
+          }
+          pre.dataset.offset = String(chunk.offset);
+          more = chunk.offset < chunk.size;
+        }
+      } catch {
+        // The engine may be restarting; keep trying.
+      }
+      if (pre.dataset.ended === 'true' && !more) {
+        state.stopped = true;
+        return;
+      }
+      setTimeout(tick, more ? 50 : LOG_POLL_MS);
+    };
+    tick();
+  }
+
+  function startTails() {
+    document.querySelectorAll('pre[data-log]').forEach((pre) => {
+      startTail(pre);
+    });
+  }
+
+  function applyDetail(data) {
+    const live = document.getElementById('run-live');
+    if (!live) return;
+    // Keep focus on the same action when its button is re-rendered.
+    const focused = document.activeElement?.closest?.('#run-live [data-post]')?.dataset.post;
+    live.replaceChildren(fragment(data.html));
+    if (focused) live.querySelector(`[data-post="${CSS.escape(focused)}"]`)?.focus();
+    const logs = document.getElementById('logs');
+    for (const a of data.attempts) {
+      const panel = document.getElementById(`log-${a.attempt}`);
+      if (panel) {
+        const pre = panel.querySelector('pre[data-log]');
+        if (pre && a.ended && pre.dataset.ended !== 'true') {
+          pre.dataset.ended = 'true';
+          // Read the rest once more, then stop.
+          const state = tails.get(pre);
+          if (state?.stopped) {
+            tails.delete(pre);
+            startTail(pre);
+          }
+        }
+        const label = panel.querySelector('[data-log-state]');
+        if (label) label.textContent = a.state;
+      } else if (logs) {
+        document.getElementById('logs-empty')?.remove();
+        document.querySelectorAll('#logs details[open]').forEach((d) => {
+          d.open = false;
+        });
+        logs.append(fragment(a.html));
+        const pre = document.querySelector(`#log-${a.attempt} pre[data-log]`);
+        if (pre) startTail(pre);
+      }
+    }
+  }
+
+  function applyJob(data) {
+    const stats = document.querySelector(`[data-job-stats="${CSS.escape(data.job)}"]`);
+    if (stats) stats.replaceChildren(fragment(data.html));
+  }
+
+  // ---- the live connection ----
+  async function reloadRows() {
+    const tbody = document.getElementById('run-rows');
+    if (!tbody) return;
+    const url = new URL(location.href);
+    url.searchParams.set('partial', 'rows');
+    const res = await fetch(url, { credentials: 'same-origin' });
+    if (res.ok) {
+      tbody.replaceChildren(...fragment(await res.text(), 'tbody').children);
+      updateCount();
+      updateBars();
+    }
+  }
+
+  function connect() {
+    const src = document.body.dataset.events;
+    if (!src || typeof EventSource === 'undefined') return;
+    const state = document.getElementById('live-state');
+    const setState = (value, text) => {
+      if (!state) return;
+      state.dataset.state = value;
+      state.textContent = text;
+    };
+    let opened = false;
+    const es = new EventSource(src);
+    es.addEventListener('open', () => {
+      setState('live', 'live');
+      // After a reconnect, catch up on what happened while the stream was down.
+      if (opened) reloadRows().catch(() => {});
+      opened = true;
+    });
+    es.addEventListener('error', () => setState('down', 'reconnecting…'));
+    es.addEventListener('run', (e) => applyRun(JSON.parse(e.data)));
+    es.addEventListener('detail', (e) => applyDetail(JSON.parse(e.data)));
+    es.addEventListener('job', (e) => applyJob(JSON.parse(e.data)));
+    es.addEventListener('problem', (e) => announce(JSON.parse(e.data).message, 'error'));
+    window.addEventListener('pagehide', () => es.close());
+  }
+
+  updateBars();
+  if (document.getElementById('run-rows')) setInterval(updateBars, 1000);
+  startTails();
+  connect();
+})();

@@ -1,0 +1,121 @@
+/**
+ * `/api/events`: one server-sent event stream per open page. Run changes from the engine are coalesced
+ * (a burst of transitions becomes one update) and rendered here with the same templates as the page, so
+ * the script only swaps escaped markup in place.
+ *
+ * - `?view=runs&job=…&status=…&since=…&search=…` → `run` events `{ runId, html }` or `{ runId, remove: true }`
+ * - `?view=run&run=<id>` → `detail` events `{ html, attempts: [{ attempt, ended, html }] }`
+ * - `?view=jobs` → `job` events `{ job, html }` (the job's queue and run numbers)
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { LocalEngineApi, LocalRunFilter } from '../runtime/local/api.js';
+import type { RunRecord } from '../runtime/ports.js';
+import { jobCardData } from './data.js';
+import { matchesFilter, parseRunsQuery, toRunFilter } from './filter.js';
+import { SECURITY_HEADERS } from './http.js';
+import { jobStats } from './views/jobs.js';
+import { logPanel, runLive } from './views/run.js';
+import { runRow } from './views/runs.js';
+
+/** How long run changes are gathered before one update is sent. */
+export const COALESCE_MS = 100;
+/** A comment line this often keeps proxies and the browser from closing an idle stream. */
+export const HEARTBEAT_MS = 15_000;
+
+type Mode = { view: 'runs'; filter: LocalRunFilter } | { view: 'run'; runId: string } | { view: 'jobs' };
+
+function modeOf(params: URLSearchParams, now: Date): Mode {
+  const view = params.get('view');
+  const runId = params.get('run');
+  if (view === 'run' && runId) return { view: 'run', runId };
+  if (view === 'jobs') return { view: 'jobs' };
+  return { view: 'runs', filter: toRunFilter(parseRunsQuery(params), now) };
+}
+
+export function openEventStream(
+  api: LocalEngineApi,
+  req: IncomingMessage,
+  res: ServerResponse,
+  params: URLSearchParams,
+  now: () => Date,
+): void {
+  const mode = modeOf(params, now());
+  res.writeHead(200, {
+    ...SECURITY_HEADERS,
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    Connection: 'keep-alive',
+  });
+  // Reconnect quickly after the engine restarts.
+  res.write('retry: 1000\n\n');
+
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
+  let flushing = Promise.resolve();
+  const pending = new Map<string, RunRecord>();
+
+  const write = (event: string, data: unknown) => {
+    if (!closed) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+
+  async function flushRuns(runs: RunRecord[]): Promise<void> {
+    const at = now();
+    if (mode.view === 'runs') {
+      for (const run of runs) {
+        if (matchesFilter(run, mode.filter)) write('run', { runId: run.runId, html: runRow(run, at).value });
+        else if (!mode.filter.job || mode.filter.job === run.job)
+          write('run', { runId: run.runId, remove: true });
+      }
+    } else if (mode.view === 'run') {
+      const run = runs.find((r) => r.runId === mode.runId);
+      if (!run) return;
+      const attempts = await api.listAttempts(run.runId);
+      const empty = { from: 0, offset: 0, text: '', size: 0, exists: false };
+      write('detail', {
+        html: runLive(run, attempts, at).value,
+        attempts: attempts.map((a) => ({
+          attempt: a.attempt,
+          ended: a.status === 'ended',
+          state: a.status === 'ended' ? `ended: ${a.outcome ?? 'unknown'}` : 'live',
+          html: logPanel(run, a, empty, true).value,
+        })),
+      });
+    } else {
+      for (const job of new Set(runs.map((r) => r.job))) {
+        const data = await jobCardData(api, job);
+        if (data) write('job', { job, html: jobStats(data).value });
+      }
+    }
+  }
+
+  const flush = () => {
+    timer = undefined;
+    const runs = [...pending.values()];
+    pending.clear();
+    flushing = flushing
+      .then(() => flushRuns(runs))
+      .catch((error: unknown) => {
+        write('problem', { message: error instanceof Error ? error.message : String(error) });
+      });
+  };
+
+  const unsubscribe = api.subscribe((e) => {
+    if (closed || e.type !== 'run') return;
+    if (mode.view === 'run' && e.run.runId !== mode.runId) return;
+    pending.set(e.run.runId, e.run);
+    timer ??= setTimeout(flush, COALESCE_MS);
+  });
+  const heartbeat = setInterval(() => {
+    if (!closed) res.write(': ping\n\n');
+  }, HEARTBEAT_MS);
+
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    unsubscribe();
+    clearInterval(heartbeat);
+    if (timer) clearTimeout(timer);
+  };
+  req.on('close', close);
+  res.on('close', close);
+  res.on('error', close);
+}

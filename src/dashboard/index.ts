@@ -1,0 +1,332 @@
+/**
+ * The runs dashboard of `berth dev`: server-rendered pages, one small script, one stylesheet, a JSON API
+ * and a server-sent event stream, mounted into the engine's HTTP server on 127.0.0.1.
+ *
+ * @example
+ * const dashboard = createDashboard(engineApi, { token });
+ * http.createServer(async (req, res) => {
+ *   if (await dashboard(req, res)) return;
+ *   // the engine's own routes
+ * }).listen(8787, '127.0.0.1');
+ */
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { LocalEngineApi } from '../runtime/local/api.js';
+import type { RunRecord } from '../runtime/ports.js';
+import { jobCardData } from './data.js';
+import { openEventStream } from './events.js';
+import { DEFAULT_RUNS_LIMIT, parseApiRunFilter, parseRunsQuery, toRunFilter } from './filter.js';
+import { html } from './html.js';
+import { HttpError, readJsonBody, send, sendHtml, sendJson } from './http.js';
+import { readLogChunk, readLogTail } from './logs.js';
+import { hasToken, isCrossSite, isLoopbackHost } from './security.js';
+import { type JobCardData, jobsView } from './views/jobs.js';
+import { page } from './views/layout.js';
+import { logPanel, runView } from './views/run.js';
+import { runRows, runsView } from './views/runs.js';
+
+export interface DashboardOptions {
+  /** The per-start token that every action (POST) must carry in `X-Berth-Token`. */
+  token: string;
+  /** Time source, for tests. @default () => new Date() */
+  now?: () => Date;
+}
+
+export type DashboardHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+const ASSETS: Record<string, { file: string; type: string }> = {
+  '/assets/dashboard.js': { file: 'dashboard.js', type: 'text/javascript; charset=utf-8' },
+  '/assets/dashboard.css': { file: 'dashboard.css', type: 'text/css; charset=utf-8' },
+};
+
+function loadAssets(): Map<string, { body: Buffer; type: string }> {
+  const out = new Map<string, { body: Buffer; type: string }>();
+  for (const [path, a] of Object.entries(ASSETS)) {
+    out.set(path, { body: readFileSync(new URL(`./assets/${a.file}`, import.meta.url)), type: a.type });
+  }
+  return out;
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, `"${segment}" is not a valid URL path segment`);
+  }
+}
+
+function errorPage(token: string, status: number, message: string) {
+  return page({
+    title: status === 404 ? 'Not found' : 'Error',
+    view: 'error',
+    token,
+    body: html`<h1>${status === 404 ? 'Not found' : 'Something went wrong'}</h1><p>${message}</p><p><a href="/">Back to the jobs</a></p>`,
+  });
+}
+
+/**
+ * Creates the request handler. It answers `/`, `/runs`, `/runs/<id>`, `/assets/*` and its own `/api/*`
+ * routes and returns true; for anything else it returns false and leaves the response alone.
+ */
+export function createDashboard(api: LocalEngineApi, options: DashboardOptions): DashboardHandler {
+  const { token } = options;
+  const now = options.now ?? (() => new Date());
+  const assets = loadAssets();
+
+  async function jobsPage(res: ServerResponse): Promise<void> {
+    const cards = (await Promise.all(api.jobs().map((j) => jobCardData(api, j.name)))).filter(
+      (c): c is JobCardData => c !== undefined,
+    );
+    sendHtml(
+      res,
+      200,
+      page({ title: 'Jobs', view: 'jobs', token, events: '/api/events?view=jobs', body: jobsView(cards) }),
+    );
+  }
+
+  async function runsPage(res: ServerResponse, url: URL): Promise<void> {
+    const query = parseRunsQuery(url.searchParams);
+    const at = now();
+    const runs = await api.listRuns(toRunFilter(query, at));
+    if (url.searchParams.get('partial') === 'rows') {
+      sendHtml(res, 200, runRows(runs, at));
+      return;
+    }
+    const events = new URLSearchParams({ view: 'runs' });
+    for (const [k, v] of Object.entries(query)) if (v) events.set(k, String(v));
+    sendHtml(
+      res,
+      200,
+      page({
+        title: 'Runs',
+        view: 'runs',
+        token,
+        events: `/api/events?${events}`,
+        body: runsView({
+          jobs: api.jobs().map((j) => j.name),
+          query,
+          runs,
+          limit: DEFAULT_RUNS_LIMIT,
+          now: at,
+        }),
+      }),
+    );
+  }
+
+  async function runPage(res: ServerResponse, runId: string): Promise<void> {
+    const run = await api.getRun(runId);
+    if (!run) {
+      sendHtml(res, 404, errorPage(token, 404, `There is no run ${runId}.`));
+      return;
+    }
+    const attempts = await api.listAttempts(runId);
+    const logs = await Promise.all(
+      attempts.map(async (a, i) =>
+        logPanel(run, a, await readLogTail(api.logPath(runId, a.attempt)), i === attempts.length - 1),
+      ),
+    );
+    sendHtml(
+      res,
+      200,
+      page({
+        title: `Run ${run.runId}`,
+        view: 'run',
+        token,
+        events: `/api/events?${new URLSearchParams({ view: 'run', run: run.runId })}`,
+        body: runView({ run, attempts, logs, now: now() }),
+      }),
+    );
+  }
+
+  async function requireRun(runId: string): Promise<RunRecord> {
+    const run = await api.getRun(runId);
+    if (!run) throw new HttpError(404, `there is no run ${runId}`);
+    return run;
+  }
+
+  function requireJob(name: string): void {
+    if (!api.jobs().some((j) => j.name === name)) throw new HttpError(404, `there is no job ${name}`);
+  }
+
+  /** An engine rejection of an action is the caller's problem (409), not the server's. */
+  async function action<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof HttpError) throw error;
+      throw new HttpError(409, error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  type Handler = () => Promise<void>;
+
+  /** The dashboard's JSON routes; `undefined` leaves the request to the engine. */
+  function apiRoute(
+    method: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    parts: string[],
+  ): Handler | undefined {
+    const [, , resource, id, sub, n, leaf] = parts;
+    if (method === 'GET') {
+      if (resource === 'events' && parts.length === 3) {
+        return async () => openEventStream(api, req, res, url.searchParams, now);
+      }
+      if (resource === 'jobs' && parts.length === 3) {
+        return async () => {
+          const cards = await Promise.all(api.jobs().map((j) => jobCardData(api, j.name)));
+          sendJson(
+            res,
+            200,
+            cards
+              .filter((c): c is JobCardData => c !== undefined)
+              .map((c) => ({
+                name: c.job.name,
+                file: c.job.file,
+                nextFireTimes: c.nextFireTimes,
+                queue: c.queue,
+              })),
+          );
+        };
+      }
+      if (resource === 'runs' && parts.length === 3) {
+        return async () => {
+          let filter: ReturnType<typeof parseApiRunFilter>;
+          try {
+            filter = parseApiRunFilter(url.searchParams, now());
+          } catch (error) {
+            throw new HttpError(400, (error as Error).message);
+          }
+          sendJson(res, 200, await api.listRuns(filter));
+        };
+      }
+      if (resource === 'runs' && id !== undefined && parts.length === 4) {
+        return async () => {
+          const run = await requireRun(decodeSegment(id));
+          sendJson(res, 200, { run, attempts: await api.listAttempts(run.runId) });
+        };
+      }
+      if (
+        resource === 'runs' &&
+        id !== undefined &&
+        sub === 'attempts' &&
+        leaf === 'log' &&
+        parts.length === 7
+      ) {
+        return async () => {
+          // The run must exist: `logPath` is only ever asked about real run ids, never a path from the URL.
+          const run = await requireRun(decodeSegment(id));
+          const attempt = Number(n);
+          if (!Number.isInteger(attempt) || attempt < 1 || attempt > run.attempt) {
+            throw new HttpError(404, `run ${run.runId} has no attempt ${n}`);
+          }
+          const offset = Number(url.searchParams.get('offset') ?? '0');
+          if (!Number.isSafeInteger(offset) || offset < 0) {
+            throw new HttpError(400, 'offset must be a whole number ≥ 0');
+          }
+          sendJson(res, 200, await readLogChunk(api.logPath(run.runId, attempt), offset));
+        };
+      }
+      return undefined;
+    }
+    if (method !== 'POST' || parts.length !== 5 || id === undefined || sub === undefined) return undefined;
+    const verb = sub;
+    if (resource === 'jobs' && verb === 'invoke') {
+      return async () => {
+        const target = decodeSegment(id);
+        requireJob(target);
+        const body = await readJsonBody(req);
+        if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
+          throw new HttpError(400, 'the body must be a JSON object such as {"payload": {"key": "value"}}');
+        }
+        const payload = (body as { payload?: unknown } | undefined)?.payload;
+        sendJson(res, 202, await action(() => api.invoke(target, payload)));
+      };
+    }
+    if (resource === 'jobs' && verb === 'replay-failed') {
+      return async () => {
+        const target = decodeSegment(id);
+        requireJob(target);
+        sendJson(res, 202, { results: await action(() => api.replayFailed(target)) });
+      };
+    }
+    if (resource === 'runs' && (verb === 'replay' || verb === 'cancel' || verb === 'redrive')) {
+      return async () => {
+        const run = await requireRun(decodeSegment(id));
+        if (verb === 'replay') sendJson(res, 202, await action(() => api.replay(run.runId)));
+        else if (verb === 'redrive') sendJson(res, 202, await action(() => api.redrive(run.runId)));
+        else if (await action(() => api.cancel(run.runId))) {
+          sendJson(res, 202, { cancelled: true, runId: run.runId });
+        } else {
+          sendJson(res, 409, { error: `run ${run.runId} has already ended`, cancelled: false });
+        }
+      };
+    }
+    return undefined;
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const path = url.pathname;
+    const parts = path.split('/');
+    const method = req.method ?? 'GET';
+    const asset = assets.get(path);
+    const isPage =
+      path === '/' || path === '/jobs' || path === '/runs' || (parts[1] === 'runs' && parts.length === 3);
+    const apiHandler = parts[1] === 'api' ? apiRoute(method, req, res, url, parts) : undefined;
+    if (!asset && !isPage && !apiHandler) return false;
+
+    if (!isLoopbackHost(req)) {
+      // DNS rebinding: a foreign name that resolves to 127.0.0.1 must not see the token or the data.
+      send(res, 403, 'text/plain; charset=utf-8', 'berth dev answers only to 127.0.0.1 and localhost\n');
+      return true;
+    }
+    if (isPage) {
+      if (method !== 'GET') {
+        send(res, 405, 'text/plain; charset=utf-8', 'use GET\n', { Allow: 'GET' });
+        return true;
+      }
+      if (path === '/' || path === '/jobs') await jobsPage(res);
+      else if (path === '/runs') await runsPage(res, url);
+      else await runPage(res, decodeSegment(parts[2] ?? ''));
+      return true;
+    }
+    // Assets and the JSON API are never for another site; actions also need the token.
+    if (isCrossSite(req)) {
+      sendJson(res, 403, { error: 'cross-site request refused' });
+      return true;
+    }
+    if (asset) {
+      if (method !== 'GET') {
+        send(res, 405, 'text/plain; charset=utf-8', 'use GET\n', { Allow: 'GET' });
+        return true;
+      }
+      send(res, 200, asset.type, asset.body);
+      return true;
+    }
+    if (method === 'POST' && !hasToken(req, token)) {
+      sendJson(res, 403, { error: 'missing or wrong X-Berth-Token: reload the dashboard page' });
+      return true;
+    }
+    await apiHandler?.();
+    return true;
+  }
+
+  return async (req, res) => {
+    try {
+      return await route(req, res);
+    } catch (error) {
+      const status = error instanceof HttpError ? error.status : 500;
+      const message = error instanceof Error ? error.message : String(error);
+      if (!res.headersSent) {
+        const wantsHtml = !(req.url ?? '').startsWith('/api/');
+        if (wantsHtml) sendHtml(res, status, errorPage(token, status, message));
+        else sendJson(res, status, { error: message });
+      } else {
+        res.destroy();
+      }
+      return true;
+    }
+  };
+}

@@ -1,0 +1,51 @@
+import { type Html, html } from '../html.js';
+
+export type View = 'jobs' | 'runs' | 'run' | 'error';
+
+export interface PageOptions {
+  title: string;
+  view: View;
+  token: string;
+  /** The SSE URL this page listens to; none for pages without live parts. */
+  events?: string;
+  body: Html;
+}
+
+/**
+ * The page shell: landmarks, a skip link, the main navigation and one status region where the script
+ * announces the result of every action. The token sits in a meta tag: only a same-origin page can read it.
+ */
+export function page(options: PageOptions): Html {
+  const current = (view: View) =>
+    options.view === view || (view === 'runs' && options.view === 'run') ? 'page' : null;
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="berth-token" content="${options.token}">
+<title>${options.title} · berth dev</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/assets/dashboard.css">
+<script src="/assets/dashboard.js" defer></script>
+</head>
+<body data-view="${options.view}"${options.events ? html` data-events="${options.events}"` : ''}>
+<a class="skip-link" href="#main">Skip to content</a>
+<header class="top">
+  <a class="brand" href="/">berth <span>dev</span></a>
+  <nav aria-label="Main">
+    <ul>
+      <li><a href="/"${current('jobs') ? html` aria-current="page"` : ''}>Jobs</a></li>
+      <li><a href="/runs"${current('runs') ? html` aria-current="page"` : ''}>Runs</a></li>
+    </ul>
+  </nav>
+  ${options.events ? html`<p class="live-state" id="live-state" data-state="connecting">connecting…</p>` : ''}
+</header>
+<main id="main" tabindex="-1">
+${options.body}
+</main>
+<div class="announce" id="announce" role="status" aria-live="polite"></div>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,156 @@
+import { isFinalStatus } from '../../core/lifecycle/states.js';
+import { summarizeTrigger } from '../../core/lifecycle/trigger.js';
+import type { AttemptRecord, RunRecord } from '../../runtime/ports.js';
+import {
+  formatCost,
+  formatDuration,
+  formatTime,
+  jobRunsHref,
+  runDurationMs,
+  statusBadge,
+} from '../format.js';
+import { type Html, html, prettyJson } from '../html.js';
+import type { LogChunk } from '../logs.js';
+
+function attemptEndMs(a: AttemptRecord, now: Date): number {
+  return a.stoppedAt ? Date.parse(a.stoppedAt) : now.getTime();
+}
+
+function attemptDurationMs(a: AttemptRecord, now: Date): number {
+  if (a.durationMs !== null) return a.durationMs;
+  const start = a.startedAt ?? a.launchedAt;
+  return Math.max(0, attemptEndMs(a, now) - Date.parse(start));
+}
+
+/** Attempts on one time axis from the run's creation to its end (or now), drawn in SVG. */
+function timeline(run: RunRecord, attempts: AttemptRecord[], now: Date): Html {
+  if (attempts.length === 0) return html`<p class="empty">No attempt has launched yet.</p>`;
+  const t0 = Date.parse(run.createdAt);
+  const ends = attempts.map((a) => attemptEndMs(a, now));
+  const t1 = Math.max(run.endedAt ? Date.parse(run.endedAt) : now.getTime(), ...ends, t0 + 1);
+  const span = t1 - t0;
+  const row = 26;
+  const x = (ms: number) => Math.max(0, Math.min(1000, ((ms - t0) / span) * 1000));
+  const label = `Attempts of run ${run.runId} on a time axis of ${formatDuration(span)}`;
+  return html`<svg class="timeline" viewBox="0 0 1000 ${attempts.length * row}" preserveAspectRatio="none" role="img" aria-label="${label}">
+${attempts.map((a, i) => {
+  const launched = x(Date.parse(a.launchedAt));
+  const started = a.startedAt ? x(Date.parse(a.startedAt)) : launched;
+  const end = x(attemptEndMs(a, now));
+  const cls = a.outcome ?? (a.status === 'ended' ? 'lost' : 'active');
+  return html`<g>
+  <title>Attempt ${a.attempt}: ${a.outcome ?? a.status}, ${formatDuration(attemptDurationMs(a, now))}</title>
+  <rect class="pending" x="${launched.toFixed(1)}" y="${i * row + 6}" width="${Math.max(2, started - launched).toFixed(1)}" height="14"></rect>
+  <rect class="outcome-${cls}" x="${started.toFixed(1)}" y="${i * row + 4}" width="${Math.max(3, end - started).toFixed(1)}" height="18"></rect>
+</g>`;
+})}
+</svg>`;
+}
+
+function attemptsTable(attempts: AttemptRecord[], now: Date): Html {
+  if (attempts.length === 0) return html``;
+  return html`<div class="table-wrap"><table class="attempts">
+  <caption class="visually-hidden">Attempts</caption>
+  <thead><tr><th scope="col">#</th><th scope="col">Outcome</th><th scope="col">Exit code</th><th scope="col">Stop reason</th><th scope="col">Capacity</th><th scope="col">Launched</th><th scope="col">Started</th><th scope="col">Stopped</th><th scope="col">Duration</th><th scope="col">Cost estimate</th></tr></thead>
+  <tbody>
+${attempts.map(
+  (a) => html`<tr data-attempt="${a.attempt}">
+    <th scope="row">${a.attempt}</th>
+    <td><span class="badge outcome-${a.outcome ?? 'active'}">${a.outcome ?? a.status}</span></td>
+    <td>${a.exitCode ?? '—'}</td>
+    <td class="reason">${a.stopCode ? html`<code>${a.stopCode}</code> ` : ''}${a.reason ?? (a.stopCode ? '' : '—')}</td>
+    <td>${a.capacity ?? '—'}</td>
+    <td>${formatTime(a.launchedAt)}</td>
+    <td>${formatTime(a.startedAt)}</td>
+    <td>${formatTime(a.stoppedAt)}</td>
+    <td>${formatDuration(attemptDurationMs(a, now))}</td>
+    <td>${formatCost(a.costUsd)}</td>
+  </tr>`,
+)}
+  </tbody>
+</table></div>`;
+}
+
+function actions(run: RunRecord): Html {
+  const id = encodeURIComponent(run.runId);
+  const active = !isFinalStatus(run.status);
+  return html`<div class="buttons" role="group" aria-label="Actions">
+  <button type="button" class="primary" data-post="/api/runs/${id}/replay">Replay</button>
+  ${active ? html`<button type="button" class="danger" data-post="/api/runs/${id}/cancel">Cancel</button>` : ''}
+  ${run.deadLettered ? html`<button type="button" data-post="/api/runs/${id}/redrive">Redrive from dead letters</button>` : ''}
+  <button type="button" data-post="/api/jobs/${encodeURIComponent(run.job)}/replay-failed">Replay all failed runs of ${run.job}</button>
+</div>`;
+}
+
+/** The part of the run page that SSE replaces whenever the run changes. */
+export function runLive(run: RunRecord, attempts: AttemptRecord[], now: Date): Html {
+  const cost = attempts.reduce<number | null>(
+    (sum, a) => (a.costUsd === null ? sum : (sum ?? 0) + a.costUsd),
+    null,
+  );
+  return html`<section class="card" aria-labelledby="summary-h">
+  <h2 id="summary-h">Summary</h2>
+  <dl class="facts summary">
+    <div><dt>Status</dt><dd data-field="status">${statusBadge(run.status)}${run.deadLettered ? html` <span class="badge dead">dead-lettered</span>` : ''}</dd></div>
+    <div><dt>Job</dt><dd><a href="${jobRunsHref(run.job)}">${run.job}</a></dd></div>
+    <div><dt>Attempt</dt><dd data-field="attempt">${run.attempt} of ${run.maxAttempts}</dd></div>
+    <div><dt>Trigger</dt><dd>${summarizeTrigger(run.trigger)}</dd></div>
+    <div><dt>Created</dt><dd>${formatTime(run.createdAt)}</dd></div>
+    <div><dt>Ended</dt><dd>${formatTime(run.endedAt)}</dd></div>
+    <div><dt>Duration</dt><dd>${formatDuration(runDurationMs(run, now))}</dd></div>
+    <div><dt>Outcome</dt><dd>${run.outcome ?? '—'}</dd></div>
+    <div><dt>Exit code</dt><dd>${run.exitCode ?? '—'}</dd></div>
+    <div><dt>Stop reason</dt><dd>${run.stopCode ? html`<code>${run.stopCode}</code> ` : ''}${run.reason ?? (run.stopCode ? '' : '—')}</dd></div>
+    <div><dt>Decision</dt><dd>${run.decision ?? '—'}</dd></div>
+    ${run.nextAttemptAt ? html`<div><dt>Next attempt</dt><dd>${formatTime(run.nextAttemptAt)}</dd></div>` : ''}
+    <div><dt>Cost estimate</dt><dd>${formatCost(cost)}</dd></div>
+    <div><dt>Task</dt><dd>${run.taskArn ? html`<code>${run.taskArn}</code>` : '—'}</dd></div>
+  </dl>
+  ${actions(run)}
+</section>
+<section class="card" aria-labelledby="attempts-h">
+  <h2 id="attempts-h">Attempts</h2>
+  ${timeline(run, attempts, now)}
+  ${attemptsTable(attempts, now)}
+</section>`;
+}
+
+export function logPanelId(attempt: number): string {
+  return `log-${attempt}`;
+}
+
+/** One attempt's log. The script appends from `data-offset` until the attempt has ended and the file is read. */
+export function logPanel(run: RunRecord, attempt: AttemptRecord, chunk: LogChunk, open: boolean): Html {
+  const url = `/api/runs/${encodeURIComponent(run.runId)}/attempts/${attempt.attempt}/log`;
+  const id = logPanelId(attempt.attempt);
+  const ended = attempt.status === 'ended';
+  return html`<details class="log" id="${id}"${open ? html` open` : ''}>
+  <summary>Attempt ${attempt.attempt} <span class="muted" data-log-state>${ended ? `ended: ${attempt.outcome ?? 'unknown'}` : 'live'}</span></summary>
+  ${chunk.from > 0 ? html`<p class="muted">${chunk.from} earlier byte(s) not shown: <a href="${url}?offset=0">read from the start</a>.</p>` : ''}
+  <pre role="log" tabindex="0" aria-label="Log of attempt ${attempt.attempt}" data-log="${url}" data-offset="${chunk.offset}" data-ended="${ended ? 'true' : 'false'}">${chunk.text}</pre>
+</details>`;
+}
+
+export function runView(options: {
+  run: RunRecord;
+  attempts: AttemptRecord[];
+  logs: Html[];
+  now: Date;
+}): Html {
+  const { run } = options;
+  return html`<nav class="crumbs" aria-label="Breadcrumb"><ol><li><a href="/runs">Runs</a></li><li><a href="${jobRunsHref(run.job)}">${run.job}</a></li><li aria-current="page"><code>${run.runId}</code></li></ol></nav>
+<h1>Run <code>${run.runId}</code></h1>
+<div id="run-live" data-run-id="${run.runId}">
+${runLive(run, options.attempts, options.now)}
+</div>
+<section class="card" aria-labelledby="payload-h">
+  <h2 id="payload-h">Trigger payload</h2>
+  <pre class="payload" tabindex="0" aria-labelledby="payload-h">${prettyJson(run.trigger)}</pre>
+</section>
+<section class="card" aria-labelledby="logs-h">
+  <h2 id="logs-h">Logs</h2>
+  <div id="logs">
+  ${options.logs.length ? options.logs : html`<p class="empty" id="logs-empty">No attempt has started yet.</p>`}
+  </div>
+</section>`;
+}
