@@ -112,12 +112,23 @@ export interface RetryContext {
   random: number;
 }
 
-/** Decides whether a run retries after an attempt ended, and when. Pure. */
+/**
+ * Decides whether a run retries after an attempt ended, and when. Pure.
+ * Order: success, exit code 86 (final), the job's rules, the defaults; then `maxAttempts`, then the budget.
+ */
 export function decideRetry(ctx: RetryContext): RetryDecision {
   const { classification, policy } = ctx;
   if (classification.outcome === 'succeeded')
     return { action: 'final', status: 'succeeded', why: 'succeeded' };
   const finalStatus = finalStatusFor(classification.outcome);
+  // The job said so itself (`failPermanently`): no rule, however broad, may retry it.
+  if (classification.outcome === 'app_error' && classification.exitCode === NO_RETRY_EXIT_CODE) {
+    return {
+      action: 'final',
+      status: finalStatus,
+      why: `exit code ${NO_RETRY_EXIT_CODE} means "do not retry" (the job marked the failure final)`,
+    };
+  }
   const input = { ...classification, stopCode: ctx.stopCode ?? null, reasons: ctx.reasons ?? [] };
   const userRule = policy.rules.findIndex((r) => ruleMatches(r, input));
   let action: 'retry' | 'fail';
@@ -132,7 +143,12 @@ export function decideRetry(ctx: RetryContext): RetryDecision {
   }
   if (action === 'fail') return { action: 'final', status: finalStatus, why };
   if (ctx.attempt >= policy.maxAttempts) {
-    return { action: 'final', status: finalStatus, why: `all ${policy.maxAttempts} attempts used` };
+    return {
+      action: 'final',
+      status: finalStatus,
+      why:
+        policy.maxAttempts === 1 ? 'maxAttempts is 1: no retries' : `all ${policy.maxAttempts} attempts used`,
+    };
   }
   const nextAttempt = ctx.attempt + 1;
   const delayMs = retryDelayMs(policy.backoff, nextAttempt, ctx.random);
