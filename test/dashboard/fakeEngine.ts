@@ -73,7 +73,7 @@ export class FakeEngine implements LocalEngineApi {
   nextFireTimes(name: string, count: number): string[] {
     const j = this.jobList.find((x) => x.name === name);
     const t = j?.triggers.find((x) => x.kind === 'schedule');
-    if (!t || t.kind !== 'schedule') return [];
+    if (t?.kind !== 'schedule') return [];
     return nextFireTimes(t.expression, { timezone: t.timezone ?? 'UTC', from: this.clock(), count }).map(
       (d) => d.toISOString(),
     );

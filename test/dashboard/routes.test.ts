@@ -1,0 +1,301 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EXAMPLE_JOBS, FakeEngine, makeAttempt, makeRun } from './fakeEngine.js';
+import { ENGINE_FALLBACK_BODY, type Harness, raw, startHarness } from './harness.js';
+
+const TOKEN = 'test-token-0123456789abcdef';
+const NOW = new Date('2026-11-26T12:00:00.000Z');
+const logDir = join(process.cwd(), '.tmp', `dashboard-routes-${process.pid}`);
+afterAll(() => rmSync(logDir, { recursive: true, force: true }));
+
+const XSS = '<script>alert("pwned")</script>';
+
+let engine: FakeEngine;
+let h: Harness;
+let host: string;
+
+beforeEach(async () => {
+  engine = new FakeEngine(EXAMPLE_JOBS, logDir, () => NOW);
+  h = await startHarness(engine, { token: TOKEN, now: () => NOW });
+  host = `127.0.0.1:${h.port}`;
+});
+afterEach(async () => {
+  await h.close();
+});
+
+function post(path: string, headers: Record<string, string> = {}, body = '') {
+  return raw(h.port, { method: 'POST', path, headers: { host, ...headers }, body });
+}
+
+describe('pages', () => {
+  it('jobs page: triggers in words, next fire times in the job zone, queue numbers, path, Run now', async () => {
+    engine.queues.set('thumbnail', { visible: 4, inFlight: 1, delayed: 2, deadLetter: 3 });
+    const res = await raw(h.port, { path: '/' });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(res.body).toContain('when a .jpg object lands in s3://uploads/images/');
+    expect(res.body).toContain('at 02:00 every day (Asia/Seoul)');
+    // 02:00 Seoul is 17:00 UTC the day before; shown with the zone's offset.
+    expect(res.body).toContain('<time datetime="2026-11-26T17:00:00.000Z">2026-11-27T02:00:00+09:00</time>');
+    expect(res.body).toMatch(/<span data-stat="visible">4<\/span> waiting · 1 in flight · 2 delayed/);
+    expect(res.body).toContain('<span data-stat="dead-letter" class="warn">3</span>');
+    expect(res.body).toContain('<span class="step">Interceptor</span>');
+    expect(res.body).toContain('data-action="/api/jobs/thumbnail/invoke"');
+    expect(res.body).toContain(`<meta name="berth-token" content="${TOKEN}">`);
+    expect(res.body).toMatch(/<main id="main"/);
+    expect(res.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(res.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('runs page: filters go to the engine and rows carry status, trigger and duration', async () => {
+    const run = engine.put(
+      makeRun({
+        job: 'thumbnail',
+        status: 'failed',
+        trigger: { kind: 's3', bucket: 'uploads', key: 'images/cat.jpg', size: 10, time: NOW.toISOString() },
+        createdAt: '2026-11-26T11:59:00.000Z',
+        endedAt: '2026-11-26T11:59:30.000Z',
+      }),
+    );
+    engine.put(
+      makeRun({ job: 'nightly-report', status: 'succeeded', createdAt: '2026-11-26T11:00:00.000Z' }),
+    );
+    const res = await raw(h.port, {
+      path: '/runs?job=thumbnail&status=failed&since=1h&search=cat&status2=x',
+    });
+    expect(res.status).toBe(200);
+    expect(engine.calls.at(-1)).toEqual({
+      method: 'listRuns',
+      args: [
+        { job: 'thumbnail', status: 'failed', since: '2026-11-26T11:00:00.000Z', search: 'cat', limit: 100 },
+      ],
+    });
+    expect(res.body).toContain(`id="run-${run.runId}"`);
+    expect(res.body).toContain('s3://uploads/images/cat.jpg');
+    expect(res.body).toContain('<span class="duration-text">30.0 s</span>');
+    expect(res.body).toContain('<option value="failed" selected>failed</option>');
+    expect(res.body).not.toContain('nightly-report</td>');
+    expect(res.body).toContain(
+      'data-events="/api/events?view=runs&amp;job=thumbnail&amp;status=failed&amp;since=1h&amp;search=cat"',
+    );
+  });
+
+  it('run page: escapes the payload, the object key and the log', async () => {
+    const run = engine.put(
+      makeRun({
+        job: 'thumbnail',
+        status: 'failed',
+        attempt: 2,
+        trigger: {
+          kind: 's3',
+          bucket: 'uploads',
+          key: `images/${XSS}.jpg`,
+          size: 1,
+          time: NOW.toISOString(),
+        },
+        reason: XSS,
+      }),
+      [],
+    );
+    engine.attempts.set(run.runId, [
+      makeAttempt({ runId: run.runId, attempt: 1, outcome: 'app_error', exitCode: 1, reason: XSS }),
+      makeAttempt({
+        runId: run.runId,
+        attempt: 2,
+        outcome: 'oom',
+        exitCode: 137,
+        stopCode: 'OutOfMemoryError',
+        launchedAt: '2026-11-26T10:00:20.000Z',
+        startedAt: '2026-11-26T10:00:21.000Z',
+        stoppedAt: '2026-11-26T10:00:30.000Z',
+        durationMs: 9000,
+        costUsd: 0.0042,
+      }),
+    ]);
+    engine.writeLog(run.runId, 1, `starting\n${XSS}\n`);
+    engine.writeLog(run.runId, 2, 'second try\n');
+    const res = await raw(h.port, { path: `/runs/${run.runId}` });
+    expect(res.status).toBe(200);
+    expect(res.body).not.toContain('<script>alert');
+    expect(res.body).toContain('&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;');
+    expect(res.body).toContain('data-log="/api/runs/' + run.runId + '/attempts/1/log" data-offset="');
+    expect(res.body).toContain('starting\n&lt;script&gt;');
+    expect(res.body).toContain('second try');
+    expect(res.body).toContain('<code>OutOfMemoryError</code>');
+    expect(res.body).toContain('<td>137</td>');
+    expect(res.body).toContain('$0.0042');
+    // Two attempts on the timeline, the second drawn after the first.
+    expect(res.body.match(/<rect class="outcome-/g)).toHaveLength(2);
+    expect(res.body).toContain(`data-post="/api/runs/${run.runId}/replay"`);
+    expect(res.body).not.toContain(`data-post="/api/runs/${run.runId}/cancel"`);
+    expect(res.body).toContain('data-post="/api/jobs/thumbnail/replay-failed"');
+  });
+
+  it('run page offers Cancel while the run is active and Redrive when dead-lettered', async () => {
+    const active = engine.put(makeRun({ job: 'thumbnail', status: 'running' }), []);
+    const dead = engine.put(makeRun({ job: 'thumbnail', status: 'failed', deadLettered: true }), []);
+    const a = await raw(h.port, { path: `/runs/${active.runId}` });
+    expect(a.body).toContain(`data-post="/api/runs/${active.runId}/cancel"`);
+    expect(a.body).not.toContain('/redrive"');
+    const d = await raw(h.port, { path: `/runs/${dead.runId}` });
+    expect(d.body).toContain(`data-post="/api/runs/${dead.runId}/redrive"`);
+  });
+
+  it('answers 404 for an unknown run, and serves the assets', async () => {
+    const res = await raw(h.port, { path: `/runs/${encodeURIComponent(XSS)}` });
+    expect(res.status).toBe(404);
+    expect(res.body).toContain('There is no run &lt;script&gt;');
+    const js = await raw(h.port, { path: '/assets/dashboard.js' });
+    expect(js.status).toBe(200);
+    expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(js.body).toContain('X-Berth-Token');
+    const css = await raw(h.port, { path: '/assets/dashboard.css' });
+    expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
+  });
+
+  it('leaves other paths to the engine', async () => {
+    for (const path of ['/health', '/api/engine/status', '/assets/other.js', '/runs/a/b']) {
+      const res = await raw(h.port, { path });
+      expect(res.body, path).toBe(ENGINE_FALLBACK_BODY);
+    }
+    // Not even an engine POST route is blocked by the dashboard's token check.
+    expect((await post('/api/engine/stop')).body).toBe(ENGINE_FALLBACK_BODY);
+  });
+});
+
+describe('JSON API', () => {
+  it('lists runs with an ISO since and a limit, and returns one run with its attempts', async () => {
+    const run = engine.put(makeRun({ job: 'thumbnail', createdAt: '2026-11-26T11:30:00.000Z' }), [
+      makeAttempt({ runId: 'x', attempt: 1 }),
+    ]);
+    const list = await raw(h.port, { path: '/api/runs?since=2026-11-26T11:00:00Z&limit=5' });
+    expect(list.status).toBe(200);
+    expect(JSON.parse(list.body)).toEqual([run]);
+    expect(engine.calls.at(-1)?.args[0]).toEqual({ limit: 5, since: '2026-11-26T11:00:00.000Z' });
+    expect((await raw(h.port, { path: '/api/runs?since=yesterday' })).status).toBe(400);
+    const one = JSON.parse((await raw(h.port, { path: `/api/runs/${run.runId}` })).body);
+    expect(one.run.runId).toBe(run.runId);
+    expect(one.attempts).toHaveLength(1);
+    expect((await raw(h.port, { path: '/api/runs/nope' })).status).toBe(404);
+  });
+
+  it('serves log chunks by offset, only for attempts that exist', async () => {
+    const run = engine.put(makeRun({ job: 'thumbnail', status: 'running', attempt: 1 }), []);
+    engine.writeLog(run.runId, 1, 'hello\nworld\n');
+    const first = JSON.parse((await raw(h.port, { path: `/api/runs/${run.runId}/attempts/1/log` })).body);
+    expect(first).toMatchObject({ from: 0, offset: 12, text: 'hello\nworld\n', exists: true });
+    const next = JSON.parse(
+      (await raw(h.port, { path: `/api/runs/${run.runId}/attempts/1/log?offset=6` })).body,
+    );
+    expect(next.text).toBe('world\n');
+    expect((await raw(h.port, { path: `/api/runs/${run.runId}/attempts/2/log` })).status).toBe(404);
+    expect((await raw(h.port, { path: `/api/runs/${run.runId}/attempts/1/log?offset=-1` })).status).toBe(400);
+    expect((await raw(h.port, { path: '/api/runs/..%2F..%2Fetc/attempts/1/log' })).status).toBe(404);
+  });
+
+  it('lists jobs with next fire times and queue numbers', async () => {
+    const jobs = JSON.parse((await raw(h.port, { path: '/api/jobs' })).body);
+    expect(jobs.map((j: { name: string }) => j.name)).toEqual(['nightly-report', 'thumbnail']);
+    expect(jobs[0].nextFireTimes[0]).toBe('2026-11-26T17:00:00.000Z');
+  });
+});
+
+describe('actions', () => {
+  it('Run now passes the JSON payload to the engine', async () => {
+    const payload = { note: XSS, n: 1 };
+    const res = await post(
+      '/api/jobs/thumbnail/invoke',
+      { 'x-berth-token': TOKEN },
+      JSON.stringify({ payload }),
+    );
+    expect(res.status).toBe(202);
+    const result = JSON.parse(res.body);
+    expect(result.status).toBe('accepted');
+    expect(engine.calls.find((c) => c.method === 'invoke')?.args).toEqual(['thumbnail', payload]);
+    // The payload is shown escaped on the new run's page.
+    const page = await raw(h.port, { path: `/runs/${result.runId}` });
+    expect(page.body).toContain(
+      '&quot;note&quot;: &quot;&lt;script&gt;alert(\\&quot;pwned\\&quot;)&lt;/script&gt;&quot;',
+    );
+    expect(page.body).not.toContain('<script>alert');
+  });
+
+  it('Run now without a body, with bad JSON, and for an unknown job', async () => {
+    const t = { 'x-berth-token': TOKEN };
+    expect((await post('/api/jobs/thumbnail/invoke', t)).status).toBe(202);
+    expect(engine.calls.find((c) => c.method === 'invoke')?.args).toEqual(['thumbnail', undefined]);
+    expect((await post('/api/jobs/thumbnail/invoke', t, '{nope')).status).toBe(400);
+    expect((await post('/api/jobs/thumbnail/invoke', t, '[1]')).status).toBe(400);
+    expect((await post('/api/jobs/ghost/invoke', t, '{}')).status).toBe(404);
+  });
+
+  it('replay, cancel, redrive and replay-failed call the engine', async () => {
+    const t = { 'x-berth-token': TOKEN };
+    const failed = engine.put(makeRun({ job: 'thumbnail', status: 'failed', deadLettered: true }), []);
+    const running = engine.put(makeRun({ job: 'thumbnail', status: 'running' }), []);
+    const replay = await post(`/api/runs/${failed.runId}/replay`, t);
+    expect(replay.status).toBe(202);
+    const replayed = engine.runs.get(JSON.parse(replay.body).runId);
+    expect(replayed?.trigger).toMatchObject({ kind: 'manual', replayOf: failed.runId });
+
+    expect((await post(`/api/runs/${running.runId}/cancel`, t)).status).toBe(202);
+    expect(engine.runs.get(running.runId)?.status).toBe('cancelled');
+    const again = await post(`/api/runs/${running.runId}/cancel`, t);
+    expect(again.status).toBe(409);
+    expect(JSON.parse(again.body).cancelled).toBe(false);
+
+    expect((await post(`/api/runs/${failed.runId}/redrive`, t)).status).toBe(202);
+    const notDead = await post(`/api/runs/${running.runId}/redrive`, t);
+    expect(notDead.status).toBe(409);
+    expect(JSON.parse(notDead.body).error).toContain('not dead-lettered');
+
+    const bulk = await post('/api/jobs/thumbnail/replay-failed', t);
+    expect(bulk.status).toBe(202);
+    expect(JSON.parse(bulk.body).results).toHaveLength(1);
+    expect((await post('/api/runs/ghost/replay', t)).status).toBe(404);
+  });
+
+  it('refuses actions without the token, with a wrong token, or from another site', async () => {
+    const run = engine.put(makeRun({ job: 'thumbnail', status: 'failed' }), []);
+    const path = `/api/runs/${run.runId}/replay`;
+    const refused = [
+      await post(path),
+      await post(path, { 'x-berth-token': 'wrong' }),
+      await post(path, { 'x-berth-token': TOKEN, 'sec-fetch-site': 'cross-site' }),
+      await post(path, { 'x-berth-token': TOKEN, origin: 'https://evil.example' }),
+      await raw(h.port, {
+        method: 'POST',
+        path,
+        headers: { host: `evil.example:${h.port}`, 'x-berth-token': TOKEN },
+      }),
+      await post(
+        '/api/jobs/thumbnail/invoke',
+        { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' },
+        '{}',
+      ),
+    ];
+    expect(refused.map((r) => r.status)).toEqual([403, 403, 403, 403, 403, 403]);
+    expect(engine.calls.filter((c) => c.method !== 'listRuns')).toEqual([]);
+    // Same-origin with the token works.
+    expect(
+      (
+        await post(path, {
+          'x-berth-token': TOKEN,
+          origin: `http://${host}`,
+          'sec-fetch-site': 'same-origin',
+        })
+      ).status,
+    ).toBe(202);
+  });
+
+  it('refuses cross-site reads of the API and a rebound Host for pages', async () => {
+    expect(
+      (await raw(h.port, { path: '/api/runs', headers: { 'sec-fetch-site': 'cross-site' } })).status,
+    ).toBe(403);
+    const rebound = await raw(h.port, { path: '/', headers: { host: `attacker.example:${h.port}` } });
+    expect(rebound.status).toBe(403);
+    expect(rebound.body).not.toContain(TOKEN);
+    expect((await raw(h.port, { method: 'POST', path: '/', headers: { host } })).status).toBe(405);
+  });
+});
