@@ -80,7 +80,15 @@ export interface OutcomeEvent {
   id?: string;
 }
 
-/** JSON Schema (draft 2020-12) of the event detail, published in docs/events.schema.json. */
+/**
+ * JSON Schema (draft 2020-12) of the event detail, published in docs/events.schema.json
+ * (`node --import tsx scripts/gen-schema.ts`). Written in zod's `input` mode so that objects stay open:
+ * fields are only ever added, and a subscriber validating with today's schema must accept tomorrow's events.
+ */
 export function outcomeDetailJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(outcomeDetailSchema) as Record<string, unknown>;
+  return {
+    ...(z.toJSONSchema(outcomeDetailSchema, { io: 'input' }) as Record<string, unknown>),
+    description:
+      'The `detail` of every berth outcome event (source `berth`, detail-types Job Run Started, Succeeded, Failed, Retrying, Timed Out, Cancelled). Fields are only ever added.',
+  };
 }
