@@ -1,6 +1,12 @@
 import { Command } from 'commander';
+import { registerDev } from './commands/dev.js';
+import { registerInvoke } from './commands/invoke.js';
 import { registerList } from './commands/list.js';
+import { registerPut } from './commands/put.js';
+import { registerRedrive } from './commands/redrive.js';
+import { registerRuns } from './commands/runs.js';
 import { registerSchedule } from './commands/schedule.js';
+import { registerSend } from './commands/send.js';
 import { registerValidate } from './commands/validate.js';
 import { reportError } from './output.js';
 
@@ -14,8 +20,14 @@ program
   .configureOutput({ outputError: (str, write) => write(str) });
 
 // Each command registers itself; keep this list sorted.
+registerDev(program);
+registerInvoke(program);
 registerList(program);
+registerPut(program);
+registerRedrive(program);
+registerRuns(program);
 registerSchedule(program);
+registerSend(program);
 registerValidate(program);
 
 try {

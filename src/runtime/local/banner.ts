@@ -1,0 +1,38 @@
+import { relative } from 'node:path';
+import pc from 'picocolors';
+import { describeSchedule } from '../../core/schedule/index.js';
+import { queueNameOf } from './direct.js';
+import type { LocalEngine } from './engine.js';
+
+/** The banner: what is watched, where, on which port, and the dashboard URL. */
+export function describeEngine(engine: LocalEngine): string[] {
+  const rel = (p: string) => relative(process.cwd(), p) || '.';
+  const lines = [
+    `${pc.bold(pc.cyan('berth dev'))}  ${engine.jobs().length} job${engine.jobs().length === 1 ? '' : 's'} in ${rel(engine.paths.root)}`,
+  ];
+  for (const job of engine.jobs()) {
+    const parts: string[] = [];
+    for (const t of job.triggers) {
+      if (t.kind === 's3') {
+        parts.push(
+          `bucket folder ${rel(`${engine.paths.buckets}/${t.bucket}`)}/${t.prefix ?? ''}*${t.suffix ?? ''}`,
+        );
+      } else if (t.kind === 'schedule') {
+        const next = engine.nextFireTimes(job.name, 1)[0];
+        parts.push(`${describeSchedule(t.expression, t.timezone)}${next ? `, next ${next}` : ''}`);
+      } else if (t.kind === 'queue') {
+        parts.push(`queue ${queueNameOf(job)} (berth send ${job.name} '<json>')`);
+      }
+    }
+    if (parts.length === 0) parts.push(`invoke only (berth invoke ${job.name})`);
+    lines.push(`  ${pc.bold(job.name.padEnd(16))} ${parts.join('; ')}`);
+  }
+  const url = engine.info.url;
+  lines.push(
+    `  ${pc.dim('dashboard')}  ${engine.hasDashboard ? pc.underline(`${url}/`) : `${url}/ (dashboard not installed)`}`,
+    `  ${pc.dim('events   ')}  ${url}/events (server-sent events)   ${pc.dim('SQS endpoint')} ${url}`,
+    `  ${pc.dim('driver   ')}  ${engine.driver}${engine.driver === 'process' ? pc.dim(engine.dockerAnswered ? '' : ' (no Docker engine answered)') : ''}   ${pc.dim('state')} ${rel(engine.paths.dir)}/ (dev.db, logs/, buckets/)`,
+    pc.dim('  Ctrl-C stops; runs still going are recorded lost and retried on the next start.'),
+  );
+  return lines;
+}

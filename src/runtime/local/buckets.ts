@@ -1,0 +1,191 @@
+/**
+ * Buckets are folders: `.berth/buckets/<bucket>/<key>`. A file that appears there (and has stopped
+ * growing) becomes the same EventBridge "Object Created" event S3 sends, and is matched against each job's
+ * S3 trigger the way berth's EventBridge rule matches it.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  copyFileSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
+import { basename, dirname, join, relative, sep } from 'node:path';
+import { type FSWatcher, watch } from 'chokidar';
+import type { TriggerPayload } from '../../core/lifecycle/trigger.js';
+import type { Job } from '../../core/model/job.js';
+import type { S3Trigger } from '../../core/model/trigger.js';
+
+/** Accounts used in local events: the documentation account ids, never a real one. */
+const LOCAL_ACCOUNT = '123456789012';
+const LOCAL_REGION = 'us-east-1';
+/** Files `berth put` writes before renaming them into place; never events. */
+export const TEMP_PREFIX = '.berth-put-';
+
+export interface S3ObjectCreatedEvent {
+  version: '0';
+  id: string;
+  'detail-type': 'Object Created';
+  source: 'aws.s3';
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: {
+    version: '0';
+    bucket: { name: string };
+    object: { key: string; size: number; etag: string; sequencer: string };
+    'request-id': string;
+    requester: string;
+    reason: 'PutObject';
+  };
+}
+
+/**
+ * S3's sequencer is a hex string that grows with each event for a key. Locally: the file's mtime in
+ * microseconds, in hex, left-padded to 16 characters, so a rewrite of the same key is a new event.
+ */
+export function sequencerFor(mtimeMs: number): string {
+  return Math.round(mtimeMs * 1000)
+    .toString(16)
+    .toUpperCase()
+    .padStart(16, '0');
+}
+
+export function objectCreatedEvent(input: {
+  bucket: string;
+  key: string;
+  size: number;
+  etag: string;
+  mtimeMs: number;
+  time?: Date;
+}): S3ObjectCreatedEvent {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Object Created',
+    source: 'aws.s3',
+    account: LOCAL_ACCOUNT,
+    time: (input.time ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: LOCAL_REGION,
+    resources: [`arn:aws:s3:::${input.bucket}`],
+    detail: {
+      version: '0',
+      bucket: { name: input.bucket },
+      object: { key: input.key, size: input.size, etag: input.etag, sequencer: sequencerFor(input.mtimeMs) },
+      'request-id': randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase(),
+      requester: LOCAL_ACCOUNT,
+      reason: 'PutObject',
+    },
+  };
+}
+
+/**
+ * Whether an event matches a job's S3 trigger, as the EventBridge rule does: exact bucket name; a key
+ * `prefix` pattern, a `suffix` pattern, or both as one `wildcard` (`prefix*suffix`, where `*` may be empty).
+ * Case-sensitive, no normalisation.
+ */
+export function matchesS3Trigger(trigger: S3Trigger, event: S3ObjectCreatedEvent): boolean {
+  if (event.detail.bucket.name !== trigger.bucket) return false;
+  if (!trigger.events.includes(event['detail-type'])) return false;
+  const key = event.detail.object.key;
+  const prefix = trigger.prefix ?? '';
+  const suffix = trigger.suffix ?? '';
+  return key.length >= prefix.length + suffix.length && key.startsWith(prefix) && key.endsWith(suffix);
+}
+
+/** The run's trigger payload for an S3 event. */
+export function s3TriggerPayload(event: S3ObjectCreatedEvent): TriggerPayload {
+  return {
+    kind: 's3',
+    bucket: event.detail.bucket.name,
+    key: event.detail.object.key,
+    size: event.detail.object.size,
+    etag: event.detail.object.etag,
+    sequencer: event.detail.object.sequencer,
+    time: event.time,
+  };
+}
+
+/** MD5 of a file, as S3 computes the ETag of a single-part upload. */
+export async function fileEtag(file: string): Promise<string> {
+  const hash = createHash('md5');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Every bucket some job listens to. */
+export function watchedBuckets(jobs: readonly Job[]): string[] {
+  const names = new Set<string>();
+  for (const job of jobs) for (const t of job.triggers) if (t.kind === 's3') names.add(t.bucket);
+  return [...names].sort();
+}
+
+/**
+ * `berth put`: copies a file into a bucket folder atomically (temp file in the same folder, then rename), so
+ * the watcher never sees half a file.
+ */
+export function putObject(bucketsDir: string, bucket: string, source: string, key?: string): string {
+  if (!existsSync(source)) throw new Error(`${source}: no such file — give the path of a file to put`);
+  const objectKey = key ?? basename(source);
+  if (objectKey.startsWith('/') || objectKey.split('/').includes('..') || objectKey === '') {
+    throw new Error(`--key: "${objectKey}" is not a valid key — use a relative key such as images/cat.jpg`);
+  }
+  const target = join(bucketsDir, bucket, ...objectKey.split('/'));
+  mkdirSync(dirname(target), { recursive: true });
+  const temp = join(dirname(target), `${TEMP_PREFIX}${randomUUID()}`);
+  try {
+    copyFileSync(source, temp);
+    renameSync(temp, target);
+  } catch (error) {
+    if (existsSync(temp)) unlinkSync(temp);
+    throw error;
+  }
+  return target;
+}
+
+export interface BucketWatcherOptions {
+  bucketsDir: string;
+  buckets: readonly string[];
+  onObject: (event: S3ObjectCreatedEvent) => void;
+  onError?: (error: Error) => void;
+  /** How long a file's size must stay the same before it counts as written. @default 100 */
+  stabilityMs?: number;
+}
+
+/** Watches the bucket folders; emits one event per completely written file (existing files on start too). */
+export async function watchBuckets(options: BucketWatcherOptions): Promise<FSWatcher> {
+  for (const b of options.buckets) mkdirSync(join(options.bucketsDir, b), { recursive: true });
+  const watcher = watch(
+    options.buckets.map((b) => join(options.bucketsDir, b)),
+    {
+      ignoreInitial: false,
+      ignored: (path: string) => basename(path).startsWith(TEMP_PREFIX),
+      awaitWriteFinish: { stabilityThreshold: options.stabilityMs ?? 100, pollInterval: 20 },
+    },
+  );
+  const emit = async (path: string) => {
+    try {
+      const rel = relative(options.bucketsDir, path).split(sep);
+      const bucket = rel[0];
+      const key = rel.slice(1).join('/');
+      if (!bucket || !key) return;
+      const st = statSync(path);
+      if (!st.isFile()) return;
+      options.onObject(
+        objectCreatedEvent({ bucket, key, size: st.size, etag: await fileEtag(path), mtimeMs: st.mtimeMs }),
+      );
+    } catch (error) {
+      // A file removed between the event and the stat is simply gone.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') options.onError?.(error as Error);
+    }
+  };
+  watcher.on('add', (p) => void emit(p));
+  watcher.on('change', (p) => void emit(p));
+  watcher.on('error', (e) => options.onError?.(e as Error));
+  await new Promise<void>((r) => watcher.once('ready', () => r()));
+  return watcher;
+}
