@@ -1,0 +1,85 @@
+/**
+ * Bundles the berth Lambdas with esbuild and zips them. Format: ESM (`.mjs`), because the handlers are ESM
+ * like the rest of berth and may use top-level await for set-up; a `createRequire` banner covers the few
+ * CommonJS dependencies that `require()` Node built-ins. The manifest rides in the same banner as
+ * `globalThis.__BERTH_MANIFEST__`, so handlers never read job files at run time.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import type { BerthManifest } from '../runtime/aws/manifest.js';
+import type { FunctionSpec } from './functions.js';
+import { createZip } from './zip.js';
+
+export interface BundledFunction {
+  kind: FunctionSpec['kind'];
+  /** Absolute path of the zip. */
+  zipPath: string;
+  /** File name, content-hashed: `<kind>-<sha256 12>.zip`. */
+  fileName: string;
+  sha256: string;
+  bytes: number;
+  /** False when `handlers/<kind>.ts` did not exist and a stub that fails loudly was bundled instead. */
+  fromSource: boolean;
+}
+
+export interface BundleOptions {
+  /** Repository root holding `handlers/`. */
+  root: string;
+  outDir: string;
+  manifest: BerthManifest;
+  functions: readonly FunctionSpec[];
+}
+
+export function manifestBanner(manifest: BerthManifest): string {
+  return [
+    "import { createRequire as __berthCreateRequire } from 'node:module';",
+    'const require = __berthCreateRequire(import.meta.url);',
+    `globalThis.__BERTH_MANIFEST__ = ${JSON.stringify(manifest)};`,
+  ].join('\n');
+}
+
+function stub(kind: string): string {
+  return `export const handler = async () => { throw new Error('berth: handlers/${kind}.ts did not exist when this stack was packaged — add it and package again'); };`;
+}
+
+export async function bundleFunctions(options: BundleOptions): Promise<BundledFunction[]> {
+  mkdirSync(options.outDir, { recursive: true });
+  const banner = manifestBanner(options.manifest);
+  return Promise.all(
+    options.functions.map(async (fn) => {
+      const entry = join(options.root, fn.entry);
+      const fromSource = existsSync(entry);
+      const outfile = join(options.outDir, 'build', fn.kind, `${fn.kind}.mjs`);
+      const result = await build({
+        ...(fromSource
+          ? { entryPoints: [entry] }
+          : { stdin: { contents: stub(fn.kind), loader: 'ts', resolveDir: options.root } }),
+        outfile,
+        bundle: true,
+        platform: 'node',
+        target: 'node22',
+        format: 'esm',
+        minify: true,
+        sourcemap: 'linked',
+        sourcesContent: false,
+        legalComments: 'none',
+        banner: { js: banner },
+        write: false,
+        logLevel: 'silent',
+        absWorkingDir: options.root,
+      });
+      const files = result.outputFiles.map((f) => ({
+        name: f.path.endsWith('.map') ? `${fn.kind}.mjs.map` : `${fn.kind}.mjs`,
+        data: Buffer.from(f.contents),
+      }));
+      const zip = createZip(files);
+      const sha256 = createHash('sha256').update(zip).digest('hex');
+      const fileName = `${fn.kind}-${sha256.slice(0, 12)}.zip`;
+      const zipPath = join(options.outDir, fileName);
+      writeFileSync(zipPath, zip);
+      return { kind: fn.kind, zipPath, fileName, sha256, bytes: zip.length, fromSource };
+    }),
+  );
+}

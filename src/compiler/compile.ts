@@ -1,0 +1,126 @@
+/**
+ * Jobs → CloudFormation resources: gathers the pure compile steps. Serverless merges the result into its
+ * template (the plugin); `berth synth` wraps it into a template of its own (synth.ts).
+ */
+import type { Job } from '../core/model/job.js';
+import type { BerthManifest } from '../runtime/aws/manifest.js';
+import { triggerBuckets } from './buckets.js';
+import type { CfnValue, Resources } from './cfn.js';
+import { getAtt, ref } from './cfn.js';
+import { compileCluster } from './cluster.js';
+import { type BerthConfig, type BerthConfigInput, berthConfigSchema } from './config.js';
+import { type CompileContext, createContext } from './context.js';
+import { CompileError } from './errors.js';
+import { compileExecutionRole } from './executionRole.js';
+import { type FunctionSpec, functionSpecs } from './functions.js';
+import { compileLambdaRole } from './iam.js';
+import { compileInterceptorRule, compileLauncherMapping, compileSweeperSchedule } from './lambdaWiring.js';
+import { buildManifest } from './manifest.js';
+import {
+  compileEventBus,
+  compileLaunchQueue,
+  compileLogGroup,
+  compilePayloadBucket,
+  compileScheduler,
+} from './messaging.js';
+import { BERTH_FUNCTIONS, logicalIds } from './naming.js';
+import { compileNetwork } from './network.js';
+import { compileNotifyTopic } from './notify.js';
+import { compileQueue } from './queue.js';
+import { compileRunsTable } from './runsTable.js';
+import { compileS3Trigger } from './s3Trigger.js';
+import { compileSchedule } from './schedule.js';
+import { compileTaskDefinition } from './taskDefinition.js';
+
+export interface CompileInput {
+  jobs: readonly Job[];
+  /** `custom.berth`, as written (defaults are applied here). */
+  config?: BerthConfigInput | BerthConfig;
+  service: string;
+  stage: string;
+}
+
+export interface CompiledService {
+  context: CompileContext;
+  /** Every berth resource except the three Lambda functions and their log groups. */
+  resources: Resources;
+  /** The three Lambdas, rendered by synth or by Serverless. */
+  functions: FunctionSpec[];
+  manifest: BerthManifest;
+  /** Resources each job adds. */
+  perJob: Record<string, number>;
+  /** Buckets named by S3 triggers. */
+  buckets: string[];
+  outputs: Record<string, { Description: string; Value: CfnValue }>;
+}
+
+export function parseConfig(config: unknown): BerthConfig {
+  const parsed = berthConfigSchema.safeParse(config ?? {});
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `custom.berth.${i.path.join('.')}: ${i.message}`);
+    throw new CompileError(lines.join('\n'));
+  }
+  return parsed.data;
+}
+
+function add(target: Resources, source: Resources): number {
+  for (const [id, resource] of Object.entries(source)) {
+    if (target[id])
+      throw new CompileError(`two resources share the logical id ${id} — rename one of the jobs`);
+    target[id] = resource;
+  }
+  return Object.keys(source).length;
+}
+
+export function compileJob(job: Job, ctx: CompileContext): Resources {
+  const resources: Resources = {};
+  add(resources, compileTaskDefinition(job, ctx));
+  let s3 = 0;
+  let schedules = 0;
+  for (const trigger of job.triggers) {
+    if (trigger.kind === 's3') add(resources, compileS3Trigger(job, trigger, s3++, ctx));
+    else if (trigger.kind === 'schedule') add(resources, compileSchedule(job, trigger, schedules++, ctx));
+    else add(resources, compileQueue(job, trigger, ctx));
+  }
+  add(resources, compileNotifyTopic(job, ctx));
+  return resources;
+}
+
+export function compileService(input: CompileInput): CompiledService {
+  const config = parseConfig(input.config);
+  const ctx = createContext(config, input.service, input.stage);
+  const jobs = [...input.jobs].sort((a, b) => a.name.localeCompare(b.name));
+  const resources: Resources = {};
+  add(resources, compileCluster(ctx));
+  add(resources, compileNetwork(ctx));
+  add(resources, compileLogGroup(ctx));
+  add(resources, compileExecutionRole(jobs, ctx));
+  add(resources, compileLaunchQueue(ctx));
+  add(resources, compileRunsTable(ctx));
+  add(resources, compileEventBus(ctx));
+  add(resources, compileScheduler(ctx));
+  add(resources, compilePayloadBucket(ctx));
+  for (const fn of BERTH_FUNCTIONS) add(resources, compileLambdaRole(fn, jobs, ctx));
+  add(resources, compileLauncherMapping(ctx));
+  add(resources, compileInterceptorRule(ctx));
+  add(resources, compileSweeperSchedule(ctx));
+  const perJob: Record<string, number> = {};
+  for (const job of jobs) perJob[job.name] = add(resources, compileJob(job, ctx));
+
+  const outputs: CompiledService['outputs'] = {
+    BerthClusterArn: { Description: 'ECS cluster the jobs run on', Value: ctx.clusterArn },
+    BerthLaunchQueueUrl: { Description: 'Launch queue (manual invokes go here)', Value: ctx.launchQueueUrl },
+    BerthRunsTableName: { Description: 'Run history table', Value: ref(logicalIds.runsTable) },
+    BerthEventBusName: { Description: 'Bus of the outcome events', Value: ref(logicalIds.eventBus) },
+    BerthEventBusArn: { Description: 'Bus of the outcome events', Value: getAtt(logicalIds.eventBus, 'Arn') },
+  };
+  return {
+    context: ctx,
+    resources,
+    functions: functionSpecs(ctx),
+    manifest: buildManifest(jobs, ctx),
+    perJob,
+    buckets: triggerBuckets(jobs),
+    outputs,
+  };
+}

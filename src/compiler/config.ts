@@ -1,0 +1,71 @@
+/**
+ * `custom.berth` in serverless.yml (and the options of `berth synth`). The zod schema is the source of
+ * truth; the plugin registers the equivalent JSON Schema with Serverless (see src/plugin/configSchema.cjs).
+ */
+import { z } from 'zod';
+import { LOG_RETENTION_DAYS } from '../core/model/task.js';
+
+const CLUSTER_ARN_RE = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9_-]{1,255}$/;
+
+export const networkSchema = z.union([
+  z.literal('create'),
+  z.strictObject({
+    /** Subnets tasks run in (1–16, one VPC; spread over several AZs for capacity). */
+    subnets: z
+      .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/))
+      .min(1)
+      .max(16),
+    /** Security groups (up to 5). */
+    securityGroups: z
+      .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/))
+      .min(1)
+      .max(5),
+    /** Give tasks a public IP (needed in public subnets without NAT to pull images). @default false */
+    assignPublicIp: z.boolean().default(false),
+  }),
+]);
+
+export const berthConfigSchema = z.strictObject({
+  /** Folder of job files, relative to the service directory. @default 'jobs' */
+  jobsDir: z.string().min(1).default('jobs'),
+  /** `create` (berth's own cluster with FARGATE and FARGATE_SPOT) or an existing cluster ARN. @default 'create' */
+  cluster: z
+    .union([
+      z.literal('create'),
+      z.string().regex(CLUSTER_ARN_RE, {
+        error: 'is not an ECS cluster ARN — use create, or arn:aws:ecs:<region>:<account>:cluster/<name>',
+      }),
+    ])
+    .default('create'),
+  /** Where tasks run: existing subnets and security groups, or `create` (two public subnets, no NAT). */
+  network: networkSchema.default('create'),
+  runsTable: z
+    .strictObject({
+      /** Days a finished run stays in the table (DynamoDB TTL). @default 90 */
+      ttlDays: z.number().int().min(1).max(3650).default(90),
+      /** Point-in-time recovery for the runs table. @default false */
+      pointInTimeRecovery: z.boolean().default(false),
+    })
+    .default({ ttlDays: 90, pointInTimeRecovery: false }),
+  /** Retention of the shared jobs log group and the berth Lambdas' logs. @default 30 */
+  logRetentionDays: z
+    .number()
+    .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+      error: `is not a CloudWatch Logs retention — use one of ${LOG_RETENTION_DAYS.join(', ')}`,
+    })
+    .default(30),
+  /** Launcher Lambdas polling the shared launch queue at once (2–1000); bounds the RunTask rate. @default 10 */
+  launcherConcurrency: z.number().int().min(2).max(1000).default(10),
+  /** Days an oversized trigger payload stays in the payload bucket. @default 14 */
+  payloadRetentionDays: z.number().int().min(1).max(3650).default(14),
+});
+
+export type BerthConfigInput = z.input<typeof berthConfigSchema>;
+export type BerthConfig = z.output<typeof berthConfigSchema>;
+export type NetworkConfig = BerthConfig['network'];
+
+/** Launcher timeout; queues feeding it keep messages hidden at least 6× this long (AWS's SQS advice). */
+export const LAUNCHER_TIMEOUT_SECONDS = 30;
+export const INTERCEPTOR_TIMEOUT_SECONDS = 60;
+export const SWEEPER_TIMEOUT_SECONDS = 60;
+export const MIN_QUEUE_VISIBILITY_SECONDS = 6 * LAUNCHER_TIMEOUT_SECONDS;

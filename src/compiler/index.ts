@@ -1,0 +1,42 @@
+/**
+ * Loads the jobs of a service, compiles them and bundles the Lambdas: what both `berth synth` and the
+ * Serverless plugin do before they render their templates.
+ */
+import { fileURLToPath } from 'node:url';
+import { loadJobsOrThrow } from '../loader/loadJobs.js';
+import { type BundledFunction, bundleFunctions } from './bundle.js';
+import { type CompiledService, compileService, parseConfig } from './compile.js';
+
+export { type CompiledService, compileService, parseConfig } from './compile.js';
+export { synthesizeTemplate } from './synth.js';
+
+/** berth's own package root: `handlers/` lives there, whichever service is being built. */
+export const BERTH_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface BuildOptions {
+  /** Service directory (the jobs folder is relative to it). */
+  serviceDir: string;
+  service: string;
+  stage: string;
+  config: unknown;
+  /** Where the Lambda zips go. */
+  outDir: string;
+}
+
+export interface BuiltService {
+  compiled: CompiledService;
+  bundles: BundledFunction[];
+}
+
+export async function buildService(options: BuildOptions): Promise<BuiltService> {
+  const config = parseConfig(options.config);
+  const jobs = await loadJobsOrThrow({ root: options.serviceDir, jobsDir: config.jobsDir });
+  const compiled = compileService({ jobs, config, service: options.service, stage: options.stage });
+  const bundles = await bundleFunctions({
+    root: BERTH_ROOT,
+    outDir: options.outDir,
+    manifest: compiled.manifest,
+    functions: compiled.functions,
+  });
+  return { compiled, bundles };
+}

@@ -1,0 +1,80 @@
+/**
+ * Per queue trigger: the job's own SQS queue and dead-letter queue (or an existing queue), and an event
+ * source mapping that feeds its messages to the launcher with partial batch responses.
+ */
+import { parseDuration } from '../core/duration.js';
+import type { Job, JobTrigger } from '../core/model/job.js';
+import { arn, type CfnValue, getAtt, type Resources } from './cfn.js';
+import { MIN_QUEUE_VISIBILITY_SECONDS } from './config.js';
+import type { CompileContext } from './context.js';
+import { CompileError } from './errors.js';
+import { logicalIds } from './naming.js';
+
+type QueueJobTrigger = Extract<JobTrigger, { kind: 'queue' }>;
+
+/** ESM `MaximumConcurrency` is 2–1000; a job's concurrency cap is enforced again by the launcher's slots. */
+export function mappingConcurrency(job: Job): number {
+  return Math.min(1000, Math.max(2, job.maxConcurrency ?? 10));
+}
+
+/** The queue's name: own queues use the naming module, existing ones the last part of the ARN or the name. */
+export function queueName(job: Job, trigger: QueueJobTrigger, ctx: CompileContext): string {
+  if (!trigger.existing) return ctx.names.jobQueue(job.name, trigger.fifo);
+  return trigger.existing.startsWith('arn:') ? trigger.existing.split(':').pop()! : trigger.existing;
+}
+
+export function queueArn(job: Job, trigger: QueueJobTrigger): CfnValue {
+  if (!trigger.existing) return getAtt(logicalIds.jobQueue(job.name), 'Arn');
+  if (trigger.existing.startsWith('arn:')) return trigger.existing;
+  return arn('sqs', trigger.existing);
+}
+
+export function compileQueue(job: Job, trigger: QueueJobTrigger, ctx: CompileContext): Resources {
+  const resources: Resources = {};
+  if (!trigger.existing) {
+    const visibility = Math.round(parseDuration(trigger.visibilityTimeout) / 1000);
+    if (visibility < MIN_QUEUE_VISIBILITY_SECONDS) {
+      throw new CompileError(
+        `${job.file}: trigger.queue.visibilityTimeout: ${trigger.visibilityTimeout} is shorter than 6× the launcher timeout — use at least '${MIN_QUEUE_VISIBILITY_SECONDS / 60}m'`,
+      );
+    }
+    const fifo: Record<string, CfnValue> = trigger.fifo ? { FifoQueue: true } : {};
+    resources[logicalIds.jobDeadLetterQueue(job.name)] = {
+      Type: 'AWS::SQS::Queue',
+      Properties: {
+        QueueName: ctx.names.jobDeadLetterQueue(job.name, trigger.fifo),
+        MessageRetentionPeriod: 1_209_600,
+        SqsManagedSseEnabled: true,
+        ...fifo,
+      },
+    };
+    resources[logicalIds.jobQueue(job.name)] = {
+      Type: 'AWS::SQS::Queue',
+      Properties: {
+        QueueName: ctx.names.jobQueue(job.name, trigger.fifo),
+        VisibilityTimeout: visibility,
+        MessageRetentionPeriod: Math.round(parseDuration(trigger.retention) / 1000),
+        SqsManagedSseEnabled: true,
+        RedrivePolicy: {
+          deadLetterTargetArn: getAtt(logicalIds.jobDeadLetterQueue(job.name), 'Arn'),
+          maxReceiveCount: trigger.maxReceiveCount,
+        },
+        ...fifo,
+      },
+    };
+  }
+  resources[logicalIds.jobQueueMapping(job.name)] = {
+    Type: 'AWS::Lambda::EventSourceMapping',
+    Properties: {
+      EventSourceArn: queueArn(job, trigger),
+      FunctionName: ctx.launcherFunctionArn,
+      BatchSize: trigger.batchSize,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: mappingConcurrency(job) },
+      Enabled: true,
+    },
+    // Lambda checks the function's role can read the queue when it creates the mapping.
+    DependsOn: [logicalIds.lambdaRole('launcher')],
+  };
+  return resources;
+}

@@ -1,0 +1,88 @@
+/**
+ * Per schedule trigger: one EventBridge Scheduler schedule in berth's group, in the job's time zone, that
+ * sends a launch message to the shared launch queue. The scheduled time travels in the message as the
+ * idempotency key, so a redelivered invocation maps to the same run.
+ */
+import { parseDuration } from '../core/duration.js';
+import type { Job, JobTrigger } from '../core/model/job.js';
+import { type CfnValue, getAtt, type Resources, ref } from './cfn.js';
+import type { CompileContext } from './context.js';
+import { logicalIds } from './naming.js';
+
+type ScheduleJobTrigger = Extract<JobTrigger, { kind: 'schedule' }>;
+
+export function scheduleInput(job: string, trigger: ScheduleJobTrigger): string {
+  const message: Record<string, unknown> = {
+    type: 'schedule',
+    job,
+    scheduleId: trigger.id,
+    // Scheduler replaces this context attribute with the invocation's scheduled time (ISO-8601, UTC).
+    scheduledTime: '<aws.scheduler.scheduled-time>',
+  };
+  if (trigger.payload !== undefined) message.payload = trigger.payload;
+  return JSON.stringify(message);
+}
+
+export function flexibleTimeWindow(trigger: ScheduleJobTrigger): Record<string, CfnValue> {
+  if (trigger.flexibleWindow === 'off') return { Mode: 'OFF' };
+  return {
+    Mode: 'FLEXIBLE',
+    MaximumWindowInMinutes: Math.round(parseDuration(trigger.flexibleWindow) / 60_000),
+  };
+}
+
+/** Offset of `timeZone` from UTC at `ms`, in milliseconds. */
+function zoneOffset(ms: number, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(new Date(ms));
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - ms;
+}
+
+/** A start/end date written in the schedule's time zone (or with an explicit offset) as UTC ISO-8601. */
+export function toUtcDate(text: string, timeZone: string): string {
+  if (/(Z|[+-]\d\d:?\d\d)$/.test(text)) return new Date(text).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const wall = Date.parse(`${text}Z`);
+  if (Number.isNaN(wall))
+    throw new RangeError(`"${text}" is not an ISO-8601 date — write 2026-01-31T09:00:00`);
+  let utc = wall - zoneOffset(wall, timeZone);
+  utc = wall - zoneOffset(utc, timeZone);
+  return new Date(utc).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function compileSchedule(
+  job: Job,
+  trigger: ScheduleJobTrigger,
+  index: number,
+  ctx: CompileContext,
+): Resources {
+  const props: Record<string, CfnValue> = {
+    Name: ctx.names.schedule(job.name, index),
+    GroupName: ref(logicalIds.scheduleGroup),
+    Description: `berth: ${job.name}`,
+    ScheduleExpression: trigger.expression,
+    ScheduleExpressionTimezone: trigger.timezone,
+    FlexibleTimeWindow: flexibleTimeWindow(trigger),
+    State: 'ENABLED',
+    Target: {
+      Arn: ctx.launchQueueArn,
+      RoleArn: ctx.schedulerRoleArn,
+      Input: scheduleInput(job.name, trigger),
+      // Scheduler retries for up to 24 h, then parks the invocation in the launch DLQ.
+      RetryPolicy: { MaximumEventAgeInSeconds: 86_400, MaximumRetryAttempts: 185 },
+      DeadLetterConfig: { Arn: getAtt(logicalIds.launchDeadLetterQueue, 'Arn') },
+      // The launch queue is a standard queue: SqsParameters (MessageGroupId) would only apply to FIFO.
+    },
+  };
+  if (trigger.startDate) props.StartDate = toUtcDate(trigger.startDate, trigger.timezone);
+  if (trigger.endDate) props.EndDate = toUtcDate(trigger.endDate, trigger.timezone);
+  return { [logicalIds.schedule(job.name, index)]: { Type: 'AWS::Scheduler::Schedule', Properties: props } };
+}

@@ -1,0 +1,60 @@
+'use strict';
+
+/**
+ * JSON Schema of `custom.berth`, registered with Serverless so `serverless print|package` flags typos.
+ * It mirrors the zod schema in src/compiler/config.ts (the source of truth, checked again at package time);
+ * test/plugin/configSchema.test.ts keeps the two in step.
+ */
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+module.exports = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    jobsDir: { type: 'string', minLength: 1 },
+    cluster: {
+      anyOf: [
+        { const: 'create' },
+        { type: 'string', pattern: '^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\\d{12}:cluster/[A-Za-z0-9_-]{1,255}$' },
+      ],
+    },
+    network: {
+      anyOf: [
+        { const: 'create' },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['subnets', 'securityGroups'],
+          properties: {
+            subnets: {
+              type: 'array',
+              minItems: 1,
+              maxItems: 16,
+              items: { type: 'string', pattern: '^subnet-[0-9a-f]{8,17}$' },
+            },
+            securityGroups: {
+              type: 'array',
+              minItems: 1,
+              maxItems: 5,
+              items: { type: 'string', pattern: '^sg-[0-9a-f]{8,17}$' },
+            },
+            assignPublicIp: { type: 'boolean' },
+          },
+        },
+      ],
+    },
+    runsTable: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        ttlDays: { type: 'integer', minimum: 1, maximum: 3650 },
+        pointInTimeRecovery: { type: 'boolean' },
+      },
+    },
+    logRetentionDays: { enum: LOG_RETENTION_DAYS },
+    launcherConcurrency: { type: 'integer', minimum: 2, maximum: 1000 },
+    payloadRetentionDays: { type: 'integer', minimum: 1, maximum: 3650 },
+  },
+};
