@@ -71,7 +71,12 @@ export function openEventStream(
       const attempts = await api.listAttempts(run.runId);
       const empty = { from: 0, offset: 0, text: '', size: 0, exists: false };
       write('detail', {
-        html: runLive(run, attempts, at).value,
+        html: runLive(
+          run,
+          attempts,
+          api.jobs().find((j) => j.name === run.job),
+          at,
+        ).value,
         attempts: attempts.map((a) => ({
           attempt: a.attempt,
           ended: a.status === 'ended',

@@ -133,7 +133,7 @@ export function createDashboard(api: LocalEngineApi, options: DashboardOptions):
         view: 'run',
         token,
         events: `/api/events?${new URLSearchParams({ view: 'run', run: run.runId })}`,
-        body: runView({ run, attempts, logs, now: now() }),
+        body: runView({ run, attempts, job: api.jobs().find((j) => j.name === run.job), logs, now: now() }),
       }),
     );
   }

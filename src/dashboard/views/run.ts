@@ -1,5 +1,7 @@
+import { estimateFargateCost } from '../../core/fargate.js';
 import { isFinalStatus } from '../../core/lifecycle/states.js';
 import { summarizeTrigger } from '../../core/lifecycle/trigger.js';
+import type { Job } from '../../core/model/job.js';
 import type { AttemptRecord, RunRecord } from '../../runtime/ports.js';
 import {
   formatCost,
@@ -20,6 +22,37 @@ function attemptDurationMs(a: AttemptRecord, now: Date): number {
   if (a.durationMs !== null) return a.durationMs;
   const start = a.startedAt ?? a.launchedAt;
   return Math.max(0, attemptEndMs(a, now) - Date.parse(start));
+}
+
+/**
+ * The attempt's recorded cost (AWS), or what it would have cost on Fargate at the job's size (local runs
+ * record none): per second from start to stop, one-minute minimum.
+ */
+export function attemptCost(
+  a: AttemptRecord,
+  job: Job | undefined,
+  now: Date,
+): { usd: number; onFargate: boolean } | null {
+  if (a.costUsd !== null) return { usd: a.costUsd, onFargate: false };
+  if (!job || a.status !== 'ended') return null;
+  const usd = estimateFargateCost({
+    cpu: job.task.cpu,
+    memory: job.task.memory,
+    architecture: job.task.architecture,
+    seconds: attemptDurationMs(a, now) / 1000,
+    spot: job.task.capacity === 'FARGATE_SPOT' || job.task.capacity === 'FARGATE_SPOT_WITH_FALLBACK',
+    ...(job.task.ephemeralStorageGiB !== undefined
+      ? { ephemeralStorageGiB: job.task.ephemeralStorageGiB }
+      : {}),
+  });
+  return { usd, onFargate: true };
+}
+
+function costText(cost: { usd: number; onFargate: boolean } | null): Html {
+  if (!cost) return html`—`;
+  return cost.onFargate
+    ? html`<span title="What this attempt would cost on Fargate at the job's size">≈ ${formatCost(cost.usd)} on Fargate</span>`
+    : html`${formatCost(cost.usd)}`;
 }
 
 /** Attempts on one time axis from the run's creation to its end (or now), drawn in SVG. */
@@ -44,10 +77,11 @@ ${attempts.map((a, i) => {
   <rect class="outcome-${cls}" x="${started.toFixed(1)}" y="${i * row + 4}" width="${Math.max(3, end - started).toFixed(1)}" height="18"></rect>
 </g>`;
 })}
-</svg>`;
+</svg>
+<p class="axis" aria-hidden="true"><span>created ${formatTime(run.createdAt)}</span><span>+${formatDuration(span)}</span></p>`;
 }
 
-function attemptsTable(attempts: AttemptRecord[], now: Date): Html {
+function attemptsTable(attempts: AttemptRecord[], job: Job | undefined, now: Date): Html {
   if (attempts.length === 0) return html``;
   return html`<div class="table-wrap"><table class="attempts">
   <caption class="visually-hidden">Attempts</caption>
@@ -64,7 +98,7 @@ ${attempts.map(
     <td>${formatTime(a.startedAt)}</td>
     <td>${formatTime(a.stoppedAt)}</td>
     <td>${formatDuration(attemptDurationMs(a, now))}</td>
-    <td>${formatCost(a.costUsd)}</td>
+    <td>${costText(attemptCost(a, job, now))}</td>
   </tr>`,
 )}
   </tbody>
@@ -83,11 +117,11 @@ function actions(run: RunRecord): Html {
 }
 
 /** The part of the run page that SSE replaces whenever the run changes. */
-export function runLive(run: RunRecord, attempts: AttemptRecord[], now: Date): Html {
-  const cost = attempts.reduce<number | null>(
-    (sum, a) => (a.costUsd === null ? sum : (sum ?? 0) + a.costUsd),
-    null,
-  );
+export function runLive(run: RunRecord, attempts: AttemptRecord[], job: Job | undefined, now: Date): Html {
+  const costs = attempts.map((a) => attemptCost(a, job, now)).filter((c) => c !== null);
+  const cost = costs.length
+    ? { usd: costs.reduce((sum, c) => sum + c.usd, 0), onFargate: costs.some((c) => c.onFargate) }
+    : null;
   return html`<section class="card" aria-labelledby="summary-h">
   <h2 id="summary-h">Summary</h2>
   <dl class="facts summary">
@@ -103,7 +137,7 @@ export function runLive(run: RunRecord, attempts: AttemptRecord[], now: Date): H
     <div><dt>Stop reason</dt><dd>${run.stopCode ? html`<code>${run.stopCode}</code> ` : ''}${run.reason ?? (run.stopCode ? '' : '—')}</dd></div>
     <div><dt>Decision</dt><dd>${run.decision ?? '—'}</dd></div>
     ${run.nextAttemptAt ? html`<div><dt>Next attempt</dt><dd>${formatTime(run.nextAttemptAt)}</dd></div>` : ''}
-    <div><dt>Cost estimate</dt><dd>${formatCost(cost)}</dd></div>
+    <div><dt>Cost estimate</dt><dd>${costText(cost)}</dd></div>
     <div><dt>Task</dt><dd>${run.taskArn ? html`<code>${run.taskArn}</code>` : '—'}</dd></div>
   </dl>
   ${actions(run)}
@@ -111,7 +145,7 @@ export function runLive(run: RunRecord, attempts: AttemptRecord[], now: Date): H
 <section class="card" aria-labelledby="attempts-h">
   <h2 id="attempts-h">Attempts</h2>
   ${timeline(run, attempts, now)}
-  ${attemptsTable(attempts, now)}
+  ${attemptsTable(attempts, job, now)}
 </section>`;
 }
 
@@ -134,6 +168,7 @@ export function logPanel(run: RunRecord, attempt: AttemptRecord, chunk: LogChunk
 export function runView(options: {
   run: RunRecord;
   attempts: AttemptRecord[];
+  job: Job | undefined;
   logs: Html[];
   now: Date;
 }): Html {
@@ -141,7 +176,7 @@ export function runView(options: {
   return html`<nav class="crumbs" aria-label="Breadcrumb"><ol><li><a href="/runs">Runs</a></li><li><a href="${jobRunsHref(run.job)}">${run.job}</a></li><li aria-current="page"><code>${run.runId}</code></li></ol></nav>
 <h1>Run <code>${run.runId}</code></h1>
 <div id="run-live" data-run-id="${run.runId}">
-${runLive(run, options.attempts, options.now)}
+${runLive(run, options.attempts, options.job, options.now)}
 </div>
 <section class="card" aria-labelledby="payload-h">
   <h2 id="payload-h">Trigger payload</h2>
