@@ -69,7 +69,7 @@ export async function processWork(rt: AwsRuntime, work: Work): Promise<RecordRes
   switch (work.kind) {
     case 'accept': {
       // Accept through a queue that captures the first launch instead of sending it, then launch in this
-      // invocation: one hop less, and a duplicate trigger whose run never launched (a crash) launches now.
+      // invocation: one hop less than going through the launch queue.
       const captured: LaunchMessage[] = [];
       const accepted = await acceptTrigger(
         { ...rt.deps, queue: { enqueue: async (m) => void captured.push(m) } },
@@ -78,6 +78,13 @@ export async function processWork(rt: AwsRuntime, work: Work): Promise<RecordRes
         work.idempotencyKey ? { idempotencyKey: work.idempotencyKey } : {},
       );
       if (accepted.status === 'skipped') return accepted;
+      if (accepted.status === 'duplicate') {
+        // A duplicate whose run is still queued: its first delivery may be launching right now (a batch runs
+        // its records concurrently), or may have crashed. Queue the launch rather than race it; a launch
+        // message for a run that moved on is dropped as stale.
+        for (const m of captured) await rt.queue.enqueue(m, 0);
+        return { status: 'duplicate', runId: accepted.runId };
+      }
       const first = captured[0];
       const launch = first ? await launchNow(rt, first) : undefined;
       return { status: accepted.status, runId: accepted.runId, ...(launch ? { launch } : {}) };
