@@ -43,8 +43,9 @@ export function eventLine(e: OutcomeEvent): string {
   const what = e['detail-type'].replace('Job Run ', '').toLowerCase();
   const status = colorStatus(what === 'timed out' ? 'timed_out' : what);
   const extra: string[] = [];
-  if (d.outcome && d.outcome !== 'succeeded') extra.push(d.outcome);
-  if (d.exitCode !== null && d.exitCode !== 0) extra.push(`exit ${d.exitCode}`);
+  const started = e['detail-type'] === 'Job Run Started';
+  if (!started && d.outcome && d.outcome !== 'succeeded') extra.push(d.outcome);
+  if (!started && d.exitCode !== null && d.exitCode !== 0) extra.push(`exit ${d.exitCode}`);
   if (d.nextAttemptAt) extra.push(`next attempt ${d.nextAttemptAt.slice(11, 19)}`);
   if (what === 'started') extra.push(d.trigger.summary);
   else if (d.reason && what !== 'succeeded') extra.push(d.reason);
