@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../loader/tmpProject.js';
 
@@ -17,4 +17,25 @@ export function runBerth(args: string[], options: { cwd?: string } = {}): CliRun
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined },
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Like `runBerth`, without blocking: for running many commands side by side. */
+export function runBerthAsync(args: string[], options: { cwd?: string } = {}): Promise<CliRun> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/berth.js'), ...args], {
+      cwd: options.cwd ?? REPO_ROOT,
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 30_000,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString('utf8');
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString('utf8');
+    });
+    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+  });
 }
