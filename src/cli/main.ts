@@ -7,6 +7,7 @@ import { registerRedrive } from './commands/redrive.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSchedule } from './commands/schedule.js';
 import { registerSend } from './commands/send.js';
+import { registerSynth } from './commands/synth.js';
 import { registerValidate } from './commands/validate.js';
 import { reportError } from './output.js';
 
@@ -28,6 +29,7 @@ registerRedrive(program);
 registerRuns(program);
 registerSchedule(program);
 registerSend(program);
+registerSynth(program);
 registerValidate(program);
 
 try {

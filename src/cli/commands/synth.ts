@@ -1,0 +1,84 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import pc from 'picocolors';
+import { buildService } from '../../compiler/index.js';
+import { synthesizeTemplate } from '../../compiler/synth.js';
+import { CliError } from '../output.js';
+import { projectPaths } from '../project.js';
+
+interface SynthOptions {
+  out?: string;
+  service?: string;
+  stage: string;
+  config?: string;
+}
+
+/** `service:` and `custom.berth` of the project's serverless.yml, when it has one and YAML can be read. */
+async function serverlessDefaults(root: string): Promise<{ service?: string; berth?: unknown }> {
+  const file = join(root, 'serverless.yml');
+  if (!existsSync(file)) return {};
+  const text = readFileSync(file, 'utf8');
+  const service = /^service:\s*['"]?([A-Za-z0-9-]+)/m.exec(text)?.[1];
+  try {
+    // js-yaml comes with osls (the Serverless CLI); without it only `service:` is read.
+    const specifier = 'js-yaml';
+    const yaml = (await import(specifier)) as { load(text: string): unknown };
+    const doc = yaml.load(text) as { custom?: { berth?: unknown } } | undefined;
+    return { service, berth: doc?.custom?.berth };
+  } catch {
+    return { service };
+  }
+}
+
+export function registerSynth(program: Command): void {
+  program
+    .command('synth')
+    .description('Write the CloudFormation template of every job (no Serverless needed) and the Lambda zips')
+    .option('--out <file>', 'template file (default: stdout); the zips go to berth-assets/ beside it')
+    .option('--service <name>', 'service name (default: serverless.yml service, else the folder name)')
+    .option('--stage <stage>', 'stage name', 'dev')
+    .option(
+      '--config <file>',
+      'JSON file with the custom.berth settings (default: serverless.yml custom.berth)',
+    )
+    .action(async (opts: SynthOptions, cmd: Command) => {
+      const { root, jobsDir } = projectPaths(cmd);
+      const defaults = await serverlessDefaults(root);
+      let config: Record<string, unknown> = (defaults.berth as Record<string, unknown>) ?? {};
+      if (opts.config) {
+        try {
+          config = JSON.parse(readFileSync(resolve(opts.config), 'utf8'));
+        } catch (error) {
+          throw new CliError(`${opts.config}: cannot read it as JSON — ${(error as Error).message}`);
+        }
+      }
+      if (jobsDir !== 'jobs' || config.jobsDir === undefined) config = { ...config, jobsDir };
+      const out = opts.out ? resolve(opts.out) : undefined;
+      const assetsDir = out
+        ? join(dirname(out), 'berth-assets')
+        : join(root, '.berth', 'synth', 'berth-assets');
+      const service = opts.service ?? defaults.service ?? basename(root);
+      const { compiled, bundles } = await buildService({
+        serviceDir: root,
+        service,
+        stage: opts.stage,
+        config,
+        outDir: assetsDir,
+      });
+      const { template, budget } = synthesizeTemplate(
+        compiled,
+        Object.fromEntries(bundles.map((b) => [b.kind, b.fileName])),
+      );
+      const json = `${JSON.stringify(template, null, 2)}\n`;
+      if (out) {
+        mkdirSync(dirname(out), { recursive: true });
+        writeFileSync(out, json);
+      } else process.stdout.write(json);
+      const jobs = Object.keys(budget.perJob).length;
+      process.stderr.write(
+        `${pc.green('✔')} ${jobs} job${jobs === 1 ? '' : 's'} → ${budget.total} resources (${budget.shared} shared), ${budget.templateBytes} bytes${out ? ` → ${out}` : ''}\n` +
+          `  upload ${bundles.map((b) => b.fileName).join(', ')} from ${assetsDir} to s3://<BerthAssetsBucket>/<BerthAssetsKeyPrefix>\n`,
+      );
+    });
+}
