@@ -332,7 +332,10 @@ export class DynamoRunStore implements AwsRunStore {
           TableName: this.table,
           IndexName: RUNS_TABLE.gsiByJob.name,
           KeyConditionExpression: filter.since ? '#pk = :pk AND #sk >= :since' : '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': RUNS_TABLE.gsiByJob.pk, '#sk': RUNS_TABLE.gsiByJob.sk },
+          ExpressionAttributeNames: {
+            '#pk': RUNS_TABLE.gsiByJob.pk,
+            ...(filter.since ? { '#sk': RUNS_TABLE.gsiByJob.sk } : {}),
+          },
           ExpressionAttributeValues: {
             ':pk': `JOB#${filter.job}`,
             ...(filter.since ? { ':since': filter.since } : {}),
@@ -364,7 +367,10 @@ export class DynamoRunStore implements AwsRunStore {
         TableName: this.table,
         IndexName: RUNS_TABLE.gsiByStatus.name,
         KeyConditionExpression: options.before ? '#pk = :pk AND #sk < :before' : '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': RUNS_TABLE.gsiByStatus.pk, '#sk': RUNS_TABLE.gsiByStatus.sk },
+        ExpressionAttributeNames: {
+          '#pk': RUNS_TABLE.gsiByStatus.pk,
+          ...(options.before ? { '#sk': RUNS_TABLE.gsiByStatus.sk } : {}),
+        },
         ExpressionAttributeValues: {
           ':pk': `STATUS#${status}`,
           ...(options.before ? { ':before': options.before.toISOString() } : {}),

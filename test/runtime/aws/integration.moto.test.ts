@@ -1,0 +1,452 @@
+/**
+ * Integration tier: the launcher, interceptor and sweeper against moto server over HTTP (DynamoDB, SQS,
+ * ECS, EventBridge, Scheduler). moto never emits ECS events and never fires schedules, so the test builds
+ * the stop events from DescribeTasks and hands the launcher the scheduler's payload.
+ */
+import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateClusterCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  ListTasksCommand,
+  RegisterTaskDefinitionCommand,
+  type Task,
+} from '@aws-sdk/client-ecs';
+import {
+  CreateEventBusCommand,
+  EventBridgeClient,
+  PutRuleCommand,
+  PutTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
+import { CreateScheduleGroupCommand, GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Job } from '../../../src/core/model/job.js';
+import type { AwsRuntimeConfig } from '../../../src/runtime/aws/config.js';
+import { handleTaskStateChange } from '../../../src/runtime/aws/interceptor.js';
+import { handleLaunchBatch } from '../../../src/runtime/aws/launcher.js';
+import { type AwsRuntime, createAwsRuntime } from '../../../src/runtime/aws/runtime.js';
+import { SqsLaunchQueue } from '../../../src/runtime/aws/sqsLaunchQueue.js';
+import { sweep } from '../../../src/runtime/aws/sweeper.js';
+import { RUNS_TABLE } from '../../../src/runtime/aws/tableSchema.js';
+import type { Clock } from '../../../src/runtime/ports.js';
+import { ec2Ids, type MotoServer, startMoto } from './motoServer.js';
+import { fixture, job, manifest } from './support.js';
+
+const REGION = 'us-east-1';
+const ACCOUNT = '123456789012';
+let moto: MotoServer;
+let cfg: AwsRuntimeConfig;
+let sqs: SQSClient;
+let ecs: ECSClient;
+let outQueueUrl: string;
+
+/** A clock that can be moved ahead; random() = 0 keeps backoff and throttle delays at their minimum. */
+const clock = {
+  offset: 0,
+  now: () => new Date(Date.now() + clock.offset),
+  random: () => 0,
+} satisfies Clock & {
+  offset: number;
+};
+
+const quickRetry = {
+  maxAttempts: 3,
+  backoff: { minDelay: '1s', maxDelay: '1s', factor: 1, jitter: 0 },
+  rules: [],
+};
+const thumbnail = job({
+  name: 'thumbnail',
+  trigger: { s3: { bucket: 'amzn-s3-demo-bucket1' } },
+  task: { image: 'public.ecr.aws/docker/library/node:22-alpine' },
+  retry: quickRetry,
+});
+const slow = job({ name: 'slow', task: { image: 'node:22' }, timeout: '5s', retry: quickRetry });
+const nightly = job({
+  name: 'nightly-report',
+  trigger: { schedule: { expression: 'cron(0 2 * * ? *)', timezone: 'Asia/Seoul' } },
+  task: { image: 'node:22' },
+});
+const JOBS: Job[] = [thumbnail, slow, nightly];
+
+function runtime(ecsClient?: ECSClient): AwsRuntime {
+  return createAwsRuntime(cfg, manifest(JOBS), {
+    clock,
+    ...(ecsClient ? { clients: { ecs: ecsClient } } : {}),
+  });
+}
+
+const s3Event = (key: string) => {
+  const event = fixture<{ detail: { object: { key: string; sequencer: string; 'version-id'?: string } } }>(
+    's3/object-created.json',
+  );
+  event.detail.object.key = key;
+  event.detail.object['version-id'] = `v-${key}`;
+  return event;
+};
+
+function record(body: string, messageId: string, receiptHandle: string): SQSRecord {
+  return {
+    messageId,
+    receiptHandle,
+    body,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: String(Date.now()),
+      SenderId: ACCOUNT,
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: cfg.launchQueueArn,
+    awsRegion: REGION,
+  };
+}
+
+/** Plays the SQS event source mapping: receive from moto's launch queue, invoke, delete what succeeded. */
+async function pumpLaunchQueue(rt: AwsRuntime): Promise<number> {
+  const out = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: cfg.launchQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+  );
+  const messages = out.Messages ?? [];
+  if (!messages.length) return 0;
+  const event: SQSEvent = {
+    Records: messages.map((m) => record(m.Body ?? '', m.MessageId ?? '', m.ReceiptHandle ?? '')),
+  };
+  const result = await handleLaunchBatch(rt, event);
+  const failed = new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
+  for (const m of messages)
+    if (!failed.has(m.MessageId ?? ''))
+      await sqs.send(
+        new DeleteMessageCommand({ QueueUrl: cfg.launchQueueUrl, ReceiptHandle: m.ReceiptHandle }),
+      );
+  return messages.length;
+}
+
+async function sendToLauncher(rt: AwsRuntime, bodies: unknown[]): Promise<void> {
+  const event: SQSEvent = {
+    Records: bodies.map((b, i) => record(JSON.stringify(b), `direct-${Date.now()}-${i}`, 'rh')),
+  };
+  const result = await handleLaunchBatch(rt, event);
+  expect(result.batchItemFailures).toEqual([]);
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 12_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function tasksOf(runId: string): Promise<Task[]> {
+  const list = await ecs.send(new ListTasksCommand({ cluster: cfg.cluster, startedBy: `berth/${runId}` }));
+  if (!list.taskArns?.length) return [];
+  const out = await ecs.send(
+    new DescribeTasksCommand({ cluster: cfg.cluster, tasks: list.taskArns, include: ['TAGS'] }),
+  );
+  return out.tasks ?? [];
+}
+
+let version = 10;
+/** The STOPPED event ECS would send for a task, with the given exit code (or DescribeTasks' reason). */
+function stopEventFor(task: Task, exitCode: number | null) {
+  const event = fixture<{ detail: Record<string, unknown> }>('ecs/stopped-exit-1.json');
+  Object.assign(event.detail, {
+    taskArn: task.taskArn,
+    clusterArn: task.clusterArn,
+    startedBy: task.startedBy,
+    overrides: task.overrides,
+    version: version++,
+    stoppedReason: task.stoppedReason ?? 'Essential container in task exited',
+    stopCode: task.stopCode ?? (task.stoppedReason ? 'UserInitiated' : 'EssentialContainerExited'),
+    containers: [{ name: 'main', lastStatus: 'STOPPED', ...(exitCode === null ? {} : { exitCode }) }],
+  });
+  return event;
+}
+
+async function receiveOutcomes(): Promise<
+  { type: string; detail: { runId: string; job: string; status: string } }[]
+> {
+  const out = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: outQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+  );
+  for (const m of out.Messages ?? [])
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: outQueueUrl, ReceiptHandle: m.ReceiptHandle }));
+  return (out.Messages ?? []).map((m) => {
+    const e = JSON.parse(m.Body ?? '{}');
+    return { type: e['detail-type'], detail: e.detail };
+  });
+}
+
+function env(task: Task): Record<string, string> {
+  const vars = task.overrides?.containerOverrides?.[0]?.environment ?? [];
+  return Object.fromEntries(vars.map((v) => [v.name ?? '', v.value ?? '']));
+}
+
+describe('AWS runtime against moto server', () => {
+  beforeAll(async () => {
+    moto = await startMoto();
+    process.env.AWS_ACCESS_KEY_ID = 'testing';
+    process.env.AWS_SECRET_ACCESS_KEY = 'testing';
+    process.env.AWS_REGION = REGION;
+    const opts = { region: REGION, endpoint: moto.endpoint };
+    sqs = new SQSClient(opts);
+    ecs = new ECSClient(opts);
+    const ddb = new DynamoDBClient(opts);
+    await ddb.send(
+      new CreateTableCommand({
+        TableName: 'berth-test-runs',
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          RUNS_TABLE.pk,
+          RUNS_TABLE.sk,
+          RUNS_TABLE.gsiByJob.pk,
+          RUNS_TABLE.gsiByJob.sk,
+          RUNS_TABLE.gsiByStatus.pk,
+          RUNS_TABLE.gsiByStatus.sk,
+        ].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+        KeySchema: [
+          { AttributeName: RUNS_TABLE.pk, KeyType: 'HASH' },
+          { AttributeName: RUNS_TABLE.sk, KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: [RUNS_TABLE.gsiByJob, RUNS_TABLE.gsiByStatus].map((g) => ({
+          IndexName: g.name,
+          KeySchema: [
+            { AttributeName: g.pk, KeyType: 'HASH' },
+            { AttributeName: g.sk, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        })),
+      }),
+    );
+    await ddb.send(
+      new UpdateTimeToLiveCommand({
+        TableName: 'berth-test-runs',
+        TimeToLiveSpecification: { AttributeName: RUNS_TABLE.ttl, Enabled: true },
+      }),
+    );
+    const launch = await sqs.send(new CreateQueueCommand({ QueueName: 'berth-test-launch' }));
+    const outQueue = await sqs.send(new CreateQueueCommand({ QueueName: 'berth-test-outcomes' }));
+    outQueueUrl = outQueue.QueueUrl!;
+    const arnOf = async (url: string) =>
+      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] })))
+        .Attributes!.QueueArn!;
+    await ecs.send(new CreateClusterCommand({ clusterName: 'berth-test' }));
+    for (const j of JOBS)
+      await ecs.send(
+        new RegisterTaskDefinitionCommand({
+          family: `berth-demo-test-${j.name}`,
+          requiresCompatibilities: ['FARGATE'],
+          networkMode: 'awsvpc',
+          cpu: '256',
+          memory: '512',
+          containerDefinitions: [{ name: 'main', image: j.task.image, memory: 512, essential: true }],
+        }),
+      );
+    const events = new EventBridgeClient(opts);
+    await events.send(new CreateEventBusCommand({ Name: 'berth-test' }));
+    await events.send(
+      new PutRuleCommand({
+        Name: 'berth-test-outcomes',
+        EventBusName: 'berth-test',
+        EventPattern: JSON.stringify({ source: ['berth'] }),
+      }),
+    );
+    await events.send(
+      new PutTargetsCommand({
+        Rule: 'berth-test-outcomes',
+        EventBusName: 'berth-test',
+        Targets: [{ Id: 'out', Arn: await arnOf(outQueueUrl) }],
+      }),
+    );
+    await new SchedulerClient(opts).send(new CreateScheduleGroupCommand({ Name: 'berth-test' }));
+    const subnets = await ec2Ids(moto.endpoint, 'DescribeSubnets', 'subnetId');
+    const groups = await ec2Ids(moto.endpoint, 'DescribeSecurityGroups', 'groupId');
+    expect(subnets.length).toBeGreaterThan(0);
+    cfg = {
+      region: REGION,
+      endpoint: moto.endpoint,
+      cluster: 'berth-test',
+      runsTable: 'berth-test-runs',
+      eventBus: 'berth-test',
+      launchQueueUrl: launch.QueueUrl!,
+      launchQueueArn: await arnOf(launch.QueueUrl!),
+      subnets: subnets.slice(0, 2),
+      securityGroups: groups.slice(0, 1),
+      assignPublicIp: false,
+      scheduleGroup: 'berth-test',
+      schedulerRoleArn: `arn:aws:iam::${ACCOUNT}:role/berth-test-scheduler`,
+      runTtlDays: 7,
+    };
+  });
+
+  afterAll(async () => {
+    await moto?.stop();
+  });
+
+  it('S3 event → task with overrides, tags and startedBy; exit 1 → retry after backoff; exit 0 → Job Run Succeeded on the bus', async () => {
+    const rt = runtime();
+    const body = { type: 's3', job: 'thumbnail', event: s3Event('images/cat.jpg') };
+    await sendToLauncher(rt, [body]);
+    const [run] = await rt.store.listRuns({ job: 'thumbnail' });
+    expect(run).toMatchObject({ status: 'running', attempt: 1 });
+    const [task] = await tasksOf(run!.runId);
+    expect(task?.startedBy).toBe(`berth/${run!.runId}`);
+    expect(task?.taskDefinitionArn).toContain('berth-demo-test-thumbnail');
+    expect(env(task!)).toMatchObject({
+      BERTH_JOB: 'thumbnail',
+      BERTH_RUN_ID: run!.runId,
+      BERTH_ATTEMPT: '1',
+    });
+    expect(JSON.parse(env(task!).BERTH_TRIGGER!)).toMatchObject({ kind: 's3', key: 'images/cat.jpg' });
+    expect(task?.tags).toEqual(
+      expect.arrayContaining([
+        { key: 'berth:job', value: 'thumbnail' },
+        { key: 'berth:run', value: run!.runId },
+        { key: 'berth:attempt', value: '1' },
+      ]),
+    );
+
+    const first = await handleTaskStateChange(rt, stopEventFor(task!, 1));
+    expect(first).toMatchObject({ status: 'recorded', outcome: { status: 'retrying', nextAttempt: 2 } });
+    const attempts = await rt.store.listAttempts(run!.runId);
+    expect(attempts[0]).toMatchObject({ attempt: 1, status: 'ended', outcome: 'app_error', exitCode: 1 });
+
+    // The retry waits in the launch queue for its 1 s backoff (SQS DelaySeconds), then launches attempt 2.
+    expect(await pumpLaunchQueue(rt)).toBe(0);
+    const second = await until('the retry task', async () => {
+      await pumpLaunchQueue(rt);
+      const tasks = await tasksOf(run!.runId);
+      return tasks.length === 2 ? tasks.find((t) => t.taskArn !== task!.taskArn) : undefined;
+    });
+    expect(env(second).BERTH_ATTEMPT).toBe('2');
+    const done = await handleTaskStateChange(rt, stopEventFor(second, 0));
+    expect(done).toMatchObject({ outcome: { status: 'final', runStatus: 'succeeded' } });
+
+    const collected: Awaited<ReturnType<typeof receiveOutcomes>> = [];
+    const outcomes = await until('Job Run Succeeded on the outcomes queue', async () => {
+      const got = (await receiveOutcomes()).filter((o) => o.detail.runId === run!.runId);
+      collected.push(...got);
+      return collected.some((o) => o.type === 'Job Run Succeeded') ? collected : undefined;
+    });
+    expect(outcomes.map((o) => o.type)).toEqual(
+      expect.arrayContaining(['Job Run Started', 'Job Run Retrying', 'Job Run Succeeded']),
+    );
+    expect(outcomes.filter((o) => o.type === 'Job Run Succeeded')).toHaveLength(1);
+  });
+
+  it('the same S3 event twice gives one run and one task', async () => {
+    const rt = runtime();
+    const body = { type: 's3', job: 'thumbnail', event: s3Event('images/dup.jpg') };
+    await sendToLauncher(rt, [body]);
+    await sendToLauncher(rt, [body]);
+    while ((await pumpLaunchQueue(rt)) > 0) {}
+    const runs = (await rt.store.listRuns({ job: 'thumbnail' })).filter(
+      (r) => r.trigger.kind === 's3' && r.trigger.key === 'images/dup.jpg',
+    );
+    expect(runs).toHaveLength(1);
+    expect(await tasksOf(runs[0]!.runId)).toHaveLength(1);
+  });
+
+  it('the same stop event three times gives one retry', async () => {
+    const rt = runtime();
+    await sendToLauncher(rt, [{ type: 's3', job: 'thumbnail', event: s3Event('images/thrice.jpg') }]);
+    const run = (await rt.store.listRuns({ job: 'thumbnail' })).find(
+      (r) => r.trigger.kind === 's3' && r.trigger.key === 'images/thrice.jpg',
+    )!;
+    const [task] = await tasksOf(run.runId);
+    const stop = stopEventFor(task!, 1);
+    const results = [];
+    for (let i = 0; i < 3; i++) results.push(await handleTaskStateChange(rt, structuredClone(stop)));
+    expect(results.filter((r) => r.status === 'recorded' && r.outcome.status === 'retrying')).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 1500));
+    while ((await pumpLaunchQueue(rt)) > 0) {}
+    expect(await tasksOf(run.runId)).toHaveLength(2);
+    expect((await rt.store.getRun(run.runId))?.attempt).toBe(2);
+  });
+
+  it('throttling injected on RunTask loses nothing', async () => {
+    const throttled = new ECSClient({ region: REGION, endpoint: moto.endpoint, maxAttempts: 1 });
+    let budget = 6;
+    throttled.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'RunTaskCommand' && budget-- > 0)
+          throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client' });
+        return next(args);
+      },
+      { step: 'initialize', name: 'injectThrottling' },
+    );
+    const rt = runtime(throttled);
+    const keys = ['a', 'b', 'c', 'd', 'e'].map((k) => `images/throttle-${k}.jpg`);
+    await sendToLauncher(
+      rt,
+      keys.map((key) => ({ type: 's3', job: 'thumbnail', event: s3Event(key) })),
+    );
+    const runs = await until('every throttled run to launch', async () => {
+      await pumpLaunchQueue(rt);
+      const mine = (await rt.store.listRuns({ job: 'thumbnail', limit: 100 })).filter(
+        (r) => r.trigger.kind === 's3' && keys.includes(r.trigger.key),
+      );
+      return mine.length === keys.length && mine.every((r) => r.status === 'running') ? mine : undefined;
+    });
+    expect(budget).toBeLessThan(0);
+    for (const run of runs) expect(await tasksOf(run.runId)).toHaveLength(1);
+  });
+
+  it('a run past its timeout is stopped by the sweeper and recorded timed_out', async () => {
+    const rt = runtime();
+    await sendToLauncher(rt, [{ type: 'invoke', job: 'slow', requestId: 'req-timeout' }]);
+    const [run] = await rt.store.listRuns({ job: 'slow' });
+    expect(run?.status).toBe('running');
+    clock.offset = 10_000;
+    try {
+      const report = await sweep(rt);
+      expect(report.timeoutsStopped).toContain(run!.runId);
+      const [task] = await tasksOf(run!.runId);
+      expect(task?.lastStatus).toBe('STOPPED');
+      expect(task?.stoppedReason).toMatch(/^berth: timeout/);
+      const result = await handleTaskStateChange(rt, stopEventFor(task!, 143));
+      expect(result).toMatchObject({ outcome: { status: 'final', runStatus: 'timed_out' } });
+      expect(await rt.store.getRun(run!.runId)).toMatchObject({ status: 'timed_out', outcome: 'timed_out' });
+    } finally {
+      clock.offset = 0;
+    }
+  });
+
+  it('a schedule payload launches a run; a long retry delay becomes a self-deleting one-time schedule', async () => {
+    const rt = runtime();
+    await sendToLauncher(rt, [fixture('scheduler/launch-input.json')]);
+    const [run] = await rt.store.listRuns({ job: 'nightly-report' });
+    expect(run).toMatchObject({ status: 'running', trigger: { kind: 'schedule', scheduleId: 'schedule-0' } });
+    expect(await tasksOf(run!.runId)).toHaveLength(1);
+
+    const scheduler = new SchedulerClient({ region: REGION, endpoint: moto.endpoint });
+    const queue = new SqsLaunchQueue(sqs, {
+      ...cfg,
+      queueUrl: cfg.launchQueueUrl,
+      queueArn: cfg.launchQueueArn,
+      clock,
+      scheduler,
+    });
+    const message = { type: 'launch' as const, job: 'nightly-report', runId: run!.runId, attempt: 2 };
+    await queue.enqueue(message, 2 * 3_600_000);
+    await queue.enqueue(message, 2 * 3_600_000);
+    const schedule = await scheduler.send(
+      new GetScheduleCommand({ Name: `berth-${run!.runId}-2`, GroupName: 'berth-test' }),
+    );
+    expect(schedule.ActionAfterCompletion).toBe('DELETE');
+    expect(schedule.ScheduleExpression).toMatch(/^at\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\)$/);
+    expect(JSON.parse(schedule.Target?.Input ?? '{}')).toEqual(message);
+  });
+});
