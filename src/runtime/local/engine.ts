@@ -470,8 +470,10 @@ export class LocalEngine implements LocalEngineApi {
               visibilityMs: parseDuration(q.visibilityTimeout),
               maxReceiveCount: q.maxReceiveCount,
             });
-            if (messages.length > 0) worked = true;
-            crashPoint('after-receive');
+            if (messages.length > 0) {
+              worked = true;
+              crashPoint('after-receive');
+            }
             for (const m of messages) await this.acceptMessage(job, m);
           }
           const launches = this.queues.receive(LAUNCH_QUEUE, { max: 10, visibilityMs: LAUNCH_VISIBILITY_MS });
