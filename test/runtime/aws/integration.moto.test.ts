@@ -28,7 +28,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Job } from '../../../src/core/model/job.js';
+import type { Job, JobInput } from '../../../src/core/model/job.js';
 import type { AwsRuntimeConfig } from '../../../src/runtime/aws/config.js';
 import { handleTaskStateChange } from '../../../src/runtime/aws/interceptor.js';
 import { handleLaunchBatch } from '../../../src/runtime/aws/launcher.js';
@@ -49,15 +49,13 @@ let ecs: ECSClient;
 let outQueueUrl: string;
 
 /** A clock that can be moved ahead; random() = 0 keeps backoff and throttle delays at their minimum. */
-const clock = {
+const clock: Clock & { offset: number } = {
   offset: 0,
   now: () => new Date(Date.now() + clock.offset),
   random: () => 0,
-} satisfies Clock & {
-  offset: number;
 };
 
-const quickRetry = {
+const quickRetry: JobInput['retry'] = {
   maxAttempts: 3,
   backoff: { minDelay: '1s', maxDelay: '1s', factor: 1, jitter: 0 },
   rules: [],
