@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub strings are expected values here
 /**
  * Every statement of every role berth writes, with its actions and resources rendered readably. A change
  * to any policy shows up here first. `*` appears only where AWS requires it (ecr:GetAuthorizationToken,
@@ -48,7 +49,9 @@ function statements(
   roleId: string,
 ): { Sid?: string; Action: string[]; Resource: string[]; Condition?: string }[] {
   const role = compiled.resources[roleId]!;
-  const policies = role.Properties!.Policies as { PolicyDocument: { Statement: PolicyStatement[] } }[];
+  const policies = role.Properties!.Policies as unknown as {
+    PolicyDocument: { Statement: PolicyStatement[] };
+  }[];
   return policies.flatMap((p) =>
     p.PolicyDocument.Statement.map((s) => ({
       Sid: s.Sid,

@@ -206,8 +206,8 @@ describe('compileWorkerService: every option', () => {
   const compiled = compileService({ jobs: [worker], service: 'shop', stage: 'dev' });
   const r = compiled.resources;
 
-  it('costs 12 resources, fewer than CDK QueueProcessingFargateService', () => {
-    expect(compiled.perJob.resize).toBe(12);
+  it('costs 13 resources with every option and its own task role, fewer than CDK QueueProcessingFargateService (16)', () => {
+    expect(compiled.perJob.resize).toBe(13);
   });
 
   it('writes the scaling windows as scheduled actions with a time zone', () => {

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub strings are expected values here
 import { describe, expect, it } from 'vitest';
 import { CompileError } from '../../src/compiler/errors.js';
 import { compileQueue } from '../../src/compiler/queue.js';
