@@ -1,0 +1,365 @@
+/**
+ * End to end in a real browser: Debian's chromium (never a downloaded one) driven by playwright-core,
+ * against a real `berth dev` process on a temporary project. Screenshots of the three views go to
+ * test-results/dashboard/ (git-ignored).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobFile, makeProject, REPO_ROOT, removeProject, validJob } from '../loader/tmpProject.js';
+import { raw } from './harness.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = join(REPO_ROOT, 'test-results', 'dashboard');
+const XSS_NOTE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value !== undefined) return value;
+    } catch {
+      // not ready yet
+    }
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+let root: string;
+let dev: ChildProcess;
+let devOutput = '';
+let port: number;
+let base: string;
+let browser: Browser;
+let page: Page;
+let crossSite: Server;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
+  root = makeProject('dashboard-e2e', {
+    'jobs/thumbnail.ts': readFileSync(join(REPO_ROOT, 'jobs/thumbnail.ts'), 'utf8'),
+    'tasks/thumbnail.mjs': readFileSync(join(REPO_ROOT, 'tasks/thumbnail.mjs'), 'utf8'),
+    'jobs/flaky.ts': jobFile(
+      validJob('flaky', {
+        description: 'Fails on purpose, to show retries',
+        task: {
+          image: 'public.ecr.aws/docker/library/node:22-alpine',
+          local: { command: ['node', 'tasks/flaky.mjs'] },
+        },
+        retry: { maxAttempts: 2, backoff: { minDelay: '500ms', maxDelay: '500ms', jitter: 0 } },
+      }),
+    ),
+    'tasks/flaky.mjs': `console.log('[flaky] attempt', process.env.BERTH_ATTEMPT);\nconsole.error('[flaky] something broke');\nprocess.exit(3);\n`,
+    'jobs/slow.ts': jobFile(
+      validJob('slow', {
+        description: 'Prints a line every 200 ms for a minute',
+        task: {
+          image: 'public.ecr.aws/docker/library/node:22-alpine',
+          local: { command: ['node', 'tasks/slow.mjs'] },
+        },
+        retry: { maxAttempts: 1 },
+      }),
+    ),
+    'tasks/slow.mjs': `let i = 0;\nsetInterval(() => console.log('[slow] tick', ++i), 200);\nsetTimeout(() => process.exit(0), 60000);\n`,
+  });
+  port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  dev = spawn(
+    process.execPath,
+    [join(REPO_ROOT, 'bin/berth.js'), 'dev', '-C', root, '--port', String(port), '--plain'],
+    {
+      cwd: root,
+      env: { ...process.env, CI: 'true', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  dev.stdout?.on('data', (c: Buffer) => {
+    devOutput += c.toString();
+  });
+  dev.stderr?.on('data', (c: Buffer) => {
+    devOutput += c.toString();
+  });
+  await waitFor(
+    `berth dev to serve the dashboard on ${base}`,
+    async () => {
+      if (dev.exitCode !== null) throw new Error(`berth dev exited:\n${devOutput}`);
+      const res = await fetch(`${base}/assets/dashboard.css`);
+      return res.ok ? true : undefined;
+    },
+    60_000,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}\n${devOutput}`);
+  });
+
+  // A page on another site (localhost is another site than 127.0.0.1) that tries the dashboard.
+  crossSite = createServer((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html' });
+    res.end('<!doctype html><title>elsewhere</title><p>another site</p>');
+  });
+  await new Promise<void>((resolve) => crossSite.listen(0, '127.0.0.1', resolve));
+
+  mkdirSync(SHOTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1366, height: 860 } });
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(m.text());
+  });
+  page.on('dialog', (d) => {
+    pageErrors.push(`unexpected dialog: ${d.message()}`);
+    void d.dismiss();
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise<void>((resolve) => (crossSite ? crossSite.close(() => resolve()) : resolve()));
+  if (dev && dev.exitCode === null) {
+    const exited = new Promise<void>((resolve) => dev.once('exit', () => resolve()));
+    dev.kill('SIGTERM');
+    const timer = setTimeout(() => dev.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  if (root) removeProject(root);
+}, 30_000);
+
+function runRowFor(key: string) {
+  return page.locator('#run-rows tr', { hasText: key });
+}
+
+describe('dashboard on a real berth dev', () => {
+  it('shows a run live, its log, and a replay', async () => {
+    await page.goto(`${base}/runs`);
+    await expect.poll(() => page.getAttribute('#live-state', 'data-state')).toBe('live');
+    // A marker that a reload would wipe: the row must arrive over SSE.
+    await page.evaluate(() => {
+      (window as unknown as { __noReload: boolean }).__noReload = true;
+    });
+
+    const dropped = join(root, '.berth/buckets/uploads/images/x.jpg');
+    mkdirSync(join(root, '.berth/buckets/uploads/images'), { recursive: true });
+    writeFileSync(dropped, 'not really a jpeg');
+
+    const row = runRowFor('s3://uploads/images/x.jpg');
+    await row.first().waitFor({ timeout: 20_000 });
+    await expect.poll(() => row.first().getAttribute('data-status'), { timeout: 20_000 }).toBe('succeeded');
+    expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
+    // The duration bar was scaled by the script (the CSP forbids style attributes in markup).
+    expect(
+      await row
+        .first()
+        .locator('.bar .fill')
+        .evaluate((el) => (el as HTMLElement).style.width),
+    ).toMatch(/%$/);
+    await page.screenshot({ path: join(SHOTS, 'runs.png') });
+
+    const runId = await row.first().getAttribute('data-run-id');
+    expect(runId).toMatch(/^r[0-9a-z]{20}$/);
+    await row.first().locator('a').click();
+    await page.waitForURL(`${base}/runs/${runId}`);
+    await expect
+      .poll(() => page.locator('#log-1 pre').textContent(), { timeout: 10_000 })
+      .toContain('[thumbnail] done');
+    expect(await page.locator('pre.payload').textContent()).toContain('"key": "images/x.jpg"');
+    expect(await page.locator('table.attempts tbody tr').count()).toBe(1);
+
+    await page.getByRole('button', { name: 'Replay', exact: true }).click();
+    const link = page.locator('#announce a');
+    await link.waitFor({ timeout: 10_000 });
+    const replayId = await link.textContent();
+    expect(replayId).toMatch(/^r[0-9a-z]{20}$/);
+    expect(replayId).not.toBe(runId);
+    await link.click();
+    await page.waitForURL(`${base}/runs/${replayId}`);
+    await expect
+      .poll(() => page.locator('#log-1 pre').textContent(), { timeout: 20_000 })
+      .toContain('[thumbnail] done');
+    expect(await page.locator('pre.payload').textContent()).toContain('"key": "images/x.jpg"');
+
+    await page.goto(`${base}/runs?search=${encodeURIComponent('images/x.jpg')}`);
+    expect(await runRowFor('s3://uploads/images/x.jpg').count()).toBe(2);
+  }, 90_000);
+
+  it('tails a running log live and cancels the running attempt', async () => {
+    await page.goto(`${base}/`);
+    await page.locator('#job-slow').getByRole('button', { name: 'Run now' }).click();
+    const link = page.locator('#announce a');
+    await link.waitFor({ timeout: 10_000 });
+    await link.click();
+    await page.waitForURL(/\/runs\/r[0-9a-z]{20}$/);
+    // The log grows while the page is open.
+    await expect
+      .poll(() => page.locator('#log-1 pre').textContent(), { timeout: 15_000 })
+      .toContain('[slow] tick 3');
+    await expect
+      .poll(() => page.locator('#log-1 pre').textContent(), { timeout: 15_000 })
+      .toContain('[slow] tick 6');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await expect
+      .poll(() => page.locator('#run-live [data-field="status"]').textContent(), { timeout: 20_000 })
+      .toContain('cancelled');
+    expect(await page.getByRole('button', { name: 'Cancel' }).count()).toBe(0);
+  }, 60_000);
+
+  it('shows retries on the timeline and replays all failed runs of a job', async () => {
+    await page.goto(`${base}/`);
+    await page.locator('#job-flaky').getByRole('button', { name: 'Run now' }).click();
+    const link = page.locator('#announce a');
+    await link.waitFor({ timeout: 10_000 });
+    await link.click();
+    // Attempt 2 appears live after the retry delay; then the run fails for good.
+    await expect.poll(() => page.locator('table.attempts tbody tr').count(), { timeout: 20_000 }).toBe(2);
+    await expect
+      .poll(() => page.locator('#run-live [data-field="status"]').textContent(), { timeout: 20_000 })
+      .toContain('failed');
+    await expect
+      .poll(() => page.locator('#log-2 pre').textContent(), { timeout: 10_000 })
+      .toContain('something broke');
+    expect(await page.locator('table.attempts tbody tr').first().textContent()).toContain('app_error');
+    expect(await page.locator('svg.timeline rect[class^="outcome-"]').count()).toBe(2);
+    await page.screenshot({ path: join(SHOTS, 'run.png'), fullPage: true });
+
+    await page.getByRole('button', { name: 'Replay all failed runs of flaky' }).click();
+    await expect
+      .poll(() => page.locator('#announce').textContent(), { timeout: 10_000 })
+      .toContain('Replayed 1 failed run(s).');
+  }, 60_000);
+
+  it('escapes a Run now payload holding markup', async () => {
+    await page.goto(`${base}/`);
+    const card = page.locator('#job-thumbnail');
+    await card.getByLabel('Payload for thumbnail (JSON, optional)').fill('{ not json');
+    await card.getByRole('button', { name: 'Run now' }).click();
+    await expect.poll(() => card.locator('.field-error').textContent()).toContain('Not JSON');
+    expect(await card.locator('textarea').getAttribute('aria-invalid')).toBe('true');
+
+    await card.getByLabel('Payload for thumbnail (JSON, optional)').fill(JSON.stringify({ note: XSS_NOTE }));
+    await card.getByRole('button', { name: 'Run now' }).click();
+    const link = page.locator('#announce a');
+    await link.waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(SHOTS, 'jobs.png') });
+    await link.click();
+    await page.waitForURL(/\/runs\/r[0-9a-z]{20}$/);
+    const shown = await page.locator('pre.payload').textContent();
+    expect(shown).toContain('<script>window.__pwned = 1</script>');
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.locator('pre.payload script, pre.payload img').count()).toBe(0);
+  }, 60_000);
+
+  it('refuses a cross-site POST without the token, and keeps the token from other sites', async () => {
+    const before = JSON.parse(
+      (await raw(port, { path: '/api/runs?limit=500', headers: { host: `127.0.0.1:${port}` } })).body,
+    ) as unknown[];
+    const target = (before[0] as { runId: string }).runId;
+    const evil = `http://localhost:${(crossSite.address() as AddressInfo).port}/`;
+    const other = await browser.newPage();
+    try {
+      await other.goto(evil);
+      // A form post: the browser follows it, so the answer is visible to the test.
+      const answer = other.waitForResponse((r) => r.url().endsWith(`/api/runs/${target}/replay`));
+      await other.evaluate((action) => {
+        const form = document.createElement('form');
+        form.method = 'POST';
+        form.action = action;
+        document.body.append(form);
+        form.submit();
+      }, `${base}/api/runs/${target}/replay`);
+      expect((await answer).status()).toBe(403);
+      await other.waitForURL(`${base}/api/runs/${target}/replay`);
+
+      await other.goto(evil);
+      // The POST reaches the server (which answers 403: the run count below does not move); the browser
+      // then hides the answer from the page because of Cross-Origin-Resource-Policy.
+      const invokeAnswer = other.waitForEvent('requestfailed', (r) =>
+        r.url().endsWith('/api/jobs/thumbnail/invoke'),
+      );
+      const attempts = await other.evaluate(async (dashboard) => {
+        const out: string[] = [];
+        // A simple request is sent without a preflight; the server must refuse it, and the answer stays
+        // opaque to the page (Cross-Origin-Resource-Policy makes the fetch reject).
+        await fetch(`${dashboard}/api/jobs/thumbnail/invoke`, {
+          method: 'POST',
+          mode: 'no-cors',
+          body: '{}',
+        }).then(
+          () => out.push('answer readable'),
+          () => out.push('answer hidden'),
+        );
+        // Reading the page (and its token) needs CORS, which the server never grants.
+        await fetch(`${dashboard}/`).then(
+          async (r) => out.push(`read ${(await r.text()).length}`),
+          () => out.push('read blocked'),
+        );
+        await fetch(`${dashboard}/api/jobs/thumbnail/invoke`, {
+          method: 'POST',
+          headers: { 'X-Berth-Token': 'guess', 'Content-Type': 'application/json' },
+          body: '{}',
+        }).then(
+          () => out.push('token sent'),
+          () => out.push('token blocked'),
+        );
+        return out;
+      }, base);
+      expect((await invokeAnswer).failure()?.errorText).toContain('ERR_BLOCKED_BY_RESPONSE');
+      expect(attempts).toEqual(['answer hidden', 'read blocked', 'token blocked']);
+    } finally {
+      await other.close();
+    }
+    // Nothing was started by any of it.
+    const after = JSON.parse(
+      (await raw(port, { path: '/api/runs?limit=500', headers: { host: `127.0.0.1:${port}` } })).body,
+    ) as unknown[];
+    expect(after.length).toBe(before.length);
+    // The same request as the browser sent it, read by the test: 403.
+    const asBrowserSent = await raw(port, {
+      method: 'POST',
+      path: '/api/jobs/thumbnail/invoke',
+      headers: {
+        host: `127.0.0.1:${port}`,
+        origin: evil.slice(0, -1),
+        'sec-fetch-site': 'cross-site',
+        'sec-fetch-mode': 'no-cors',
+        'content-type': 'text/plain;charset=UTF-8',
+      },
+      body: '{}',
+    });
+    expect(asBrowserSent.status).toBe(403);
+    // Without the browser: no token and a foreign Origin → 403 too.
+    const direct = await raw(port, {
+      method: 'POST',
+      path: `/api/runs/${target}/replay`,
+      headers: { host: `127.0.0.1:${port}`, origin: 'https://evil.example' },
+      body: '{}',
+    });
+    expect(direct.status).toBe(403);
+    expect(pageErrors.filter((e) => !e.includes('Failed to load resource'))).toEqual([]);
+  }, 60_000);
+});
