@@ -37,7 +37,10 @@ describe('kill -9 of the engine', () => {
         armed.exited,
         new Promise<'alive'>((r) => setTimeout(() => r('alive'), 15_000)),
       ]);
-      expect(exit, `engine should have died at ${point}\n${armed.output()}`).toEqual({ code: null, signal: 'SIGKILL' });
+      expect(exit, `engine should have died at ${point}\n${armed.output()}`).toEqual({
+        code: null,
+        signal: 'SIGKILL',
+      });
       const engine = await startEngine(dir);
       try {
         await waitFor(
@@ -54,13 +57,17 @@ describe('kill -9 of the engine', () => {
       noAttemptTwice(dir);
     }
     // The attempts cut short by a crash were recorded as lost, then retried.
-    const lost = sql<{ n: number }>(dir, `SELECT COUNT(*) AS n FROM attempts WHERE outcome = 'lost'`)[0]?.n ?? 0;
+    const lost =
+      sql<{ n: number }>(dir, `SELECT COUNT(*) AS n FROM attempts WHERE outcome = 'lost'`)[0]?.n ?? 0;
     expect(lost).toBeGreaterThanOrEqual(2);
   }, 240_000);
 
   it('survives kill -9 from outside at random moments under load', async () => {
     const dir = makeProject('crash-random', {
-      q: job('q', `trigger: { queue: { batchSize: 10, visibilityTimeout: '1s' } }, retry: { maxAttempts: 10, backoff: { minDelay: '100ms', maxDelay: '500ms', factor: 2, jitter: 0 } }`),
+      q: job(
+        'q',
+        `trigger: { queue: { batchSize: 10, visibilityTimeout: '1s' } }, retry: { maxAttempts: 10, backoff: { minDelay: '100ms', maxDelay: '500ms', factor: 2, jitter: 0 } }`,
+      ),
     });
     dirs.push(dir);
     let sent = 0;
@@ -68,10 +75,16 @@ describe('kill -9 of the engine', () => {
       const engine = await startEngine(dir);
       const res = await fetch(engine.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.SendMessageBatch' },
+        headers: {
+          'content-type': 'application/x-amz-json-1.0',
+          'x-amz-target': 'AmazonSQS.SendMessageBatch',
+        },
         body: JSON.stringify({
           QueueUrl: `${engine.url}/123456789012/q`,
-          Entries: Array.from({ length: 8 }, (_, i) => ({ Id: `e${i}`, MessageBody: JSON.stringify({ sleepMs: 150, round, i }) })),
+          Entries: Array.from({ length: 8 }, (_, i) => ({
+            Id: `e${i}`,
+            MessageBody: JSON.stringify({ sleepMs: 150, round, i }),
+          })),
         }),
       });
       expect(res.status).toBe(200);
@@ -111,7 +124,12 @@ describe('dead-letter queue', () => {
     }
     const engine = await startEngine(dir);
     try {
-      await waitFor(() => sql<{ n: number }>(dir, `SELECT COUNT(*) AS n FROM messages WHERE queue = 'job:poison:dlq'`)[0]?.n === 1, 10_000);
+      await waitFor(
+        () =>
+          sql<{ n: number }>(dir, `SELECT COUNT(*) AS n FROM messages WHERE queue = 'job:poison:dlq'`)[0]
+            ?.n === 1,
+        10_000,
+      );
       expect(runs(dir, 'poison')).toHaveLength(0);
       const r = cli(dir, ['redrive', 'poison', '--json']);
       expect(JSON.parse(r.stdout)).toMatchObject({ messages: 1 });
@@ -137,16 +155,29 @@ describe('schedules', () => {
     const now = Date.now();
     const iso = (ms: number) => new Date(ms).toISOString();
     const seed = (jobName: string, id: string, anchor: number) =>
-      sql(dir, 'INSERT INTO schedules (job, schedule_id, expression, anchor, last_fire) VALUES (?, ?, ?, ?, ?)', jobName, id, 'rate(1 minute) UTC', iso(anchor), iso(anchor));
+      sql(
+        dir,
+        'INSERT INTO schedules (job, schedule_id, expression, anchor, last_fire) VALUES (?, ?, ?, ?, ?)',
+        jobName,
+        id,
+        'rate(1 minute) UTC',
+        iso(anchor),
+        iso(anchor),
+      );
     seed('catchup', 'schedule-0', now - 10.5 * 60_000); // ten fires missed
     seed('nightly', 'schedule-0', now - 60_000 + 4000); // fires 4 s from now
     seed('nightly', 'schedule-1', now - 60_000 + 7000); // fires 7 s from now, while the first still runs
     const engine = await startEngine(dir);
     try {
       await waitFor(() => engine.output().includes(`skipped — overlap 'skip'`), 20_000, engine.output);
-      const caught = sql<{ trigger: string }>(dir, `SELECT trigger FROM runs WHERE job = 'catchup' AND trigger_kind = 'schedule'`);
+      const caught = sql<{ trigger: string }>(
+        dir,
+        `SELECT trigger FROM runs WHERE job = 'catchup' AND trigger_kind = 'schedule'`,
+      );
       expect(caught).toHaveLength(1);
-      expect(JSON.parse(caught[0]?.trigger ?? '{}').scheduledTime).toBe(iso(now - 10.5 * 60_000 + 10 * 60_000));
+      expect(JSON.parse(caught[0]?.trigger ?? '{}').scheduledTime).toBe(
+        iso(now - 10.5 * 60_000 + 10 * 60_000),
+      );
       expect(sql(dir, `SELECT 1 FROM runs WHERE job = 'nightly'`)).toHaveLength(1);
     } finally {
       await engine.stop();

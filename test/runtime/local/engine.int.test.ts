@@ -4,9 +4,26 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GetQueueUrlCommand, QueueDoesNotExist, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  GetQueueUrlCommand,
+  QueueDoesNotExist,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, cli, type EngineProc, job, makeProject, runs, spawns, sql, startEngine, waitFor } from './harness.js';
+import {
+  cleanup,
+  cli,
+  type EngineProc,
+  job,
+  makeProject,
+  runs,
+  spawns,
+  sql,
+  startEngine,
+  waitFor,
+} from './harness.js';
 
 describe('berth dev (real engine process)', () => {
   let dir: string;
@@ -47,10 +64,17 @@ describe('berth dev (real engine process)', () => {
       return r.length === 2 && r.every((x) => x.status === 'succeeded') && r;
     });
     expect(done).toHaveLength(2);
-    const trig = sql<{ trigger: string }>(dir, `SELECT trigger FROM runs WHERE job = 'thumb'`).map((r) => JSON.parse(r.trigger));
+    const trig = sql<{ trigger: string }>(dir, `SELECT trigger FROM runs WHERE job = 'thumb'`).map((r) =>
+      JSON.parse(r.trigger),
+    );
     expect(trig.map((t) => t.key).sort()).toEqual(['images/cat.jpg', 'images/dog.jpg']);
     const cat = trig.find((t) => t.key === 'images/cat.jpg');
-    expect(cat).toMatchObject({ kind: 's3', bucket: 'uploads', size: 10, etag: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(cat).toMatchObject({
+      kind: 's3',
+      bucket: 'uploads',
+      size: 10,
+      etag: expect.stringMatching(/^[0-9a-f]{32}$/),
+    });
     expect(cat.sequencer).toMatch(/^[0-9A-F]{16}$/);
     // Only the matching keys ran, once each.
     await new Promise((r) => setTimeout(r, 300));
@@ -92,7 +116,10 @@ describe('berth dev (real engine process)', () => {
       headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.SendMessageBatch' },
       body: JSON.stringify({
         QueueUrl: `${engine.url}/123456789012/capped`,
-        Entries: [0, 1, 2, 3, 4, 5].map((n) => ({ Id: `m${n}`, MessageBody: JSON.stringify({ sleepMs: 500, n }) })),
+        Entries: [0, 1, 2, 3, 4, 5].map((n) => ({
+          Id: `m${n}`,
+          MessageBody: JSON.stringify({ sleepMs: 500, n }),
+        })),
       }),
     });
     expect(res.status).toBe(200);
@@ -127,7 +154,10 @@ describe('berth dev (real engine process)', () => {
     const sqs = new SQSClient({
       endpoint: engine.url,
       region: 'us-east-1',
-      credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
+      credentials: {
+        accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+        secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      },
     });
     try {
       const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: 'capped' }));
@@ -144,9 +174,14 @@ describe('berth dev (real engine process)', () => {
         }),
       );
       expect(batch.Successful?.map((s) => s.Id).sort()).toEqual(['a', 'b']);
-      await expect(sqs.send(new GetQueueUrlCommand({ QueueName: 'nope' }))).rejects.toBeInstanceOf(QueueDoesNotExist);
+      await expect(sqs.send(new GetQueueUrlCommand({ QueueName: 'nope' }))).rejects.toBeInstanceOf(
+        QueueDoesNotExist,
+      );
       await waitFor(() => {
-        const r = sql<{ trigger: string; status: string }>(dir, `SELECT trigger, status FROM runs WHERE job = 'capped'`)
+        const r = sql<{ trigger: string; status: string }>(
+          dir,
+          `SELECT trigger, status FROM runs WHERE job = 'capped'`,
+        )
           .filter((x) => JSON.parse(x.trigger).json?.sdk)
           .filter((x) => x.status === 'succeeded');
         return r.length === 3;
@@ -176,12 +211,32 @@ describe('berth dev (real engine process)', () => {
 
   it('lists, shows and prints logs of runs with stable --json fields', () => {
     const list = JSON.parse(cli(dir, ['runs', 'list', '--job', 'flaky', '--json']).stdout);
-    expect(list[0]).toMatchObject({ job: 'flaky', status: 'succeeded', attempts: 3, outcome: 'succeeded', exitCode: 0 });
-    for (const f of ['runId', 'job', 'status', 'attempts', 'trigger', 'createdAt', 'endedAt', 'exitCode', 'outcome']) {
+    expect(list[0]).toMatchObject({
+      job: 'flaky',
+      status: 'succeeded',
+      attempts: 3,
+      outcome: 'succeeded',
+      exitCode: 0,
+    });
+    for (const f of [
+      'runId',
+      'job',
+      'status',
+      'attempts',
+      'trigger',
+      'createdAt',
+      'endedAt',
+      'exitCode',
+      'outcome',
+    ]) {
       expect(list[0]).toHaveProperty(f);
     }
     const show = JSON.parse(cli(dir, ['runs', 'show', list[0].runId, '--json']).stdout);
-    expect(show.attemptDetails.map((a: { outcome: string }) => a.outcome)).toEqual(['app_error', 'app_error', 'succeeded']);
+    expect(show.attemptDetails.map((a: { outcome: string }) => a.outcome)).toEqual([
+      'app_error',
+      'app_error',
+      'succeeded',
+    ]);
     const logs = cli(dir, ['runs', 'logs', list[0].runId]).stdout;
     expect(logs).toContain('attempt 1');
     expect(logs).toContain('hello from flaky attempt 3');

@@ -21,14 +21,21 @@ line('end');
 process.exit(Number(process.env.BERTH_ATTEMPT) <= (p.failTimes ?? 0) ? (p.exitCode ?? 1) : 0);
 `;
 
-export function makeProject(name: string, jobs: Record<string, string>, extra: Record<string, string> = {}): string {
+export function makeProject(
+  name: string,
+  jobs: Record<string, string>,
+  extra: Record<string, string> = {},
+): string {
   const dir = join(REPO, '.tmp', `${name}-${process.pid}-${Date.now().toString(36)}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'jobs'), { recursive: true });
   mkdirSync(join(dir, 'tasks'), { recursive: true });
   writeFileSync(join(dir, 'tasks/rec.mjs'), TASK);
   for (const [file, body] of Object.entries(jobs)) {
-    writeFileSync(join(dir, 'jobs', `${file}.ts`), `import { defineJob } from 'berth';\nexport default defineJob(${body});\n`);
+    writeFileSync(
+      join(dir, 'jobs', `${file}.ts`),
+      `import { defineJob } from 'berth';\nexport default defineJob(${body});\n`,
+    );
   }
   for (const [file, body] of Object.entries(extra)) {
     mkdirSync(join(dir, file, '..'), { recursive: true });
@@ -98,13 +105,21 @@ export async function startEngine(
     },
   };
   if (options.waitReady !== false) {
-    await waitFor(() => out.includes('/events') || proc.exitCode !== null, 20_000, () => out);
+    await waitFor(
+      () => out.includes('/events') || proc.exitCode !== null,
+      20_000,
+      () => out,
+    );
     if (proc.exitCode !== null) throw new Error(`berth dev exited early:\n${out}`);
   }
   return engine;
 }
 
-export async function waitFor<T>(fn: () => T | undefined | false, timeoutMs = 15_000, describe?: () => string): Promise<T> {
+export async function waitFor<T>(
+  fn: () => T | undefined | false,
+  timeoutMs = 15_000,
+  describe?: () => string,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = fn();
@@ -149,7 +164,9 @@ export function sql<T>(dir: string, query: string, ...params: unknown[]): T[] {
   try {
     db.pragma('busy_timeout = 2000');
     const stmt = db.prepare(query);
-    return (stmt.reader ? stmt.all(...params) : (stmt.run(...params), [])) as T[];
+    if (stmt.reader) return stmt.all(...params) as T[];
+    stmt.run(...params);
+    return [];
   } finally {
     db.close();
   }
@@ -172,13 +189,23 @@ export function spawns(dir: string): Spawn[] {
     .filter(Boolean)
     .map((l) => {
       const [job, runId, attempt, what, at] = l.split(' ');
-      return { job: job as string, runId: runId as string, attempt: Number(attempt), what: what as string, at: Number(at) };
+      return {
+        job: job as string,
+        runId: runId as string,
+        attempt: Number(attempt),
+        what: what as string,
+        at: Number(at),
+      };
     });
 }
 
 /** Runs the CLI to completion. */
 export function cli(dir: string, args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, '-C', dir, ...args], { cwd: REPO, encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, [BIN, '-C', dir, ...args], {
+    cwd: REPO,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
