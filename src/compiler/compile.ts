@@ -10,6 +10,12 @@ import { getAtt, ref } from './cfn.js';
 import { compileCluster } from './cluster.js';
 import { type BerthConfig, type BerthConfigInput, berthConfigSchema } from './config.js';
 import { type CompileContext, createContext } from './context.js';
+import {
+  adaptTaskDefinitionForEc2,
+  attachEc2CapacityProvider,
+  checkCapacity,
+  compileEc2Capacity,
+} from './ec2Capacity.js';
 import { CompileError } from './errors.js';
 import { compileExecutionRole } from './executionRole.js';
 import { type FunctionSpec, functionSpecs } from './functions.js';
@@ -30,6 +36,7 @@ import { compileQueue } from './queue.js';
 import { compileRunsTable } from './runsTable.js';
 import { compileS3Trigger } from './s3Trigger.js';
 import { compileSchedule } from './schedule.js';
+import { adaptTaskDefinitionForService, compileWorkerService, enableContainerInsights } from './service.js';
 import { compileTaskDefinition } from './taskDefinition.js';
 
 export interface CompileInput {
@@ -74,12 +81,16 @@ function add(target: Resources, source: Resources): number {
 
 export function compileJob(job: Job, ctx: CompileContext): Resources {
   const resources: Resources = {};
-  add(resources, compileTaskDefinition(job, ctx));
+  const taskDefinition = compileTaskDefinition(job, ctx);
+  adaptTaskDefinitionForService(taskDefinition, job, ctx);
+  adaptTaskDefinitionForEc2(taskDefinition, job);
+  add(resources, taskDefinition);
   let s3 = 0;
   let schedules = 0;
   for (const trigger of job.triggers) {
     if (trigger.kind === 's3') add(resources, compileS3Trigger(job, trigger, s3++, ctx));
     else if (trigger.kind === 'schedule') add(resources, compileSchedule(job, trigger, schedules++, ctx));
+    else if (trigger.mode === 'service') add(resources, compileWorkerService(job, trigger, ctx));
     else add(resources, compileQueue(job, trigger, ctx));
   }
   add(resources, compileNotifyTopic(job, ctx));
@@ -90,8 +101,12 @@ export function compileService(input: CompileInput): CompiledService {
   const config = parseConfig(input.config);
   const ctx = createContext(config, input.service, input.stage);
   const jobs = [...input.jobs].sort((a, b) => a.name.localeCompare(b.name));
+  checkCapacity(jobs, config);
   const resources: Resources = {};
   add(resources, compileCluster(ctx));
+  add(resources, compileEc2Capacity(ctx));
+  attachEc2CapacityProvider(resources, ctx);
+  enableContainerInsights(resources, jobs, ctx);
   add(resources, compileNetwork(ctx));
   add(resources, compileLogGroup(ctx));
   add(resources, compileExecutionRole(jobs, ctx));

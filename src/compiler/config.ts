@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { LOG_RETENTION_DAYS } from '../core/model/task.js';
+import { capacityConfigSchema } from './ec2Capacity.js';
 
 const CLUSTER_ARN_RE = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9_-]{1,255}$/;
 
@@ -58,6 +59,8 @@ export const berthConfigSchema = z.strictObject({
   launcherConcurrency: z.number().int().min(2).max(1000).default(10),
   /** Days an oversized trigger payload stays in the payload bucket. @default 14 */
   payloadRetentionDays: z.number().int().min(1).max(3650).default(14),
+  /** Extra capacity providers: `ec2` adds an Auto Scaling group for jobs on `capacity: { provider: 'ec2' }`. */
+  capacity: capacityConfigSchema.optional(),
 });
 
 export type BerthConfigInput = z.input<typeof berthConfigSchema>;

@@ -30,7 +30,7 @@ export const ECS_AMI_PARAMETER = {
 } as const;
 
 /** The managed policy the ECS container agent needs on the instance (register, poll, pull from ECR, logs). */
-export const ECS_INSTANCE_POLICY = 'arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role';
+export const ECS_INSTANCE_POLICY = `arn:\${AWS::Partition}:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role`;
 
 const INSTANCE_TYPE_RE = /^[a-z][a-z0-9-]*\.[a-z0-9-]+$/;
 
@@ -41,7 +41,9 @@ const INSTANCE_TYPE_RE = /^[a-z][a-z0-9-]*\.[a-z0-9-]+$/;
 export const ec2CapacityConfigSchema = z.strictObject({
   /** Instance types the group may launch (several types widen the Spot pools). */
   instanceTypes: z
-    .array(z.string().regex(INSTANCE_TYPE_RE, { error: 'is not an EC2 instance type — write it like m7i.large' }))
+    .array(
+      z.string().regex(INSTANCE_TYPE_RE, { error: 'is not an EC2 instance type — write it like m7i.large' }),
+    )
     .min(1)
     .max(40),
   /** CPU architecture of those types; picks the AMI. @default 'x86_64' */
@@ -95,7 +97,7 @@ export function ec2CapacityProviderStrategy(): CfnValue[] {
 }
 
 function ec2ConfigOf(config: BerthConfig): Ec2CapacityConfig | undefined {
-  return (config as BerthConfig & { capacity?: CapacityConfig }).capacity?.ec2;
+  return config.capacity?.ec2;
 }
 
 /**
@@ -147,7 +149,7 @@ export function compileEc2Capacity(ctx: CompileContext): Resources {
   const userData = [
     '#!/bin/bash',
     // Join berth's cluster; let ECS drain tasks when EC2 announces a Spot interruption.
-    'echo ECS_CLUSTER=${Cluster} >> /etc/ecs/ecs.config',
+    `echo ECS_CLUSTER=\${Cluster} >> /etc/ecs/ecs.config`,
     'echo ECS_ENABLE_SPOT_INSTANCE_DRAINING=true >> /etc/ecs/ecs.config',
     '',
   ].join('\n');

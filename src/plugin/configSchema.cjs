@@ -56,5 +56,40 @@ module.exports = {
     logRetentionDays: { enum: LOG_RETENTION_DAYS },
     launcherConcurrency: { type: 'integer', minimum: 2, maximum: 1000 },
     payloadRetentionDays: { type: 'integer', minimum: 1, maximum: 3650 },
+    capacity: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        ec2: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['instanceTypes'],
+          properties: {
+            instanceTypes: {
+              type: 'array',
+              minItems: 1,
+              maxItems: 40,
+              items: { type: 'string', pattern: '^[a-z][a-z0-9-]*\\.[a-z0-9-]+$' },
+            },
+            architecture: { enum: ['x86_64', 'arm64'] },
+            minSize: { type: 'integer', minimum: 0 },
+            maxSize: { type: 'integer', minimum: 1 },
+            targetCapacity: { type: 'integer', minimum: 1, maximum: 100 },
+            instanceWarmupSeconds: { type: 'integer', minimum: 0, maximum: 10000 },
+            spot: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                onDemandBaseCapacity: { type: 'integer', minimum: 0 },
+                onDemandPercentageAboveBase: { type: 'integer', minimum: 0, maximum: 100 },
+                allocationStrategy: {
+                  enum: ['price-capacity-optimized', 'capacity-optimized', 'lowest-price'],
+                },
+              },
+            },
+          },
+        },
+      },
+    },
   },
 };

@@ -321,7 +321,7 @@ describe('service-mode jobs next to task-per-message jobs', () => {
     )[0];
     expect(container?.Environment).toContainEqual({
       Name: 'BERTH_QUEUE_URL',
-      Value: { 'Fn::Sub': 'https://sqs.${AWS::Region}.${AWS::URLSuffix}/${AWS::AccountId}/incoming' },
+      Value: { 'Fn::Sub': `https://sqs.\${AWS::Region}.\${AWS::URLSuffix}/\${AWS::AccountId}/incoming` },
     });
     expect(lint(compiled, 'existing-queue')).toBe('');
   });
