@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BerthError, formatJobIssue, JobValidationError } from '../../src/core/errors.js';
@@ -18,9 +18,9 @@ afterAll(() => {
 const IMPORT_FIX =
   'fix the error; berth imports every file in the jobs folder (prefix helper files with _ to skip them)';
 
-describe('loadJobs', () => {
+describe.each(['per-file', 'bundle'] as const)('loadJobs (strategy %s)', (strategy) => {
   it('loads the example jobs of the repository', async () => {
-    const result = await loadJobs({ root: REPO_ROOT });
+    const result = await loadJobs({ strategy, root: REPO_ROOT });
     expect(result.issues).toEqual([]);
     expect(result.jobs.map((j) => [j.name, j.file])).toEqual([
       ['nightly-report', 'jobs/nightly-report.ts'],
@@ -40,7 +40,7 @@ describe('loadJobs', () => {
       'jobs/e-nodefault.ts': `export const job = 1;\n`,
       'jobs/f-notjob.ts': `export default { name: 'plain-object' };\n`,
     });
-    const result = await loadJobs({ root });
+    const result = await loadJobs({ strategy, root });
     expect(result.jobs.map((j) => j.name)).toEqual(['good']);
     expect(result.files).toEqual([
       'jobs/a-good.ts',
@@ -61,7 +61,7 @@ describe('loadJobs', () => {
 
   it('reports a syntax error as a file that throws on import', async () => {
     const root = project({ 'jobs/broken.ts': `export default defineJob({ name: 'x', \n` });
-    const result = await loadJobs({ root });
+    const result = await loadJobs({ strategy, root });
     expect(result.issues).toHaveLength(1);
     expect(result.issues[0]).toMatchObject({ file: 'jobs/broken.ts', path: '(file)', fix: IMPORT_FIX });
     expect(result.issues[0]?.problem).toMatch(/^throws on import: /);
@@ -73,7 +73,7 @@ describe('loadJobs', () => {
       'jobs/team/report.ts': jobFile(validJob('report')),
       'jobs/other.ts': jobFile(validJob('other')),
     });
-    const result = await loadJobs({ root });
+    const result = await loadJobs({ strategy, root });
     expect(result.issues.map(formatJobIssue)).toEqual([
       "jobs/report.ts: name: job name 'report' is also used by jobs/team/report.ts — give each job a unique name",
       "jobs/team/report.ts: name: job name 'report' is also used by jobs/report.ts — give each job a unique name",
@@ -92,21 +92,21 @@ describe('loadJobs', () => {
     expect(findJobFiles(join(root, 'jobs')).map((f) => f.slice(root.length + 1))).toEqual([
       'jobs/uses-helper.ts',
     ]);
-    const result = await loadJobs({ root });
+    const result = await loadJobs({ strategy, root });
     expect(result.issues).toEqual([]);
     expect(result.jobs[0]?.task.image).toBe('public.ecr.aws/docker/library/node:22-alpine');
   });
 
   it('honours a custom jobs folder', async () => {
     const root = project({ 'batch/one.ts': jobFile(validJob('one')) });
-    const result = await loadJobs({ root, jobsDir: 'batch' });
+    const result = await loadJobs({ strategy, root, jobsDir: 'batch' });
     expect(result.jobs.map((j) => j.file)).toEqual(['batch/one.ts']);
   });
 
   it('fails with a fix when the jobs folder is missing', async () => {
     const root = project({});
-    await expect(loadJobs({ root, jobsDir: 'nope' })).rejects.toThrow(BerthError);
-    await expect(loadJobs({ root, jobsDir: 'nope' })).rejects.toThrow(
+    await expect(loadJobs({ strategy, root, jobsDir: 'nope' })).rejects.toThrow(BerthError);
+    await expect(loadJobs({ strategy, root, jobsDir: 'nope' })).rejects.toThrow(
       /cannot read the jobs folder — create it or set custom.berth.jobsDir/,
     );
   });
@@ -114,7 +114,47 @@ describe('loadJobs', () => {
   it('an empty jobs folder loads no jobs and no problems', async () => {
     const root = project({});
     expect(readdirSync(join(root, 'jobs'))).toEqual([]);
-    expect(await loadJobs({ root })).toEqual({ jobs: [], issues: [], files: [] });
+    expect(await loadJobs({ strategy, root })).toEqual({ jobs: [], issues: [], files: [] });
+  });
+});
+
+describe('loadJobs: the bundle', () => {
+  it('auto bundles a large project and still reports each file on its own', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 40; i++) files[`jobs/j${String(i).padStart(2, '0')}.ts`] = jobFile(validJob(`j${i}`));
+    files['jobs/j07.ts'] = `throw new Error('seven is broken');\n`;
+    files['jobs/j08.ts'] = `export const nothing = 1;\n`;
+    const root = project(files);
+    const result = await loadJobs({ root });
+    expect(result.jobs).toHaveLength(38);
+    expect(result.issues.map(formatJobIssue)).toEqual([
+      `jobs/j07.ts: (file): throws on import: seven is broken — ${IMPORT_FIX}`,
+      'jobs/j08.ts: (file): has no default export — end the file with export default defineJob({ ... }), or prefix helper files with _',
+    ]);
+  });
+
+  it('resolves packages and node builtins from the job folder', async () => {
+    const root = project({
+      'jobs/uses-packages.ts': `import { join } from 'node:path';\nimport { z } from 'zod';\nimport { defineJob } from 'berth';\nexport default defineJob({ name: z.string().parse('uses-packages'), task: { image: join('img', 'x') } });\n`,
+    });
+    const result = await loadJobs({ root, strategy: 'bundle' });
+    expect(result.issues).toEqual([]);
+    expect(result.jobs[0]?.task.image).toBe('img/x');
+  });
+
+  it('falls back to file-by-file import for a file that reads import.meta', async () => {
+    const root = project({
+      'jobs/meta.ts': `import { defineJob } from 'berth';\nexport default defineJob({ name: 'meta', description: new URL(import.meta.url).pathname.split('/').pop(), task: { image: 'x' } });\n`,
+    });
+    const result = await loadJobs({ root, strategy: 'bundle' });
+    expect(result.jobs[0]?.description).toBe('meta.ts');
+  });
+
+  it('sees a file edited since the last load (berth dev reloads)', async () => {
+    const root = project({ 'jobs/edit.ts': jobFile(validJob('edit', { description: 'before' })) });
+    expect((await loadJobs({ root, strategy: 'bundle' })).jobs[0]?.description).toBe('before');
+    writeFileSync(join(root, 'jobs/edit.ts'), jobFile(validJob('edit', { description: 'after' })));
+    expect((await loadJobs({ root, strategy: 'bundle' })).jobs[0]?.description).toBe('after');
   });
 });
 
