@@ -6,6 +6,8 @@ import type { JobCardData } from './views/jobs.js';
 const RECENT_RUNS = 20;
 /** How many next fire times a job card lists. */
 const NEXT_FIRES = 3;
+/** How many failed runs are looked at to count the dead-lettered ones. */
+const DEAD_LETTER_SCAN = 500;
 
 export async function jobCardData(api: LocalEngineApi, name: string): Promise<JobCardData | undefined> {
   const job = api.jobs().find((j) => j.name === name);
@@ -16,9 +18,12 @@ export async function jobCardData(api: LocalEngineApi, name: string): Promise<Jo
   } catch {
     // An expression the engine cannot evaluate is reported by `berth validate`; the card still renders.
   }
-  const [queue, recent] = await Promise.all([
+  const [queue, recent, failed, timedOut] = await Promise.all([
     api.queueStats(job.name),
     api.listRuns({ job: job.name, limit: RECENT_RUNS }),
+    api.listRuns({ job: job.name, status: 'failed', limit: DEAD_LETTER_SCAN }),
+    api.listRuns({ job: job.name, status: 'timed_out', limit: DEAD_LETTER_SCAN }),
   ]);
-  return { job, nextFireTimes, queue, recent };
+  const deadLetteredRuns = [...failed, ...timedOut].filter((r) => r.deadLettered).length;
+  return { job, nextFireTimes, queue, recent, deadLetteredRuns };
 }

@@ -179,7 +179,6 @@ describe('dashboard on a real berth dev', () => {
         .locator('.bar .fill')
         .evaluate((el) => (el as HTMLElement).style.width),
     ).toMatch(/%$/);
-    await page.screenshot({ path: join(SHOTS, 'runs.png') });
 
     const runId = await row.first().getAttribute('data-run-id');
     expect(runId).toMatch(/^r[0-9a-z]{20}$/);
@@ -255,6 +254,7 @@ describe('dashboard on a real berth dev', () => {
 
   it('escapes a Run now payload holding markup', async () => {
     await page.goto(`${base}/`);
+    await page.screenshot({ path: join(SHOTS, 'jobs.png'), fullPage: true });
     const card = page.locator('#job-thumbnail');
     await card.getByLabel('Payload for thumbnail (JSON, optional)').fill('{ not json');
     await card.getByRole('button', { name: 'Run now' }).click();
@@ -265,7 +265,6 @@ describe('dashboard on a real berth dev', () => {
     await card.getByRole('button', { name: 'Run now' }).click();
     const link = page.locator('#announce a');
     await link.waitFor({ timeout: 10_000 });
-    await page.screenshot({ path: join(SHOTS, 'jobs.png') });
     await link.click();
     await page.waitForURL(/\/runs\/r[0-9a-z]{20}$/);
     const shown = await page.locator('pre.payload').textContent();
@@ -361,5 +360,10 @@ describe('dashboard on a real berth dev', () => {
     });
     expect(direct.status).toBe(403);
     expect(pageErrors.filter((e) => !e.includes('Failed to load resource'))).toEqual([]);
+
+    // The runs view after everything above: live, replayed, cancelled, retried and failed runs.
+    await page.goto(`${base}/runs`);
+    await expect.poll(() => page.getAttribute('#live-state', 'data-state')).toBe('live');
+    await page.screenshot({ path: join(SHOTS, 'runs.png') });
   }, 60_000);
 });

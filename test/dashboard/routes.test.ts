@@ -31,6 +31,8 @@ function post(path: string, headers: Record<string, string> = {}, body = '') {
 describe('pages', () => {
   it('jobs page: triggers in words, next fire times in the job zone, queue numbers, path, Run now', async () => {
     engine.queues.set('thumbnail', { visible: 4, inFlight: 1, delayed: 2, deadLetter: 3 });
+    engine.put(makeRun({ job: 'thumbnail', status: 'failed', deadLettered: true }));
+    engine.put(makeRun({ job: 'thumbnail', status: 'failed' }));
     const res = await raw(h.port, { path: '/' });
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
@@ -40,6 +42,7 @@ describe('pages', () => {
     expect(res.body).toContain('<time datetime="2026-11-26T17:00:00.000Z">2026-11-27T02:00:00+09:00</time>');
     expect(res.body).toMatch(/<span data-stat="visible">4<\/span> waiting · 1 in flight · 2 delayed/);
     expect(res.body).toContain('<span data-stat="dead-letter" class="warn">3</span>');
+    expect(res.body).toMatch(/data-stat="dead-runs">1 run\(s\)<\/a> to redrive/);
     expect(res.body).toContain('<span class="step">Interceptor</span>');
     expect(res.body).toContain('data-action="/api/jobs/thumbnail/invoke"');
     expect(res.body).toContain(`<meta name="berth-token" content="${TOKEN}">`);
@@ -130,6 +133,16 @@ describe('pages', () => {
     expect(res.body).toContain(`data-post="/api/runs/${run.runId}/replay"`);
     expect(res.body).not.toContain(`data-post="/api/runs/${run.runId}/cancel"`);
     expect(res.body).toContain('data-post="/api/jobs/thumbnail/replay-failed"');
+  });
+
+  it('estimates what a local attempt would cost on Fargate at the job size', async () => {
+    const run = engine.put(makeRun({ job: 'thumbnail', status: 'succeeded' }), []);
+    engine.attempts.set(run.runId, [
+      makeAttempt({ runId: run.runId, attempt: 1, costUsd: null, durationMs: 4000 }),
+    ]);
+    const res = await raw(h.port, { path: `/runs/${run.runId}` });
+    // 0.5 vCPU and 1 GB for the one-minute minimum: 0.5·0.04048/60 + 1·0.004445/60 ≈ $0.00041.
+    expect(res.body).toContain('≈ $0.00041 on Fargate');
   });
 
   it('run page offers Cancel while the run is active and Redrive when dead-lettered', async () => {

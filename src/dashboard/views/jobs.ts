@@ -13,6 +13,8 @@ export interface JobCardData {
   queue: QueueStats;
   /** The job's most recent runs, newest first. */
   recent: RunRecord[];
+  /** Runs that failed for good and can be redriven. */
+  deadLetteredRuns: number;
 }
 
 export function jobElementId(name: string): string {
@@ -72,9 +74,9 @@ export function jobStats(data: JobCardData): Html {
   const last = recent[0];
   return html`<dl class="facts">
   <div><dt>Queue depth</dt><dd><span data-stat="visible">${queue.visible}</span> waiting · ${queue.inFlight} in flight · ${queue.delayed} delayed</dd></div>
-  <div><dt>Dead letters</dt><dd><span data-stat="dead-letter" class="${queue.deadLetter ? 'warn' : ''}">${queue.deadLetter}</span></dd></div>
+  <div><dt>Dead letters</dt><dd><span data-stat="dead-letter" class="${queue.deadLetter ? 'warn' : ''}">${queue.deadLetter}</span> message(s) · <a href="${jobRunsHref(data.job.name)}&amp;status=failed" class="${data.deadLetteredRuns ? 'warn' : ''}" data-stat="dead-runs">${data.deadLetteredRuns} run(s)</a> to redrive</dd></div>
   <div><dt>Recent runs</dt><dd><a href="${jobRunsHref(data.job.name)}">${recent.length} run(s)</a>: ${active} active, <span class="${failed ? 'warn' : ''}">${failed} failed</span></dd></div>
-  <div><dt>Last run</dt><dd>${last ? html`<a href="${runHref(last.runId)}">${last.runId}</a> ${statusBadge(last.status)} ${formatTime(last.createdAt)}` : 'none yet'}</dd></div>
+  <div class="wide"><dt>Last run</dt><dd>${last ? html`<a href="${runHref(last.runId)}">${last.runId}</a> ${statusBadge(last.status)} ${formatTime(last.createdAt)}` : 'none yet'}</dd></div>
 </dl>`;
 }
 
