@@ -12,10 +12,12 @@ const run = promisify(execFile);
 export async function serverlessPackage(
   dir: string,
 ): Promise<{ update: Template; create: Template; log: string }> {
-  const env = { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' };
-  delete env.AWS_ACCESS_KEY_ID;
-  delete env.AWS_SECRET_ACCESS_KEY;
-  delete env.AWS_PROFILE;
+  // No credentials at all: packaging must not need them.
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !/^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE)$/.test(k),
+    ),
+  );
   const { stdout, stderr } = await run(SERVERLESS, ['package'], { cwd: dir, env, timeout: 180_000 });
   const read = (f: string) => JSON.parse(readFileSync(join(dir, '.serverless', f), 'utf8')) as Template;
   return {
