@@ -64,6 +64,7 @@ import { isSqsRequest, serveSqs } from './sqs.js';
 import { SqliteRunStore } from './store.js';
 import { type TerminalMode, TerminalView } from './terminal.js';
 import { TxRunner } from './tx.js';
+import { WorkerPools } from './workers.js';
 
 export const DEFAULT_PORT = 4555;
 /** How long a received launch stays hidden; a crashed engine's launches come back at once on restart. */
@@ -228,6 +229,18 @@ export class LocalEngine implements LocalEngineApi {
 
     await this.reconcile();
     this.queues.releaseInFlight(LAUNCH_QUEUE);
+    this.workers = new WorkerPools({
+      jobs: this.jobList,
+      queues: this.queues,
+      engineQueueName: jobQueueName,
+      sqsQueueName: queueNameOf,
+      baseUrl: this.info.url,
+      root: paths.root,
+      logDir: join(paths.logs, 'workers'),
+      env: this.config.env,
+      log: (line) => this.log(line),
+    });
+    this.workers.start();
     this.flushOutbox();
     const buckets = watchedBuckets(this.jobList);
     if (buckets.length > 0) {
@@ -305,12 +318,15 @@ export class LocalEngine implements LocalEngineApi {
   }
 
   hasDashboard = false;
+  /** Worker processes of service-mode queue jobs (src/runtime/local/workers.ts). */
+  workers: WorkerPools | undefined;
 
   private async handle(
     req: IncomingMessage,
     res: ServerResponse,
     dashboard: ReturnType<CreateDashboard> | undefined,
   ): Promise<void> {
+    if (this.workers?.handles(req)) return this.workers.serve(req, res);
     if (isSqsRequest(req)) {
       return serveSqs(
         {
@@ -449,9 +465,16 @@ export class LocalEngine implements LocalEngineApi {
       this.drainAgain = true;
       return;
     }
-    if (this.wakeTimer) clearTimeout(this.wakeTimer);
-    this.wakeTimer = setTimeout(() => void this.drain(), 0);
+    if (this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    // setImmediate, not setTimeout(0): Node rounds a 0 ms timer up to 1 ms, on every trigger.
+    setImmediate(() => {
+      this.wakeScheduled = false;
+      void this.drain();
+    });
   }
+
+  private wakeScheduled = false;
 
   private async drain(): Promise<void> {
     if (this.draining || this.stopping) return;
@@ -464,7 +487,7 @@ export class LocalEngine implements LocalEngineApi {
           worked = false;
           for (const job of this.jobList) {
             const q = job.triggers.find((t) => t.kind === 'queue');
-            if (!q) continue;
+            if (!q || q.mode === 'service') continue; // service-mode queues are read by their workers
             const messages = this.queues.receive(jobQueueName(job.name), {
               max: q.batchSize,
               visibilityMs: parseDuration(q.visibilityTimeout),
@@ -493,7 +516,7 @@ export class LocalEngine implements LocalEngineApi {
     if (this.stopping) return;
     const times = [this.queues.nextVisibleAt(LAUNCH_QUEUE)];
     for (const job of this.jobList)
-      if (job.triggers.some((t) => t.kind === 'queue'))
+      if (job.triggers.some((t) => t.kind === 'queue' && t.mode !== 'service'))
         times.push(this.queues.nextVisibleAt(jobQueueName(job.name)));
     const next = Math.min(...times.filter((t): t is number => t !== undefined));
     if (!Number.isFinite(next)) return;
@@ -800,6 +823,7 @@ export class LocalEngine implements LocalEngineApi {
     if (this.pollTimer) clearInterval(this.pollTimer);
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.scheduler?.stop();
+    await this.workers?.stop(this.config.stopGraceSeconds * 1000);
     await this.watcher?.close();
     await this.launcher.stopAll(SHUTDOWN_REASON);
     await this.tx.idle();
