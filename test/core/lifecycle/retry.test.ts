@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Classification } from '../../../src/core/lifecycle/classify.js';
@@ -11,6 +13,7 @@ import {
 } from '../../../src/core/lifecycle/retry.js';
 import { OUTCOME_CLASSES } from '../../../src/core/lifecycle/states.js';
 import { type RetryInput, retrySchema } from '../../../src/core/model/retry.js';
+import { REPO_ROOT } from '../../loader/tmpProject.js';
 
 const NOW = new Date('2026-03-01T10:00:00Z');
 const policy = (input: RetryInput = {}) => retrySchema.parse(input);
@@ -307,5 +310,34 @@ describe('ruleMatches', () => {
     expect(ruleMatches({ onExitCode: [1, 12], action: 'fail' }, a)).toBe(true);
     expect(ruleMatches({ onExitCode: { from: 10, to: 12 }, action: 'fail' }, a)).toBe(true);
     expect(ruleMatches({ onExitCode: { from: 13, to: 20 }, action: 'fail' }, a)).toBe(false);
+  });
+});
+
+describe('README', () => {
+  it('documents DEFAULT_RETRY_RULES as they are, in order', () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(
+      readme.indexOf('<!-- section:retries -->'),
+      readme.indexOf('<!-- /section:retries -->'),
+    );
+    const table = section.slice(
+      section.indexOf('### Default rules'),
+      section.indexOf('Override any of them'),
+    );
+    const rows = table
+      .split('\n')
+      .filter((l) => /^\| \d+ \|/.test(l))
+      .map((l) => l.split('|').map((c) => c.trim()));
+    expect(rows).toHaveLength(DEFAULT_RETRY_RULES.length);
+    DEFAULT_RETRY_RULES.forEach((rule, i) => {
+      const [, n, when, action, why] = rows[i]!;
+      expect(n).toBe(String(i + 1));
+      expect(action).toBe(rule.action);
+      expect(why).toBe(rule.why);
+      if (rule.onOutcome) expect(when).toContain(`\`${rule.onOutcome}\``);
+      if (rule.onReason) expect(when).toContain(`\`${rule.onReason}\``);
+      if (rule.onExitCode !== undefined)
+        expect(when).toContain(`exit code ${JSON.stringify(rule.onExitCode)}`);
+    });
   });
 });
