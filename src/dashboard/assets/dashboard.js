@@ -174,6 +174,10 @@
         tbody.insertBefore(row, after ?? null);
       }
       row.classList.add('flash');
+      // Keep the page to the same number of runs the server would render.
+      const limit = Number(tbody.dataset.limit ?? 0);
+      const rows = tbody.querySelectorAll('tr[data-run-id]');
+      for (let i = limit; limit > 0 && i < rows.length; i++) rows[i]?.remove();
     }
     updateCount();
     updateBars();

@@ -89,7 +89,7 @@ export function runsView(options: {
   <thead>
     <tr><th scope="col">Run</th><th scope="col">Job</th><th scope="col">Status</th><th scope="col">Attempt</th><th scope="col">Trigger</th><th scope="col">Created</th><th scope="col">Duration</th></tr>
   </thead>
-  <tbody id="run-rows">
+  <tbody id="run-rows" data-limit="${options.limit}">
 ${runRows(runs, options.now)}
   </tbody>
 </table>
