@@ -241,7 +241,7 @@ export class DynamoRunStore implements AwsRunStore {
             ...names,
             '#pk': RUNS_TABLE.pk,
             '#status': 'status',
-            '#attempt': 'attempt',
+            ...(condition.attempt !== undefined ? { '#attempt': 'attempt' } : {}),
           },
           ExpressionAttributeValues: { ...values, ...fromValues },
         }),

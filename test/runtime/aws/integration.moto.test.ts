@@ -29,6 +29,7 @@ import {
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job, JobInput } from '../../../src/core/model/job.js';
+import { awsInvoke, awsRedrive, awsRunsList, awsRunsShow } from '../../../src/runtime/aws/cli.js';
 import type { AwsRuntimeConfig } from '../../../src/runtime/aws/config.js';
 import { handleTaskStateChange } from '../../../src/runtime/aws/interceptor.js';
 import { handleLaunchBatch } from '../../../src/runtime/aws/launcher.js';
@@ -316,19 +317,20 @@ describe('AWS runtime against moto server', () => {
       ]),
     );
 
+    const stoppedAt = Date.now();
     const first = await handleTaskStateChange(rt, stopEventFor(task!, 1));
     expect(first).toMatchObject({ status: 'recorded', outcome: { status: 'retrying', nextAttempt: 2 } });
     const attempts = await rt.store.listAttempts(run!.runId);
     expect(attempts[0]).toMatchObject({ attempt: 1, status: 'ended', outcome: 'app_error', exitCode: 1 });
 
     // The retry waits in the launch queue for its 1 s backoff (SQS DelaySeconds), then launches attempt 2.
-    expect(await pumpLaunchQueue(rt)).toBe(0);
     const second = await until('the retry task', async () => {
       await pumpLaunchQueue(rt);
       const tasks = await tasksOf(run!.runId);
       return tasks.length === 2 ? tasks.find((t) => t.taskArn !== task!.taskArn) : undefined;
     });
     expect(env(second).BERTH_ATTEMPT).toBe('2');
+    expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(900);
     const done = await handleTaskStateChange(rt, stopEventFor(second, 0));
     expect(done).toMatchObject({ outcome: { status: 'final', runStatus: 'succeeded' } });
 
@@ -446,5 +448,37 @@ describe('AWS runtime against moto server', () => {
     expect(schedule.ActionAfterCompletion).toBe('DELETE');
     expect(schedule.ScheduleExpression).toMatch(/^at\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\)$/);
     expect(JSON.parse(schedule.Target?.Input ?? '{}')).toEqual(message);
+  });
+
+  it('--stage commands: invoke goes through the launch queue; list, show and redrive read the runs table', async () => {
+    const rt = runtime();
+    const stage = {
+      stage: 'test',
+      region: REGION,
+      endpoint: moto.endpoint,
+      stack: { runsTable: cfg.runsTable, launchQueueUrl: cfg.launchQueueUrl, cluster: cfg.cluster },
+    };
+    const invoked = await awsInvoke({ ...stage, job: 'slow', payload: { n: 1 } });
+    expect(invoked).toMatchObject({ queued: true, job: 'slow' });
+    while ((await pumpLaunchQueue(rt)) > 0) {}
+    const listed = await awsRunsList({ ...stage, job: 'slow' });
+    const mine = listed.find((r) => r.trigger.kind === 'manual' && r.trigger.requestId === invoked.requestId);
+    expect(mine).toMatchObject({ status: 'running', triggerSummary: 'manual invoke' });
+    const shown = await awsRunsShow({ ...stage, runId: mine!.runId });
+    expect(shown.attemptDetails).toHaveLength(1);
+
+    // The run that timed out earlier is dead-lettered: redrive starts a new run with its trigger.
+    const [timedOut] = await awsRunsList({ ...stage, job: 'slow', status: 'timed_out' });
+    expect(timedOut?.deadLettered).toBe(true);
+    const redriven = await awsRedrive({ ...stage, target: 'slow' });
+    expect(redriven.redriven).toEqual([timedOut!.runId]);
+    while ((await pumpLaunchQueue(rt)) > 0) {}
+    expect((await rt.store.getRun(timedOut!.runId))?.deadLettered).toBe(false);
+    const replays = (await awsRunsList({ ...stage, job: 'slow' })).filter(
+      (r) =>
+        r.trigger.kind === 'manual' && r.trigger.requestId === 'req-timeout' && r.runId !== timedOut!.runId,
+    );
+    expect(replays).toHaveLength(1);
+    expect((await awsRedrive({ ...stage, target: 'slow' })).redriven).toEqual([]);
   });
 });
