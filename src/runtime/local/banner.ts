@@ -32,6 +32,9 @@ export function describeEngine(engine: LocalEngine): string[] {
     `  ${pc.dim('dashboard')}  ${engine.hasDashboard ? pc.underline(`${url}/`) : `${url}/ (dashboard not installed)`}`,
     `  ${pc.dim('events   ')}  ${url}/events (server-sent events)   ${pc.dim('SQS endpoint')} ${url}`,
     `  ${pc.dim('driver   ')}  ${engine.driver}${engine.driver === 'process' ? pc.dim(engine.dockerAnswered ? '' : ' (no Docker engine answered)') : ''}   ${pc.dim('state')} ${rel(engine.paths.dir)}/ (dev.db, logs/, buckets/)`,
+    ...(engine.subscriberNames.length
+      ? [`  ${pc.dim('subscribers')} ${engine.subscriberNames.join(', ')}`]
+      : []),
     pc.dim('  Ctrl-C stops; runs still going are recorded lost and retried on the next start.'),
   );
   return lines;

@@ -221,6 +221,7 @@ export class LocalEngine implements LocalEngineApi {
       },
     };
 
+    await this.loadSubscribers();
     const mode = this.options.terminal ?? 'plain';
     if (!this.options.log) this.view = new TerminalView(mode);
 
@@ -413,6 +414,33 @@ export class LocalEngine implements LocalEngineApi {
       );
     }
   }
+
+  /** `defineSubscriber` handlers in `subscribers/` run here too, on the same events as on AWS. */
+  private async loadSubscribers(): Promise<void> {
+    try {
+      const mod = (await import('../../subscriber/index.js')) as {
+        loadSubscribers?: (root: string) => Promise<{ file: string; name: string; subscriber: unknown }[]>;
+        runSubscriber?: (sub: unknown, event: OutcomeEvent) => Promise<boolean>;
+      };
+      if (!mod.loadSubscribers || !mod.runSubscriber) return;
+      const loaded = await mod.loadSubscribers(this.paths.root);
+      const run = mod.runSubscriber;
+      this.subscriberNames = loaded.map((l) => l.name);
+      for (const l of loaded) {
+        this.listeners.add((e) => {
+          if (e.type !== 'outcome') return;
+          void run(l.subscriber, e.event).catch((error) =>
+            this.log(`✖ subscriber ${l.name} (${l.file}): ${(error as Error).message}`),
+          );
+        });
+      }
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return;
+      throw error;
+    }
+  }
+
+  subscriberNames: string[] = [];
 
   private emit(e: LocalEngineEvent): void {
     if (e.type === 'outcome') this.view?.onEvent(e.event);
@@ -608,6 +636,7 @@ export class LocalEngine implements LocalEngineApi {
       this.wakeSlotWaiters(job.name);
     });
     crashPoint('after-stop');
+    this.wake();
   }
 
   private markRecorded(runId: string, attempt: number): void {

@@ -2,7 +2,7 @@
  * Integration: a real `berth dev` process per scenario, driven through bucket folders, `berth send`, the
  * SQS endpoint (with @aws-sdk/client-sqs) and `berth invoke`, observed through `.berth/dev.db`.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   GetQueueUrlCommand,
@@ -242,5 +242,42 @@ describe('berth dev (real engine process)', () => {
     expect(logs).toContain('hello from flaky attempt 3');
     const failed = JSON.parse(cli(dir, ['runs', 'list', '--status', 'timed_out', '--json']).stdout);
     expect(failed.map((r: { job: string }) => r.job)).toEqual(['slow']);
+  });
+});
+
+describe('local subscribers', () => {
+  it('runs defineSubscriber handlers from subscribers/ on outcome events', async () => {
+    const dir = makeProject(
+      'subs',
+      { one: job('one', '') },
+      {
+        'subscribers/notify.ts': `import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defineSubscriber } from '../../../src/subscriber/index.ts';
+export default defineSubscriber({ on: ['Job Run Succeeded'] }, async (event) => {
+  writeFileSync(join(import.meta.dirname, '../subscriber.out'), event.detail.job + ' ' + event['detail-type']);
+});
+`,
+      },
+    );
+    const engine = await startEngine(dir);
+    try {
+      expect(cli(dir, ['invoke', 'one']).code).toBe(0);
+      const out = await waitFor(
+        () => {
+          try {
+            return readFileSync(join(dir, 'subscriber.out'), 'utf8');
+          } catch {
+            return undefined;
+          }
+        },
+        15_000,
+        engine.output,
+      );
+      expect(out).toBe('one Job Run Succeeded');
+    } finally {
+      await engine.stop();
+      cleanup(dir);
+    }
   });
 });
