@@ -71,10 +71,17 @@ export function subscriberPattern(sub: Pick<Subscriber, 'options'>): Record<stri
 }
 
 /** Runs a subscriber on one delivered event, ignoring events its pattern would not match (defence in depth). */
-export async function runSubscriber(sub: Subscriber, event: OutcomeEvent): Promise<boolean> {
-  if (event.source !== EVENT_SOURCE || !sub.options.on.includes(event['detail-type'])) return false;
+export async function runSubscriber<T extends EventType>(
+  sub: Subscriber<T>,
+  event: OutcomeEvent,
+): Promise<boolean> {
+  if (
+    event.source !== EVENT_SOURCE ||
+    !(sub.options.on as readonly EventType[]).includes(event['detail-type'])
+  )
+    return false;
   if (sub.options.jobs && !sub.options.jobs.includes(event.detail.job)) return false;
-  await sub.handler(event as SubscriberEvent<EventType>);
+  await sub.handler(event as SubscriberEvent<T>);
   return true;
 }
 
@@ -149,7 +156,9 @@ export async function loadSubscribers(root: string): Promise<LoadedSubscriber[]>
  * The Lambda handler of one subscriber. The compiler bundles an entry such as
  * `import sub from '../subscribers/page.ts'; export const handler = createSubscriberHandler(sub);`
  */
-export function createSubscriberHandler(sub: Subscriber): (event: OutcomeEvent) => Promise<void> {
+export function createSubscriberHandler<T extends EventType>(
+  sub: Subscriber<T>,
+): (event: OutcomeEvent) => Promise<void> {
   return async (event) => {
     await runSubscriber(sub, event);
   };
