@@ -27,6 +27,10 @@ import { ROOT, serverlessPackage, tmpDir } from './helpers.js';
 
 /** Resource types moto's CloudFormation (5.x) does not model. */
 const NOT_MODELLED_BY_MOTO = [
+  'AWS::ApplicationAutoScaling::ScalableTarget',
+  'AWS::ApplicationAutoScaling::ScalingPolicy',
+  // moto 5.2 leaves a metric-math alarm (Metrics instead of MetricName) out of the stack.
+  'AWS::CloudWatch::Alarm',
   'AWS::ECS::ClusterCapacityProviderAssociations',
   'AWS::S3::BucketPolicy',
   'AWS::SQS::QueuePolicy',

@@ -15,7 +15,7 @@ const types = (t: Template) => Object.values(t.Resources).map((r) => r.Type);
 describe('serverless package', () => {
   it('packages the example service into a template cfn-lint accepts', async () => {
     const { update, log } = await serverlessPackage(ROOT);
-    expect(log).toMatch(/berth: 3 jobs → \d+ resources/);
+    expect(log).toMatch(/berth: 4 jobs → \d+ resources/);
     const lint = cfnLint(join(ROOT, '.serverless/cloudformation-template-update-stack.json'));
     expect(lint.output).toBe('');
     expect(lint.status).toBe(0);
