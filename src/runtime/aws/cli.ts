@@ -2,8 +2,8 @@
  * `--stage` for the CLI: runs, logs, invoke and redrive against a deployed stack. The CLI loads this module
  * on demand and prints what these functions return (the same JSON shapes as the local commands).
  *
- * Stack resources are found through the CloudFormation stack `<service>-<stage>` outputs `BerthRunsTable`,
- * `BerthLaunchQueueUrl` and `BerthCluster`; the environment variables `BERTH_RUNS_TABLE`,
+ * Stack resources are found through the CloudFormation stack `<service>-<stage>` outputs `BerthRunsTableName`,
+ * `BerthLaunchQueueUrl` and `BerthClusterArn`; the environment variables `BERTH_RUNS_TABLE`,
  * `BERTH_LAUNCH_QUEUE_URL` and `BERTH_CLUSTER` override them.
  */
 import { randomUUID } from 'node:crypto';
@@ -88,9 +88,9 @@ export async function resolveStack(args: StageArgs): Promise<StackResources> {
     return value;
   };
   return {
-    runsTable: need('BerthRunsTable', fromEnv.runsTable),
+    runsTable: need('BerthRunsTableName', fromEnv.runsTable),
     launchQueueUrl: need('BerthLaunchQueueUrl', fromEnv.launchQueueUrl),
-    cluster: need('BerthCluster', fromEnv.cluster),
+    cluster: need('BerthClusterArn', fromEnv.cluster),
   };
 }
 
