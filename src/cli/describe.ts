@@ -11,6 +11,11 @@ export function describeTrigger(t: JobTrigger): string {
     case 'schedule':
       return describeSchedule(t.expression, t.timezone);
     case 'queue':
+      if (t.mode === 'service') {
+        const min = t.service?.minTasks ?? 1;
+        const max = t.service?.maxTasks ?? 10;
+        return `${min}–${max} workers polling ${t.existing ? `queue ${t.existing}` : 'its own queue'}`;
+      }
       return t.existing ? `per message on queue ${t.existing}` : 'per message on its own queue';
     default: {
       const never: never = t;

@@ -15,6 +15,13 @@ describe('berth list', () => {
     const rows = JSON.parse(run.stdout);
     expect(rows).toEqual([
       {
+        name: 'email-sender',
+        file: 'jobs/email-sender.ts',
+        description: 'Send queued emails with a worker fleet sized by the backlog',
+        triggers: [{ kind: 'queue', id: 'queue', description: '0–10 workers polling its own queue' }],
+        nextFireAt: null,
+      },
+      {
         name: 'nightly-report',
         file: 'jobs/nightly-report.ts',
         description: "Build yesterday's sales report at 02:00 in Seoul",
@@ -38,7 +45,7 @@ describe('berth list', () => {
         nextFireAt: null,
       },
     ]);
-    const next = Date.parse(rows[0].nextFireAt);
+    const next = Date.parse(rows[1].nextFireAt);
     expect(next).toBeGreaterThan(Date.now());
     expect(next - Date.now()).toBeLessThanOrEqual(86_400_000);
   });
@@ -143,7 +150,7 @@ describe('berth schedule', () => {
     ],
     [
       ['schedule', 'nope'],
-      '✖ nope: no such job — known jobs: nightly-report, order-worker, thumbnail; run berth list\n',
+      '✖ nope: no such job — known jobs: email-sender, nightly-report, order-worker, thumbnail; run berth list\n',
     ],
     [
       ['schedule', 'nightly-report', '--count', '0'],

@@ -159,7 +159,7 @@ describe('berth validate (real CLI): good input', () => {
     const run = runBerth(['validate']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toBe('✔ 3 jobs valid: nightly-report, order-worker, thumbnail\n');
+    expect(run.stdout).toBe('✔ 4 jobs valid: email-sender, nightly-report, order-worker, thumbnail\n');
   });
 
   it('fails the whole run when one file of many is bad: no partial list', () => {
