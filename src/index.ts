@@ -10,4 +10,11 @@ export { EVENT_SOURCE, EVENT_TYPES } from './core/lifecycle/events.js';
 export type { OutcomeClass, RunStatus } from './core/lifecycle/states.js';
 export type { TriggerPayload } from './core/lifecycle/trigger.js';
 export type { Job, JobInput } from './core/model/job.js';
-export { defineSubscriber, type Subscriber, type SubscriberOptions } from './subscriber/index.js';
+export {
+  defineSubscriber,
+  defineTaskStoppedSubscriber,
+  type Subscriber,
+  type SubscriberOptions,
+  type TaskStoppedSubscriber,
+  type TaskStoppedSubscriberOptions,
+} from './subscriber/index.js';

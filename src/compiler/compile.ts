@@ -4,6 +4,7 @@
  */
 import type { Job } from '../core/model/job.js';
 import type { BerthManifest } from '../runtime/aws/manifest.js';
+import type { LoadedSubscriber } from '../subscriber/index.js';
 import { triggerBuckets } from './buckets.js';
 import type { CfnValue, Resources } from './cfn.js';
 import { getAtt, ref } from './cfn.js';
@@ -31,12 +32,13 @@ import {
 } from './messaging.js';
 import { BERTH_FUNCTIONS, logicalIds } from './naming.js';
 import { compileNetwork } from './network.js';
-import { compileNotifyTopic } from './notify.js';
+import { compileNotify } from './notify.js';
 import { compileQueue } from './queue.js';
 import { compileRunsTable } from './runsTable.js';
 import { compileS3Trigger } from './s3Trigger.js';
 import { compileSchedule } from './schedule.js';
 import { adaptTaskDefinitionForService, compileWorkerService, enableContainerInsights } from './service.js';
+import { compileSubscribers } from './subscribers.js';
 import { compileTaskDefinition } from './taskDefinition.js';
 
 export interface CompileInput {
@@ -45,13 +47,15 @@ export interface CompileInput {
   config?: BerthConfigInput | BerthConfig;
   service: string;
   stage: string;
+  /** `subscribers/*.ts`, loaded (each becomes a Lambda and a rule). */
+  subscribers?: readonly LoadedSubscriber[];
 }
 
 export interface CompiledService {
   context: CompileContext;
   /** Every berth resource except the three Lambda functions and their log groups. */
   resources: Resources;
-  /** The three Lambdas, rendered by synth or by Serverless. */
+  /** The three Lambdas and one per subscriber, rendered by synth or by Serverless. */
   functions: FunctionSpec[];
   manifest: BerthManifest;
   /** Resources each job adds. */
@@ -93,7 +97,7 @@ export function compileJob(job: Job, ctx: CompileContext): Resources {
     else if (trigger.mode === 'service') add(resources, compileWorkerService(job, trigger, ctx));
     else add(resources, compileQueue(job, trigger, ctx));
   }
-  add(resources, compileNotifyTopic(job, ctx));
+  add(resources, compileNotify(job, ctx));
   return resources;
 }
 
@@ -119,6 +123,8 @@ export function compileService(input: CompileInput): CompiledService {
   add(resources, compileLauncherMapping(ctx));
   add(resources, compileInterceptorRule(ctx));
   add(resources, compileSweeperSchedule(ctx));
+  const subscribers = compileSubscribers(input.subscribers ?? [], jobs, ctx);
+  add(resources, subscribers.resources);
   const perJob: Record<string, number> = {};
   for (const job of jobs) perJob[job.name] = add(resources, compileJob(job, ctx));
 
@@ -132,7 +138,7 @@ export function compileService(input: CompileInput): CompiledService {
   return {
     context: ctx,
     resources,
-    functions: functionSpecs(ctx),
+    functions: [...functionSpecs(ctx), ...subscribers.functions],
     manifest: buildManifest(jobs, ctx),
     perJob,
     buckets: triggerBuckets(jobs),

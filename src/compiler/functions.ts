@@ -1,5 +1,5 @@
 /**
- * The three berth Lambdas as neutral specs: `berth synth` renders them as CloudFormation, the Serverless
+ * The three berth Lambdas (and one per `defineSubscriber` file, see subscribers.ts) as neutral specs: `berth synth` renders them as CloudFormation, the Serverless
  * plugin as `functions` entries. Both give the same logical ids (Serverless's naming for the keys
  * `berthLauncher`, `berthInterceptor`, `berthSweeper`).
  */
@@ -7,14 +7,14 @@ import { BERTH_ENV } from '../runtime/aws/manifest.js';
 import { type CfnValue, getAtt, join, type Resources, ref } from './cfn.js';
 import { INTERCEPTOR_TIMEOUT_SECONDS, LAUNCHER_TIMEOUT_SECONDS, SWEEPER_TIMEOUT_SECONDS } from './config.js';
 import type { CompileContext } from './context.js';
-import { BERTH_FUNCTIONS, type BerthFunctionKind, logicalIds } from './naming.js';
+import { BERTH_FUNCTIONS, type BerthFunctionKind, type FunctionKind, logicalIds } from './naming.js';
 import { taskNetwork } from './network.js';
 
 export const LAMBDA_RUNTIME = 'nodejs22.x';
 export const LAMBDA_ARCHITECTURE = 'arm64';
 
 export interface FunctionSpec {
-  kind: BerthFunctionKind;
+  kind: FunctionKind;
   /** Serverless `functions` key. */
   key: string;
   name: string;
@@ -27,6 +27,8 @@ export interface FunctionSpec {
   reservedConcurrency?: number;
   environment: Record<string, CfnValue>;
   roleLogicalId: string;
+  /** Set for a subscriber's Lambda: its file (relative to the service) is bundled instead of `handlers/`. */
+  subscriber?: { file: string; raw: boolean };
 }
 
 export function functionEnvironment(ctx: CompileContext): Record<string, CfnValue> {

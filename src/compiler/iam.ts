@@ -8,7 +8,7 @@
  * role's inline policies at 10,240 characters.
  */
 import type { Job } from '../core/model/job.js';
-import { arn, type CfnValue, getAtt, type PolicyStatement, type Resources, ref, sub } from './cfn.js';
+import { arn, type CfnValue, getAtt, type PolicyStatement, type Resources, sub } from './cfn.js';
 import type { CompileContext } from './context.js';
 import { taskRoleArnPattern } from './executionRole.js';
 import { scheduleArnPattern } from './messaging.js';
@@ -141,13 +141,8 @@ export function launcherStatements(jobs: readonly Job[], ctx: CompileContext): P
   ];
 }
 
-export function interceptorStatements(jobs: readonly Job[], ctx: CompileContext): PolicyStatement[] {
-  const topics: CfnValue[] = [];
-  for (const job of jobs) {
-    if (!job.notify) continue;
-    topics.push(...job.notify.sns);
-    if (job.notify.email.length) topics.push(ref(logicalIds.notifyTopic(job.name)));
-  }
+/** No sns:Publish: `notify` topics are EventBridge rule targets (notify.ts), not called by the interceptor. */
+export function interceptorStatements(_jobs: readonly Job[], ctx: CompileContext): PolicyStatement[] {
   return [
     ...common('interceptor'),
     {
@@ -157,9 +152,6 @@ export function interceptorStatements(jobs: readonly Job[], ctx: CompileContext)
       Resource: [sub(`\${${logicalIds.payloadBucket}.Arn}/*`)],
     },
     ...delayedRetries(ctx),
-    ...(topics.length
-      ? [{ Sid: 'NotifyOutcomes', Effect: 'Allow' as const, Action: ['sns:Publish'], Resource: topics }]
-      : []),
   ];
 }
 

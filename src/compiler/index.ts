@@ -4,8 +4,10 @@
  */
 import { fileURLToPath } from 'node:url';
 import { loadJobsOrThrow } from '../loader/loadJobs.js';
+import { loadSubscribers } from '../subscriber/index.js';
 import { type BundledFunction, bundleFunctions } from './bundle.js';
 import { type CompiledService, compileService, parseConfig } from './compile.js';
+import { bundleSubscribers } from './subscriberBundle.js';
 
 export { type CompiledService, compileService, parseConfig } from './compile.js';
 export { synthesizeTemplate } from './synth.js';
@@ -31,12 +33,27 @@ export interface BuiltService {
 export async function buildService(options: BuildOptions): Promise<BuiltService> {
   const config = parseConfig(options.config);
   const jobs = await loadJobsOrThrow({ root: options.serviceDir, jobsDir: config.jobsDir });
-  const compiled = compileService({ jobs, config, service: options.service, stage: options.stage });
-  const bundles = await bundleFunctions({
-    root: BERTH_ROOT,
-    outDir: options.outDir,
-    manifest: compiled.manifest,
-    functions: compiled.functions,
+  const subscribers = await loadSubscribers(options.serviceDir);
+  const compiled = compileService({
+    jobs,
+    config,
+    service: options.service,
+    stage: options.stage,
+    subscribers,
   });
-  return { compiled, bundles };
+  const [own, subs] = await Promise.all([
+    bundleFunctions({
+      root: BERTH_ROOT,
+      outDir: options.outDir,
+      manifest: compiled.manifest,
+      functions: compiled.functions.filter((f) => !f.subscriber),
+    }),
+    bundleSubscribers({
+      serviceDir: options.serviceDir,
+      berthRoot: BERTH_ROOT,
+      outDir: options.outDir,
+      functions: compiled.functions,
+    }),
+  ]);
+  return { compiled, bundles: [...own, ...subs] };
 }

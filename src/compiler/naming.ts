@@ -75,10 +75,17 @@ export interface Names {
   jobLogGroup(job: string): string;
   interceptorRule: string;
   notifyTopic(job: string): string;
+  notifyRule(job: string): string;
+  subscriberFunction(subscriber: string): string;
+  subscriberRole(subscriber: string): string;
+  subscriberRule(subscriber: string): string;
 }
 
 export const BERTH_FUNCTIONS = ['launcher', 'interceptor', 'sweeper'] as const;
 export type BerthFunctionKind = (typeof BERTH_FUNCTIONS)[number];
+/** A `defineSubscriber` Lambda: `subscriber<PascalName>`. */
+export type SubscriberFunctionKind = `subscriber${string}`;
+export type FunctionKind = BerthFunctionKind | SubscriberFunctionKind;
 
 function sanitize(text: string): string {
   return text
@@ -120,6 +127,10 @@ export function createNames(service: string, stage: string): Names {
     jobLogGroup: (job) => `/berth/${base}/jobs/${job}`,
     interceptorRule: truncate(`${prefix}task-stopped`, NAME_LIMITS.eventsRule),
     notifyTopic: (job) => truncate(`${prefix}${job}-notify`, NAME_LIMITS.snsTopic),
+    notifyRule: (job) => truncate(`${prefix}${job}-notify`, NAME_LIMITS.eventsRule),
+    subscriberFunction: (s) => truncate(`${base}-sub-${s}`, NAME_LIMITS.lambdaFunction),
+    subscriberRole: (s) => truncate(`${prefix}sub-${s}`, NAME_LIMITS.iamRole),
+    subscriberRule: (s) => truncate(`${prefix}sub-${s}`, NAME_LIMITS.eventsRule),
   };
 }
 
@@ -150,11 +161,11 @@ export const logicalIds = {
   subnetRouteTable: (i: number) => `BerthPublicSubnet${i + 1}RouteTableAssociation`,
   securityGroup: 'BerthTaskSecurityGroup',
   /** Serverless's key for the function (`functions.<key>`); its logical ids derive from it. */
-  functionKey: (fn: BerthFunctionKind) => `berth${fn.charAt(0).toUpperCase()}${fn.slice(1)}`,
+  functionKey: (fn: FunctionKind) => `berth${fn.charAt(0).toUpperCase()}${fn.slice(1)}`,
   /** Same ids Serverless gives `functions.berthLauncher` etc., so references work in both outputs. */
-  function: (fn: BerthFunctionKind) => `Berth${fn.charAt(0).toUpperCase()}${fn.slice(1)}LambdaFunction`,
-  functionLogGroup: (fn: BerthFunctionKind) => `Berth${fn.charAt(0).toUpperCase()}${fn.slice(1)}LogGroup`,
-  lambdaRole: (fn: BerthFunctionKind) => `Berth${fn.charAt(0).toUpperCase()}${fn.slice(1)}Role`,
+  function: (fn: FunctionKind) => `Berth${fn.charAt(0).toUpperCase()}${fn.slice(1)}LambdaFunction`,
+  functionLogGroup: (fn: FunctionKind) => `Berth${fn.charAt(0).toUpperCase()}${fn.slice(1)}LogGroup`,
+  lambdaRole: (fn: FunctionKind) => `Berth${fn.charAt(0).toUpperCase()}${fn.slice(1)}Role`,
   taskDefinition: (job: string) => `BerthJob${pascal(job)}TaskDefinition`,
   taskRole: (job: string) => `BerthJob${pascal(job)}TaskRole`,
   jobLogGroup: (job: string) => `BerthJob${pascal(job)}LogGroup`,
@@ -164,4 +175,13 @@ export const logicalIds = {
   jobDeadLetterQueue: (job: string) => `BerthJob${pascal(job)}DeadLetterQueue`,
   jobQueueMapping: (job: string) => `BerthJob${pascal(job)}QueueMapping`,
   notifyTopic: (job: string) => `BerthJob${pascal(job)}NotifyTopic`,
+  notifyTopicPolicy: (job: string) => `BerthJob${pascal(job)}NotifyTopicPolicy`,
+  notifyRule: (job: string) => `BerthJob${pascal(job)}NotifyRule`,
+  /**
+   * A subscriber's function kind (`subscriberPageOnFailure`): `functionKey`, `function`, `functionLogGroup` and
+   * `lambdaRole` of it give the Serverless key `berthSubscriberPageOnFailure` and the ids Serverless derives.
+   */
+  subscriberKind: (subscriber: string): SubscriberFunctionKind => `subscriber${pascal(subscriber)}`,
+  subscriberRule: (subscriber: string) => `BerthSubscriber${pascal(subscriber)}Rule`,
+  subscriberPermission: (subscriber: string) => `BerthSubscriber${pascal(subscriber)}Permission`,
 } as const;

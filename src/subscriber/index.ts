@@ -15,6 +15,8 @@ import {
   type EventType,
   type OutcomeEvent,
 } from '../core/lifecycle/events.js';
+import { permissionSchema } from '../core/model/task.js';
+import type { EcsTaskStateChangeEvent } from '../runtime/aws/taskEvents.js';
 
 export const SUBSCRIBERS_DIR = 'subscribers';
 
@@ -25,6 +27,21 @@ export interface SubscriberOptions<T extends EventType = EventType> {
   jobs?: readonly string[];
   /** Name of the subscriber (the Lambda's suffix). @default the file name */
   name?: string;
+  /**
+   * IAM statements for the subscriber's Lambda role, beside its own logs (the only thing it may do otherwise).
+   * @default []
+   * @example [{ actions: ['sns:Publish'], resources: ['arn:aws:sns:us-east-1:123456789012:pager'] }]
+   */
+  permissions?: readonly SubscriberPermission[];
+}
+
+/** One IAM statement of a subscriber's role (the same shape as a job's `task.permissions`). */
+export interface SubscriberPermission {
+  /** @default 'Allow' */
+  effect?: 'Allow' | 'Deny';
+  actions: readonly string[];
+  resources: readonly string[];
+  conditions?: Record<string, Record<string, unknown>>;
 }
 
 export type SubscriberEvent<T extends EventType> = OutcomeEvent & { 'detail-type': T };
@@ -52,9 +69,77 @@ export function defineSubscriber<const T extends EventType>(
     throw new SubscriberError(
       `on: unknown event type ${unknown.join(', ')} — use ${ALL_EVENT_TYPES.join(', ')}`,
     );
+  checkCommon(options);
+  return { kind: 'berth.subscriber', options, handler };
+}
+
+function checkCommon(options: { jobs?: readonly string[]; permissions?: readonly SubscriberPermission[] }) {
   if (options.jobs && options.jobs.length === 0)
     throw new SubscriberError('jobs: is empty — omit it to receive every job, or list job names');
-  return { kind: 'berth.subscriber', options, handler };
+  for (const [i, p] of (options.permissions ?? []).entries()) {
+    const parsed = permissionSchema.safeParse(p);
+    if (!parsed.success)
+      throw new SubscriberError(
+        parsed.error.issues
+          .map((issue) => `permissions.${i}.${issue.path.join('.')}: ${issue.message}`)
+          .join('\n'),
+      );
+  }
+}
+
+export interface TaskStoppedSubscriberOptions {
+  /** Only these jobs' tasks. @default every job of the stack */
+  jobs?: readonly string[];
+  /** Name of the subscriber (the Lambda's suffix). @default the file name */
+  name?: string;
+  /** Every state change (PROVISIONING, RUNNING, …), not only STOPPED. @default false */
+  allStates?: boolean;
+  /** IAM statements for the subscriber's Lambda role, beside its own logs. @default [] */
+  permissions?: readonly SubscriberPermission[];
+}
+
+export type TaskStoppedHandler = (event: EcsTaskStateChangeEvent) => Promise<void> | void;
+
+/** A subscriber to ECS's own Task State Change events of berth's tasks (the raw stop, as ECS reports it). */
+export interface TaskStoppedSubscriber {
+  readonly kind: 'berth.taskStoppedSubscriber';
+  readonly options: TaskStoppedSubscriberOptions;
+  readonly handler: TaskStoppedHandler;
+}
+
+/**
+ * Declares a raw subscriber: every ECS stop of berth's tasks (on the account's default bus, where AWS service
+ * events go), before berth classifies or retries anything. Runs on AWS only: `berth dev` has no ECS events.
+ *
+ * @example
+ * // subscribers/audit-stops.ts
+ * import { defineTaskStoppedSubscriber } from 'berth';
+ * export default defineTaskStoppedSubscriber({ jobs: ['thumbnail'] }, async (event) => {
+ *   console.log(event.detail.taskArn, event.detail.stopCode, event.detail.stoppedReason);
+ * });
+ */
+export function defineTaskStoppedSubscriber(
+  options: TaskStoppedSubscriberOptions,
+  handler: TaskStoppedHandler,
+): TaskStoppedSubscriber {
+  checkCommon(options);
+  return { kind: 'berth.taskStoppedSubscriber', options, handler };
+}
+
+export function isTaskStoppedSubscriber(value: unknown): value is TaskStoppedSubscriber {
+  return (value as TaskStoppedSubscriber | null)?.kind === 'berth.taskStoppedSubscriber';
+}
+
+/** The Lambda handler of a raw subscriber; ignores anything that is not a state change of a berth task. */
+export function createTaskStoppedHandler(
+  sub: TaskStoppedSubscriber,
+): (event: EcsTaskStateChangeEvent) => Promise<void> {
+  return async (event) => {
+    if (event?.source !== 'aws.ecs' || event['detail-type'] !== 'ECS Task State Change') return;
+    if (!event.detail?.startedBy?.startsWith('berth/')) return;
+    if (!sub.options.allStates && event.detail.lastStatus !== 'STOPPED') return;
+    await sub.handler(event);
+  };
 }
 
 export function isSubscriber(value: unknown): value is Subscriber {
@@ -75,6 +160,8 @@ export async function runSubscriber<T extends EventType>(
   sub: Subscriber<T>,
   event: OutcomeEvent,
 ): Promise<boolean> {
+  // Raw (ECS) subscribers share subscribers/ but never receive outcome events.
+  if (!isSubscriber(sub)) return false;
   if (
     event.source !== EVENT_SOURCE ||
     !(sub.options.on as readonly EventType[]).includes(event['detail-type'])
@@ -89,9 +176,13 @@ export async function runSubscriber<T extends EventType>(
  * The raw ECS subscription: every Task State Change of berth's tasks on the cluster (default bus), for users
  * who want each stop as ECS reports it. `stoppedOnly` narrows it to STOPPED.
  */
-export function taskStoppedPattern(
-  clusterArn: string,
-  options: { stoppedOnly?: boolean } = {},
+export function taskStoppedPattern<A = string>(
+  clusterArn: A,
+  options: {
+    stoppedOnly?: boolean;
+    /** Narrow to task definitions whose ARN starts with one of these (`…:task-definition/<family>:`). */
+    taskDefinitionPrefixes?: readonly A[];
+  } = {},
 ): Record<string, unknown> {
   return {
     source: ['aws.ecs'],
@@ -100,6 +191,9 @@ export function taskStoppedPattern(
       clusterArn: [clusterArn],
       startedBy: [{ prefix: 'berth/' }],
       ...(options.stoppedOnly === false ? {} : { lastStatus: ['STOPPED'] }),
+      ...(options.taskDefinitionPrefixes?.length
+        ? { taskDefinitionArn: options.taskDefinitionPrefixes.map((prefix) => ({ prefix })) }
+        : {}),
     },
   };
 }
@@ -108,7 +202,7 @@ export interface LoadedSubscriber {
   /** Project-relative file. */
   file: string;
   name: string;
-  subscriber: Subscriber;
+  subscriber: Subscriber | TaskStoppedSubscriber;
 }
 
 /**
@@ -132,9 +226,9 @@ export async function loadSubscribers(root: string): Promise<LoadedSubscriber[]>
   for (const f of files) {
     const file = `${SUBSCRIBERS_DIR}/${f}`;
     const mod = (await import(pathToFileURL(join(dir, f)).href)) as { default?: unknown };
-    if (!isSubscriber(mod.default))
+    if (!isSubscriber(mod.default) && !isTaskStoppedSubscriber(mod.default))
       throw new SubscriberError(
-        `${file}: (file): does not default-export defineSubscriber(...) — add export default defineSubscriber({ on: [...] }, handler)`,
+        `${file}: (file): does not default-export defineSubscriber(...) or defineTaskStoppedSubscriber(...) — add export default defineSubscriber({ on: [...] }, handler)`,
       );
     const name = mod.default.options.name ?? basename(f, extname(f));
     if (!/^[a-z][a-z0-9-]{0,31}$/.test(name))

@@ -152,16 +152,11 @@ describe('IAM statements', () => {
     ]);
   });
 
-  it('interceptor: records, re-enqueues, schedules late retries, publishes and notifies', () => {
+  it('interceptor: records, re-enqueues, schedules late retries, publishes; no sns:Publish (notify is a rule)', () => {
     expect(statements('BerthInterceptorRole')).toEqual([
       ...COMMON('Interceptor'),
       { Sid: 'ReadTriggerPayloads', Action: ['s3:GetObject'], Resource: ['${BerthPayloadBucket.Arn}/*'] },
       ...RETRY_SCHEDULES,
-      {
-        Sid: 'NotifyOutcomes',
-        Action: ['sns:Publish'],
-        Resource: ['arn:aws:sns:us-east-1:123456789012:ops'],
-      },
     ]);
   });
 
