@@ -75,7 +75,8 @@ export interface Names {
   jobLogGroup(job: string): string;
   interceptorRule: string;
   notifyTopic(job: string): string;
-  notifyRule(job: string): string;
+  /** `index` > 0 for a job's further notify rules (5 targets each). */
+  notifyRule(job: string, index?: number): string;
   subscriberFunction(subscriber: string): string;
   subscriberRole(subscriber: string): string;
   subscriberRule(subscriber: string): string;
@@ -127,7 +128,8 @@ export function createNames(service: string, stage: string): Names {
     jobLogGroup: (job) => `/berth/${base}/jobs/${job}`,
     interceptorRule: truncate(`${prefix}task-stopped`, NAME_LIMITS.eventsRule),
     notifyTopic: (job) => truncate(`${prefix}${job}-notify`, NAME_LIMITS.snsTopic),
-    notifyRule: (job) => truncate(`${prefix}${job}-notify`, NAME_LIMITS.eventsRule),
+    notifyRule: (job, index = 0) =>
+      truncate(`${prefix}${job}-notify${index ? `-${index + 1}` : ''}`, NAME_LIMITS.eventsRule),
     subscriberFunction: (s) => truncate(`${base}-sub-${s}`, NAME_LIMITS.lambdaFunction),
     subscriberRole: (s) => truncate(`${prefix}sub-${s}`, NAME_LIMITS.iamRole),
     subscriberRule: (s) => truncate(`${prefix}sub-${s}`, NAME_LIMITS.eventsRule),

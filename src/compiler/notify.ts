@@ -82,7 +82,7 @@ export function compileNotify(job: Job, ctx: CompileContext): Resources {
     resources[id] = {
       Type: 'AWS::Events::Rule',
       Properties: {
-        Name: ctx.names.notifyRule(i === 0 ? job.name : `${job.name}-${i + 1}`),
+        Name: ctx.names.notifyRule(job.name, i),
         Description: `berth: ${job.name} outcomes (${notify.on.join(', ')}) → SNS`,
         EventBusName: ref(logicalIds.eventBus),
         State: 'ENABLED',
