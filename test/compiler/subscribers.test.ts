@@ -22,10 +22,17 @@ const jobs = [
   job({ name: 'nightly-report', trigger: { schedule: { expression: 'cron(0 2 * * ? *)' } } }),
 ];
 
-const pageOnFailure: LoadedSubscriber = {
-  file: 'subscribers/page-on-failure.ts',
-  name: 'page-on-failure',
-  subscriber: defineSubscriber(
+/** What loadSubscribers returns for a file (its subscriber typed over every event type, as loaded). */
+const loaded = (file: string, name: string, subscriber: unknown): LoadedSubscriber => ({
+  file,
+  name,
+  subscriber: subscriber as LoadedSubscriber['subscriber'],
+});
+
+const pageOnFailure = loaded(
+  'subscribers/page-on-failure.ts',
+  'page-on-failure',
+  defineSubscriber(
     {
       on: ['Job Run Failed', 'Job Run Timed Out'],
       jobs: ['nightly-report'],
@@ -33,7 +40,7 @@ const pageOnFailure: LoadedSubscriber = {
     },
     () => {},
   ),
-};
+);
 
 const auditStops: LoadedSubscriber = {
   file: 'subscribers/audit-stops.ts',
@@ -118,7 +125,11 @@ describe('compileSubscriber (defineSubscriber)', () => {
       },
     ]);
     const logsOnly = compileSubscriber(
-      { ...pageOnFailure, subscriber: defineSubscriber({ on: ['Job Run Failed'] }, () => {}) },
+      loaded(
+        pageOnFailure.file,
+        pageOnFailure.name,
+        defineSubscriber({ on: ['Job Run Failed'] }, () => {}),
+      ),
       jobs,
       ctx,
     );
@@ -129,10 +140,11 @@ describe('compileSubscriber (defineSubscriber)', () => {
   });
 
   it('names the file and the known jobs when jobs: lists an unknown job', () => {
-    const typo = {
-      ...pageOnFailure,
-      subscriber: defineSubscriber({ on: ['Job Run Failed'], jobs: ['nightly'] }, () => {}),
-    };
+    const typo = loaded(
+      pageOnFailure.file,
+      pageOnFailure.name,
+      defineSubscriber({ on: ['Job Run Failed'], jobs: ['nightly'] }, () => {}),
+    );
     expect(() => compileSubscriber(typo, jobs, ctx)).toThrow(CompileError);
     expect(() => compileSubscriber(typo, jobs, ctx)).toThrow(
       'subscribers/page-on-failure.ts: jobs: no job named nightly — use one of thumbnail, nightly-report',
