@@ -23,6 +23,7 @@ describe.each(['per-file', 'bundle'] as const)('loadJobs (strategy %s)', (strate
     const result = await loadJobs({ strategy, root: REPO_ROOT });
     expect(result.issues).toEqual([]);
     expect(result.jobs.map((j) => [j.name, j.file])).toEqual([
+      ['email-sender', 'jobs/email-sender.ts'],
       ['nightly-report', 'jobs/nightly-report.ts'],
       ['order-worker', 'jobs/order-worker.ts'],
       ['thumbnail', 'jobs/thumbnail.ts'],
