@@ -94,6 +94,7 @@ describe('serverless package', () => {
     expect(listed.map((f) => f.replace(/-[0-9a-f]{12}\.zip$/, ''))).toEqual([
       'interceptor',
       'launcher',
+      'subscriberNotifyOnFailure', // subscribers/notify-on-failure.ts
       'sweeper',
     ]);
   }, 120_000);
