@@ -91,6 +91,20 @@ export const ec2LogicalIds = {
   capacityProvider: 'BerthEc2CapacityProvider',
 } as const;
 
+/**
+ * Physical name of the EC2 capacity provider. Fixed at compile time because the launcher reads it from the
+ * manifest bundled into the Lambdas (RunTask names the provider in its strategy). Names may not start with
+ * `aws`, `ecs` or `fargate`, and a service may well be called `ecs-jobs`, hence the `berth-` lead.
+ */
+export function ec2CapacityProviderName(ctx: Pick<CompileContext, 'names'>): string {
+  return `berth-${ctx.names.base}-ec2`;
+}
+
+/** The name of the EC2 capacity provider when the service declares one (for the manifest). */
+export function ec2CapacityProviderNameOf(ctx: Pick<CompileContext, 'names' | 'config'>): string | undefined {
+  return ec2ConfigOf(ctx.config) ? ec2CapacityProviderName(ctx) : undefined;
+}
+
 /** The capacity provider strategy of a job that runs on EC2. */
 export function ec2CapacityProviderStrategy(): CfnValue[] {
   return [{ CapacityProvider: ref(ec2LogicalIds.capacityProvider), Weight: 1 }];
@@ -225,6 +239,7 @@ export function compileEc2Capacity(ctx: CompileContext): Resources {
     [ids.capacityProvider]: {
       Type: 'AWS::ECS::CapacityProvider',
       Properties: {
+        Name: ec2CapacityProviderName(ctx),
         AutoScalingGroupProvider: {
           // The group's name; ECS accepts a name or an ARN here.
           AutoScalingGroupArn: ref(ids.autoScalingGroup),

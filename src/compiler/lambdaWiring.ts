@@ -2,7 +2,7 @@
  * Shared wiring of the berth Lambdas: the launch queue → launcher mapping, the ECS "task stopped" rule →
  * interceptor, and the sweeper's one-minute schedule.
  */
-import { getAtt, type Resources, ref } from './cfn.js';
+import { type CfnValue, getAtt, type Resources, ref, sub } from './cfn.js';
 import type { CompileContext } from './context.js';
 import { logicalIds } from './naming.js';
 
@@ -26,15 +26,32 @@ export function compileLauncherMapping(ctx: CompileContext): Resources {
   };
 }
 
-/** The ECS event pattern: stopped tasks that berth started on berth's cluster. */
-export function taskStoppedPattern(ctx: CompileContext) {
+/**
+ * The ECS event pattern: stopped tasks on berth's cluster that berth started (`startedBy` `berth/<run>`), or
+ * that an ECS service started from one of this stage's task definitions: the workers of service-mode jobs
+ * (`startedBy` is the deployment id there, `group` is `service:<name>`; the family prefix keeps other
+ * services on a shared cluster out).
+ */
+export function taskStoppedPattern(ctx: CompileContext): Record<string, CfnValue> {
   return {
     source: ['aws.ecs'],
     'detail-type': ['ECS Task State Change'],
     detail: {
       clusterArn: [ctx.clusterArn],
       lastStatus: ['STOPPED'],
-      startedBy: [{ prefix: 'berth/' }],
+      $or: [
+        { startedBy: [{ prefix: 'berth/' }] },
+        {
+          group: [{ prefix: 'service:' }],
+          taskDefinitionArn: [
+            {
+              prefix: sub(
+                `arn:\${AWS::Partition}:ecs:\${AWS::Region}:\${AWS::AccountId}:task-definition/${ctx.names.prefix}`,
+              ),
+            },
+          ],
+        },
+      ],
     },
   };
 }

@@ -2,6 +2,7 @@
 import type { Job } from '../core/model/job.js';
 import type { BerthManifest, ManifestTask } from '../runtime/aws/manifest.js';
 import type { CompileContext } from './context.js';
+import { ec2CapacityProviderNameOf } from './ec2Capacity.js';
 import { queueName } from './queue.js';
 import { CONTAINER_NAME, jobHasTaskRole, jobLogGroupName } from './taskDefinition.js';
 
@@ -17,5 +18,14 @@ export function buildManifest(jobs: readonly Job[], ctx: CompileContext): BerthM
     };
     for (const t of job.triggers) if (t.kind === 'queue') queues[queueName(job, t, ctx)] = job.name;
   }
-  return { version: 1, service: ctx.names.service, stage: ctx.names.stage, jobs: [...jobs], tasks, queues };
+  const ec2CapacityProvider = ec2CapacityProviderNameOf(ctx);
+  return {
+    version: 1,
+    service: ctx.names.service,
+    stage: ctx.names.stage,
+    jobs: [...jobs],
+    tasks,
+    queues,
+    ...(ec2CapacityProvider ? { ec2CapacityProvider } : {}),
+  };
 }

@@ -13,11 +13,17 @@ import {
   type OutcomeDetail,
 } from '../core/lifecycle/events.js';
 import { clientTokenFor, idempotencyKey, runIdFor, startedByFor } from '../core/lifecycle/idempotency.js';
-import { decideRetry } from '../core/lifecycle/retry.js';
-import { type FinalRunStatus, isFinalStatus } from '../core/lifecycle/states.js';
+import { decideRetry, type RetryDecision } from '../core/lifecycle/retry.js';
+import {
+  type FinalRunStatus,
+  finalStatusFor,
+  isFinalStatus,
+  type OutcomeClass,
+} from '../core/lifecycle/states.js';
 import { summarizeTrigger, type TriggerPayload } from '../core/lifecycle/trigger.js';
 import type { Job } from '../core/model/job.js';
-import type { LifecycleDeps, RunRecord, StopReport } from './ports.js';
+import { isEc2Capacity } from '../core/model/task.js';
+import type { LaunchCapacity, LifecycleDeps, RunRecord, StopReport } from './ports.js';
 
 /** ECS container overrides are capped at 8,192 characters in all; keep BERTH_TRIGGER well inside. */
 export const DEFAULT_MAX_INLINE_TRIGGER = 6000;
@@ -131,7 +137,7 @@ export async function launchAttempt(
   job: Job,
   runId: string,
   attempt: number,
-  options: { capacity?: 'FARGATE' | 'FARGATE_SPOT' } = {},
+  options: { capacity?: LaunchCapacity } = {},
 ): Promise<LaunchOutcome> {
   const run = await deps.store.getRun(runId);
   if (!run) return { status: 'stale', reason: `run ${runId} does not exist` };
@@ -165,7 +171,9 @@ export async function launchAttempt(
     return { status: 'stale', reason: `run ${runId} moved on` };
   }
   const spot = job.task.capacity === 'FARGATE_SPOT' || job.task.capacity === 'FARGATE_SPOT_WITH_FALLBACK';
-  const capacity = options.capacity ?? (spot ? 'FARGATE_SPOT' : 'FARGATE');
+  // EC2 jobs go to the stack's EC2 capacity provider; the Spot fallback below never applies to them.
+  const capacity: LaunchCapacity =
+    options.capacity ?? (isEc2Capacity(job.task.capacity) ? 'EC2' : spot ? 'FARGATE_SPOT' : 'FARGATE');
   await deps.store.createAttempt({
     runId,
     attempt,
@@ -262,6 +270,9 @@ export async function launchAttempt(
     : { status: 'final', runStatus: outcome.status === 'final' ? outcome.runStatus : 'failed' };
 }
 
+/** `task`: one task per trigger, retried by policy. `service`: a long-running worker of an ECS service. */
+export type RunMode = OutcomeDetail['mode'];
+
 export type StopOutcome =
   | { status: 'duplicate' }
   | { status: 'retrying'; delayMs: number; nextAttempt: number }
@@ -274,6 +285,7 @@ export type StopOutcome =
 export async function recordStop(deps: LifecycleDeps, job: Job, stop: StopReport): Promise<StopOutcome> {
   const run = await deps.store.getRun(stop.runId);
   if (!run || isFinalStatus(run.status) || run.attempt !== stop.attempt) return { status: 'duplicate' };
+  const mode = runMode(run);
   const classification = classifyAttempt(stop);
   const reasons = [stop.stoppedReason, ...stop.containers.map((c) => c.reason)].filter(
     (r): r is string => !!r,
@@ -282,8 +294,9 @@ export async function recordStop(deps: LifecycleDeps, job: Job, stop: StopReport
   const stoppedMs = Date.parse(stop.stoppedAt);
   const durationMs = startedMs === null ? null : Math.max(0, stoppedMs - startedMs);
   const billedFrom = stop.billedFrom ?? stop.startedAt;
+  // Fargate prices only: an EC2 task's cost is the instance's, shared with other tasks, so it stays null.
   const costUsd =
-    deps.environment === 'aws' && billedFrom
+    deps.environment === 'aws' && billedFrom && !isEc2Capacity(job.task.capacity)
       ? estimateFargateCost({
           cpu: job.task.cpu,
           memory: job.task.memory,
@@ -320,16 +333,19 @@ export async function recordStop(deps: LifecycleDeps, job: Job, stop: StopReport
   }
 
   const now = deps.clock.now();
-  const decision = decideRetry({
-    policy: job.retry,
-    attempt: stop.attempt,
-    classification,
-    stopCode: stop.stopCode ?? null,
-    reasons,
-    runCreatedAt: new Date(run.createdAt),
-    now,
-    random: deps.clock.random(),
-  });
+  const decision: RetryDecision =
+    mode === 'service'
+      ? workerDecision(classification.outcome, stop)
+      : decideRetry({
+          policy: job.retry,
+          attempt: stop.attempt,
+          classification,
+          stopCode: stop.stopCode ?? null,
+          reasons,
+          runCreatedAt: new Date(run.createdAt),
+          now,
+          random: deps.clock.random(),
+        });
   const common = {
     outcome: classification.outcome,
     exitCode: classification.exitCode,
@@ -377,7 +393,8 @@ export async function recordStop(deps: LifecycleDeps, job: Job, stop: StopReport
       ...common,
       status: decision.status,
       endedAt: stop.stoppedAt,
-      deadLettered: decision.status !== 'succeeded' && decision.status !== 'cancelled',
+      // A worker has no trigger of its own to redrive: its messages return to the queue (and its DLQ).
+      deadLettered: mode === 'task' && decision.status !== 'succeeded' && decision.status !== 'cancelled',
     },
     { attempt: stop.attempt },
   );
@@ -393,6 +410,111 @@ export async function recordStop(deps: LifecycleDeps, job: Job, stop: StopReport
   return { status: 'final', runStatus: decision.status };
 }
 
+/** `service` for the run of a service-mode worker (see `recordWorkerStop`), else `task`. */
+export function runMode(run: Pick<RunRecord, 'trigger'>): RunMode {
+  return run.trigger.kind === 'queue' && run.trigger.worker !== undefined ? 'service' : 'task';
+}
+
+const REQUESTED_STOP_CODES = ['ServiceSchedulerInitiated', 'SpotInterruption', 'TerminationNotice'];
+
+/**
+ * How a worker's run ends. Never a retry: the ECS service starts a replacement worker and the worker's
+ * unfinished messages return to the queue. A worker that ECS asked to stop (scale-in, deploy, Spot reclaim)
+ * and that drained and exited 0 succeeded, whatever the outcome class says (a drained Spot worker keeps its
+ * `spot_interrupted` outcome but is no failure); everything else ends as its outcome class says.
+ */
+function workerDecision(outcome: OutcomeClass, stop: StopReport): RetryDecision {
+  const drained =
+    !!stop.stopCode &&
+    REQUESTED_STOP_CODES.includes(stop.stopCode) &&
+    stop.containers.length > 0 &&
+    stop.containers.every((c) => c.exitCode === 0);
+  const status = drained ? 'succeeded' : finalStatusFor(outcome);
+  return {
+    action: 'final',
+    status,
+    why: drained
+      ? `service worker stopped by ECS (${stop.stopCode}) after draining; ECS keeps the fleet at its desired count`
+      : 'service worker: berth does not retry workers — ECS starts a replacement and unfinished messages return to the queue',
+  };
+}
+
+/** What the interceptor knows about a stopped service-mode worker besides its stop. */
+export interface WorkerStop {
+  /** The ECS service (the task's `group` without `service:`). */
+  service: string;
+  /** Name of the queue the worker polls. */
+  queue: string;
+  /** When the task was created (the run's `createdAt`). */
+  createdAt: string;
+  /** Capacity provider the task ran on (`FARGATE`, `FARGATE_SPOT`, an EC2 provider), when known. */
+  capacity: string | null;
+}
+
+/** Run id of a service worker's run: one run per worker task, so a repeated stop event finds the same run. */
+export function workerRunId(job: string, taskArn: string): string {
+  return runIdFor(`${job}#service#${taskArn}`);
+}
+
+/**
+ * Records a stopped service-mode worker as a one-attempt run keyed by its task ARN, and publishes its final
+ * outcome event with `mode: 'service'`. Idempotent: the same stop seen twice records and publishes once; a
+ * call interrupted half-way finishes on the next delivery.
+ */
+export async function recordWorkerStop(
+  deps: LifecycleDeps,
+  job: Job,
+  worker: WorkerStop,
+  stop: Omit<StopReport, 'runId' | 'attempt'> & { taskArn: string },
+): Promise<StopOutcome & { runId: string }> {
+  const runId = workerRunId(job.name, stop.taskArn);
+  const key = `${job.name}#service#${stop.taskArn}`;
+  const now = deps.clock.now().toISOString();
+  const created = await deps.store.createRun({
+    runId,
+    job: job.name,
+    status: 'running',
+    attempt: 1,
+    maxAttempts: 1,
+    trigger: { kind: 'queue', queue: worker.queue, messageId: '', body: '', worker: worker.service },
+    idempotencyKey: key,
+    createdAt: worker.createdAt,
+    updatedAt: now,
+    endedAt: null,
+    outcome: null,
+    exitCode: null,
+    stopCode: null,
+    reason: null,
+    decision: null,
+    nextAttemptAt: null,
+    taskArn: stop.taskArn,
+    deadLettered: false,
+  });
+  if (!created) {
+    const existing = await deps.store.getRun(runId);
+    if (!existing || isFinalStatus(existing.status)) return { status: 'duplicate', runId };
+  }
+  // False when a first delivery wrote it already; recordStop's conditional writes sort out the rest.
+  await deps.store.createAttempt({
+    runId,
+    attempt: 1,
+    status: 'running',
+    taskArn: stop.taskArn,
+    capacity: worker.capacity,
+    launchedAt: worker.createdAt,
+    startedAt: stop.startedAt,
+    stoppedAt: null,
+    durationMs: null,
+    outcome: null,
+    exitCode: null,
+    stopCode: null,
+    reason: null,
+    costUsd: null,
+  });
+  const outcome = await recordStop(deps, job, { ...stop, runId, attempt: 1 });
+  return { ...outcome, runId };
+}
+
 async function capacityOf(deps: LifecycleDeps, stop: StopReport): Promise<string | null> {
   const attempts = await deps.store.listAttempts(stop.runId);
   return attempts.find((a) => a.attempt === stop.attempt)?.capacity ?? null;
@@ -405,7 +527,7 @@ export async function publish(
   run: RunRecord,
   type: EventType,
   extra: Partial<
-    Pick<OutcomeDetail, 'startedAt' | 'stoppedAt' | 'durationMs' | 'costUsd' | 'nextAttemptAt'>
+    Pick<OutcomeDetail, 'startedAt' | 'stoppedAt' | 'durationMs' | 'costUsd' | 'nextAttemptAt' | 'mode'>
   > = {},
 ): Promise<void> {
   const detail: OutcomeDetail = {
@@ -428,7 +550,8 @@ export async function publish(
     taskArn: run.taskArn,
     trigger: { kind: run.trigger.kind, summary: summarizeTrigger(run.trigger) },
     nextAttemptAt: extra.nextAttemptAt ?? null,
-    mode: 'task',
+    // A service worker's run says so by its trigger; callers may also say it outright.
+    mode: extra.mode ?? runMode(run),
     environment: deps.environment,
   };
   await deps.events.publish({

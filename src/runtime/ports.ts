@@ -37,7 +37,7 @@ export interface AttemptRecord {
   attempt: number;
   status: AttemptStatus;
   taskArn: string | null;
-  /** FARGATE / FARGATE_SPOT / local / docker. */
+  /** FARGATE / FARGATE_SPOT / the EC2 capacity provider's name / EC2 / local / docker. */
   capacity: string | null;
   launchedAt: string;
   startedAt: string | null;
@@ -91,14 +91,20 @@ export interface RunStore {
   releaseSlot(job: string, runId: string): Promise<void>;
 }
 
+/** Where one launch asks ECS to place the task. */
+export type LaunchCapacity = 'FARGATE' | 'FARGATE_SPOT' | 'EC2';
+
 export interface LaunchRequest {
   job: Job;
   run: RunRecord;
   attempt: number;
   /** The `BERTH_*` environment for the container. */
   environment: Record<string, string>;
-  /** `FARGATE` or `FARGATE_SPOT` for this try (the lifecycle picks the fallback). */
-  capacity: 'FARGATE' | 'FARGATE_SPOT';
+  /**
+   * `FARGATE` or `FARGATE_SPOT` for this try (the lifecycle picks the fallback), or `EC2`: the stack's EC2
+   * capacity provider (jobs with `capacity: { provider: 'ec2' }`).
+   */
+  capacity: LaunchCapacity;
   clientToken: string;
   startedBy: string;
 }

@@ -68,16 +68,29 @@ describe('compileService', () => {
     });
   });
 
-  it('routes only berth-started stopped tasks of berth cluster to the interceptor', () => {
+  it('routes stopped tasks of berth cluster that berth or a service of this stage started to the interceptor', () => {
     expect(compiled.resources.BerthTaskStoppedRule!.Properties!.EventPattern).toEqual({
       source: ['aws.ecs'],
       'detail-type': ['ECS Task State Change'],
       detail: {
         clusterArn: [{ 'Fn::GetAtt': ['BerthCluster', 'Arn'] }],
         lastStatus: ['STOPPED'],
-        startedBy: [{ prefix: 'berth/' }],
+        $or: [
+          { startedBy: [{ prefix: 'berth/' }] },
+          {
+            group: [{ prefix: 'service:' }],
+            taskDefinitionArn: [
+              {
+                prefix: {
+                  'Fn::Sub': `arn:\${AWS::Partition}:ecs:\${AWS::Region}:\${AWS::AccountId}:task-definition/shop-dev__`,
+                },
+              },
+            ],
+          },
+        ],
       },
     });
+    expect(compiled.manifest.ec2CapacityProvider).toBeUndefined();
   });
 
   it('writes the manifest the handlers read and sets every BERTH_ENV variable', () => {

@@ -106,6 +106,15 @@ describe('compileEc2Capacity', () => {
     ]);
   });
 
+  it('names the capacity provider at compile time and writes that name into the manifest for the launcher', () => {
+    // The launcher's RunTask names the provider; the manifest is bundled into the Lambda before deploy.
+    expect(props(r, ids.capacityProvider).Name).toBe('berth-shop-dev-ec2');
+    expect(compiled.manifest.ec2CapacityProvider).toBe('berth-shop-dev-ec2');
+    // Provider names may not start with aws, ecs or fargate, whatever the service is called.
+    const ecs = compileService({ jobs: [oneOff], service: 'ecs-jobs', stage: 'dev', config: { capacity } });
+    expect(props(ecs.resources, ids.capacityProvider).Name).toBe('berth-ecs-jobs-dev-ec2');
+  });
+
   it('task auto scaling alone cannot add instances: only the capacity provider scales the group', () => {
     // The service's scaling policies change ecs:service:DesiredCount and nothing else.
     const scaling = Object.values(r).filter((x) => x.Type.startsWith('AWS::ApplicationAutoScaling::'));

@@ -33,6 +33,12 @@ export type TriggerPayload =
       json?: Json;
       receiveCount?: number;
       messageGroupId?: string;
+      /**
+       * Set only on the run berth records for a stopped service-mode worker (`mode: 'service'`): the ECS
+       * service whose worker it was. Such a run stands for one worker task, not one message (`messageId` and
+       * `body` are empty).
+       */
+      worker?: string;
     }
   | {
       kind: 'manual';
@@ -52,7 +58,7 @@ export function summarizeTrigger(t: TriggerPayload): string {
     case 'schedule':
       return `schedule ${t.scheduleId} at ${t.scheduledTime}`;
     case 'queue':
-      return `queue ${t.queue} message ${t.messageId}`;
+      return t.worker ? `queue ${t.queue} worker of ${t.worker}` : `queue ${t.queue} message ${t.messageId}`;
     case 'manual':
       return t.replayOf ? `replay of ${t.replayOf}` : 'manual invoke';
     default: {

@@ -43,11 +43,7 @@ export class EcsTaskLauncher implements TaskLauncher {
       cluster: this.options.cluster,
       taskDefinition: task.family,
       count: 1,
-      // On-demand uses the FARGATE launch type (no capacity provider association needed); Spot can only be
-      // asked for through a capacity provider strategy.
-      ...(req.capacity === 'FARGATE_SPOT'
-        ? { capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] }
-        : { launchType: 'FARGATE' as const }),
+      ...this.placement(req),
       networkConfiguration: {
         awsvpcConfiguration: {
           subnets: network.subnets,
@@ -72,6 +68,29 @@ export class EcsTaskLauncher implements TaskLauncher {
         ],
       },
     };
+  }
+
+  /**
+   * On-demand Fargate uses the FARGATE launch type (no capacity provider association needed); Spot can only
+   * be asked for through a capacity provider strategy. EC2 jobs go through berth's EC2 capacity provider,
+   * never the EC2 launch type: only the provider's managed scaling adds an instance when none has room (the
+   * task waits in PROVISIONING meanwhile), where the launch type would fail at once.
+   */
+  private placement(
+    req: LaunchRequest,
+  ): Pick<RunTaskCommandInput, 'launchType' | 'capacityProviderStrategy'> {
+    if (req.capacity === 'EC2') {
+      const provider = this.options.manifest.ec2CapacityProvider;
+      if (!provider) {
+        throw new Error(
+          `job ${req.job.name} runs on EC2 but the berth manifest names no EC2 capacity provider — add custom.berth.capacity.ec2 and redeploy`,
+        );
+      }
+      return { capacityProviderStrategy: [{ capacityProvider: provider, weight: 1 }] };
+    }
+    if (req.capacity === 'FARGATE_SPOT')
+      return { capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] };
+    return { launchType: 'FARGATE' };
   }
 
   async launch(req: LaunchRequest): Promise<LaunchResult> {

@@ -1,9 +1,12 @@
 /**
  * The stopped-task interceptor: ECS Task State Change → (berth's tasks only, newest version only, STOPPED
  * only) → the lifecycle's `recordStop`, which classifies, records, retries or finishes, and publishes.
+ * A service-mode job's worker (started by its ECS service, not by berth) goes to `recordWorkerStop`: one run
+ * per worker task, no retry, an outcome event with `mode: 'service'`.
  */
 import { runIdFromStartedBy } from '../../core/lifecycle/idempotency.js';
-import { recordStop, type StopOutcome } from '../lifecycle.js';
+import type { Job } from '../../core/model/job.js';
+import { type RunMode, recordStop, recordWorkerStop, type StopOutcome } from '../lifecycle.js';
 import type { AwsRuntime } from './runtime.js';
 import {
   type EcsTaskStateChangeEvent,
@@ -16,7 +19,7 @@ export type InterceptResult =
   | { status: 'ignored'; reason: string }
   | { status: 'stale'; version: number }
   | { status: 'not-terminal'; lastStatus: string }
-  | { status: 'recorded'; runId: string; attempt: number; outcome: StopOutcome };
+  | { status: 'recorded'; runId: string; attempt: number; outcome: StopOutcome; mode?: RunMode };
 
 export async function handleTaskStateChange(rt: AwsRuntime, event: unknown): Promise<InterceptResult> {
   if (!isTaskStateChange(event)) return { status: 'ignored', reason: 'not an ECS Task State Change event' };
@@ -26,7 +29,11 @@ export async function handleTaskStateChange(rt: AwsRuntime, event: unknown): Pro
 async function interceptTask(rt: AwsRuntime, event: EcsTaskStateChangeEvent): Promise<InterceptResult> {
   const { detail } = event;
   const runId = runIdFromStartedBy(detail.startedBy);
-  if (!runId) return { status: 'ignored', reason: `task ${detail.taskArn} was not started by berth` };
+  if (!runId) {
+    const worker = workerOf(rt, event.detail);
+    if (worker) return interceptWorker(rt, event, worker);
+    return { status: 'ignored', reason: `task ${detail.taskArn} was not started by berth` };
+  }
   if (
     typeof detail.version === 'number' &&
     !(await rt.store.recordTaskVersion(detail.taskArn, detail.version))
@@ -53,6 +60,59 @@ async function interceptTask(rt: AwsRuntime, event: EcsTaskStateChangeEvent): Pr
   );
   const outcome = await recordStop(rt.deps, job, report);
   return { status: 'recorded', runId, attempt, outcome };
+}
+
+interface Worker {
+  job: Job;
+  /** ECS service name (from `group`). */
+  service: string;
+  queue: string;
+}
+
+/**
+ * The service-mode job whose worker this task is: started by an ECS service (`group: service:<name>`) from
+ * the task definition family of a job that runs in `mode: 'service'` in this stack.
+ */
+function workerOf(rt: AwsRuntime, detail: EcsTaskStateChangeEvent['detail']): Worker | undefined {
+  if (!detail.group?.startsWith('service:') || !detail.taskDefinitionArn) return undefined;
+  const family = detail.taskDefinitionArn.slice(detail.taskDefinitionArn.indexOf('task-definition/') + 16);
+  const familyName = family.includes(':') ? family.slice(0, family.lastIndexOf(':')) : family;
+  const name = Object.entries(rt.manifest.tasks).find(([, t]) => t.family === familyName)?.[0];
+  const job = name === undefined ? undefined : rt.jobs.get(name);
+  if (!job?.triggers.some((t) => t.kind === 'queue' && t.mode === 'service')) return undefined;
+  const queue = Object.entries(rt.manifest.queues).find(([, j]) => j === job.name)?.[0] ?? job.name;
+  return { job, service: detail.group.slice('service:'.length), queue };
+}
+
+async function interceptWorker(
+  rt: AwsRuntime,
+  event: EcsTaskStateChangeEvent,
+  worker: Worker,
+): Promise<InterceptResult> {
+  const { detail } = event;
+  if (
+    typeof detail.version === 'number' &&
+    !(await rt.store.recordTaskVersion(detail.taskArn, detail.version))
+  ) {
+    return { status: 'stale', version: detail.version };
+  }
+  if (detail.lastStatus !== 'STOPPED')
+    return { status: 'not-terminal', lastStatus: detail.lastStatus ?? '?' };
+  const container = rt.manifest.tasks[worker.job.name]?.containerName;
+  // The run id is derived from the task ARN inside recordWorkerStop; these two are placeholders.
+  const stop = stopReportFrom(detail, '', 1, container, event.time ?? rt.clock.now().toISOString());
+  const { runId, ...outcome } = await recordWorkerStop(
+    rt.deps,
+    worker.job,
+    {
+      service: worker.service,
+      queue: worker.queue,
+      createdAt: detail.createdAt ?? detail.startedAt ?? stop.stoppedAt,
+      capacity: detail.capacityProviderName ?? null,
+    },
+    { ...stop, taskArn: detail.taskArn },
+  );
+  return { status: 'recorded', runId, attempt: 1, outcome, mode: 'service' };
 }
 
 /** The attempt a task ran: `BERTH_ATTEMPT` from the overrides, else the attempt that records the task. */

@@ -24,6 +24,11 @@ export interface BerthManifest {
   tasks: Record<string, ManifestTask>;
   /** Queue name (the last part of the ARN) → job name, for SQS records that arrive at the launcher. */
   queues: Record<string, string>;
+  /**
+   * Name of the stack's EC2 capacity provider (`custom.berth.capacity.ec2`), where the launcher places jobs
+   * with `capacity: { provider: 'ec2' }`. Absent without EC2 capacity (and in manifests older than it).
+   */
+  ec2CapacityProvider?: string;
 }
 
 /** Environment variables the compiler sets on the berth Lambdas. */

@@ -14,7 +14,7 @@ import { parseDuration } from '../../core/duration.js';
 import { BERTH_STOP_REASONS } from '../../core/lifecycle/classify.js';
 import { finalEventType } from '../../core/lifecycle/events.js';
 import { isFinalStatus } from '../../core/lifecycle/states.js';
-import { publish, recordStop } from '../lifecycle.js';
+import { publish, recordStop, runMode } from '../lifecycle.js';
 import type { RunRecord } from '../ports.js';
 import type { AwsRuntime } from './runtime.js';
 import { type EcsTaskDetail, stopReportFrom } from './taskEvents.js';
@@ -108,7 +108,8 @@ async function sweepRunning(rt: AwsRuntime, options: SweepOptions, report: Sweep
     const since = Date.parse(current?.startedAt ?? current?.launchedAt ?? run.updatedAt);
     const elapsed = now.getTime() - since;
     const timeoutMs = parseDuration(job.timeout);
-    if (elapsed > timeoutMs) {
+    // A service worker's run is open only while its stop is being recorded: reconcile it, never time it out.
+    if (elapsed > timeoutMs && runMode(run) === 'task') {
       await rt.ecs.send(
         new StopTaskCommand({
           cluster: rt.config.cluster,

@@ -11,6 +11,10 @@ export interface EcsContainerDetail {
 export interface EcsTaskDetail {
   taskArn: string;
   clusterArn?: string;
+  /** `arn:…:task-definition/<family>:<revision>`. */
+  taskDefinitionArn?: string;
+  /** `service:<name>` for a service's task; RunTask's `group` otherwise (`berth:<job>`). */
+  group?: string;
   lastStatus?: string;
   desiredStatus?: string;
   startedBy?: string;

@@ -119,4 +119,33 @@ describe('EcsTaskLauncher', () => {
       capacity: 'FARGATE',
     });
   });
+
+  it('places an EC2 job through the stack’s EC2 capacity provider, never a launch type', async () => {
+    const ec2 = new EcsTaskLauncher(new ECSClient({ region: 'us-east-1' }), {
+      cluster: 'berth-demo',
+      manifest: { ...manifest([job]), ec2CapacityProvider: 'berth-berth-demo-test-ec2' },
+      network: { subnets: ['subnet-1'], securityGroups: ['sg-1'], assignPublicIp: false },
+    });
+    ecsMock
+      .on(RunTaskCommand)
+      .resolves({ tasks: [{ taskArn: TASK, capacityProviderName: 'berth-berth-demo-test-ec2' }] });
+    await expect(ec2.launch(request({ capacity: 'EC2' }))).resolves.toEqual({
+      ok: true,
+      taskArn: TASK,
+      capacity: 'berth-berth-demo-test-ec2',
+    });
+    const input = ecsMock.commandCalls(RunTaskCommand)[0]!.args[0].input;
+    expect(input.capacityProviderStrategy).toEqual([
+      { capacityProvider: 'berth-berth-demo-test-ec2', weight: 1 },
+    ]);
+    expect(input.launchType).toBeUndefined();
+    expect(input.networkConfiguration?.awsvpcConfiguration?.assignPublicIp).toBe('DISABLED');
+  });
+
+  it('refuses an EC2 launch when the manifest names no EC2 capacity provider', async () => {
+    await expect(launcher.launch(request({ capacity: 'EC2' }))).rejects.toThrow(
+      /names no EC2 capacity provider — add custom\.berth\.capacity\.ec2/,
+    );
+    expect(ecsMock.commandCalls(RunTaskCommand)).toHaveLength(0);
+  });
 });
