@@ -1,19 +1,25 @@
 /**
  * Local engine benchmark: trigger-to-spawn latency (p50/p99) for queue messages and bucket files, and
- * sustained runs/s with a command that exits at once, each against a bare `child_process.spawn` loop of the
- * same command in the same process, printed as ratios.
+ * sustained runs/s, each against a bare `child_process.spawn` loop of the same command in the same process,
+ * printed as ratios.
+ *
+ * Both sides measure the same event: the child reading the clock. The command is `date +%s%N`, which
+ * prints the wall clock in nanoseconds the moment it runs; latency is that time minus the wall clock when
+ * the trigger was sent (berth: before the SQS `SendMessage` request or the `berth put`; bare: right before
+ * the `spawn` call). The parent's wall clock is `performance.timeOrigin + performance.now()` (microseconds);
+ * the drift of that clock against `Date.now()` over the whole run is printed so a clock step would show.
  *
  *   node --import tsx bench/local/run.ts [--n 200]
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { putObject } from '../../src/runtime/local/buckets.js';
 import { LocalEngine } from '../../src/runtime/local/engine.js';
 
 const N = Number(process.argv[process.argv.indexOf('--n') + 1]) || 200;
-const COMMAND = ['true'];
+const COMMAND = ['date', '+%s%N'];
 const root = resolve(import.meta.dirname, '../..');
 const dir = join(root, '.tmp', `bench-local-${process.pid}`);
 
@@ -22,15 +28,32 @@ function pct(values: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
 }
 
-/** Bare loop: time from deciding to spawn to the 'spawn' event, one at a time. */
+/** Wall clock in ms with microseconds, on the same scale as the child's `date +%s%N`. */
+function wall(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** The child's clock reading: the last line of its output, nanoseconds since the epoch, in ms. */
+function childClock(file: string): number {
+  const lines = readFileSync(file, 'utf8').trim().split('\n');
+  const ns = BigInt((lines[lines.length - 1] ?? '').trim());
+  return Number(ns / 1000n) / 1000;
+}
+
+/** Bare loop: from right before the `spawn` call to the child reading the clock, one at a time. */
 async function bareLatency(n: number): Promise<number[]> {
   const out: number[] = [];
+  const file = join(dir, 'bare.out');
   for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    const child = spawn(COMMAND[0] as string, COMMAND.slice(1), { stdio: 'ignore', detached: true });
-    await new Promise<void>((r) => child.once('spawn', () => r()));
-    out.push(performance.now() - t0);
+    const fd = openSync(file, 'w');
+    const t0 = wall();
+    const child = spawn(COMMAND[0] as string, COMMAND.slice(1), {
+      stdio: ['ignore', fd, fd],
+      detached: true,
+    });
+    closeSync(fd);
     await new Promise<void>((r) => child.once('exit', () => r()));
+    out.push(childClock(file) - t0);
   }
   return out;
 }
@@ -67,21 +90,34 @@ function setup(): void {
 
 async function main(): Promise<void> {
   setup();
+  const drift0 = Date.now() - wall();
   const engine = await LocalEngine.start({ root: dir, port: 0, driver: 'process', log: () => {} });
   const started = new Map<string, (t: number) => void>();
+  const ended = new Map<string, (runId: string) => void>();
   const finished = new Set<string>();
   let onFinish: (() => void) | undefined;
   engine.subscribe((e) => {
     if (e.type !== 'outcome') return;
     const d = e.event.detail;
-    if (e.event['detail-type'] === 'Job Run Started') started.get(d.job)?.(performance.now());
+    if (e.event['detail-type'] === 'Job Run Started') started.get(d.job)?.(wall());
     if (e.event['detail-type'] === 'Job Run Succeeded') {
       finished.add(d.runId);
+      ended.get(d.job)?.(d.runId);
       onFinish?.();
     }
   });
   const nextStart = (job: string) => new Promise<number>((r) => started.set(job, r));
-  const nextEnd = () => new Promise<void>((r) => (onFinish = r));
+  const nextEnd = (job: string) => new Promise<string>((r) => ended.set(job, r));
+  /** Trigger-to-child-clock and trigger-to-"Job Run Started" of one run. */
+  const measure = async (job: string, trigger: () => Promise<unknown> | undefined) => {
+    const waitStart = nextStart(job);
+    const waitEnd = nextEnd(job);
+    const t0 = wall();
+    await trigger();
+    const tStarted = await waitStart;
+    const runId = await waitEnd;
+    return { spawn: childClock(engine.logPath(runId, 1)) - t0, event: tStarted - t0 };
+  };
 
   // Warm up both paths.
   await bareLatency(20);
@@ -94,26 +130,23 @@ async function main(): Promise<void> {
     });
 
   const queue: number[] = [];
+  const queueEvent: number[] = [];
   for (let i = -10; i < N; i++) {
-    const waitStart = nextStart('q');
-    const waitEnd = nextEnd();
-    const t0 = performance.now();
-    await sendOne(`{"i":${i}}`);
-    const t1 = await waitStart;
-    if (i >= 0) queue.push(t1 - t0);
-    await waitEnd;
+    const m = await measure('q', () => sendOne(`{"i":${i}}`));
+    if (i >= 0) {
+      queue.push(m.spawn);
+      queueEvent.push(m.event);
+    }
   }
   const bucketN = Math.min(N, 50);
   const bucket: number[] = [];
   writeFileSync(join(dir, 'payload.bin'), 'x'.repeat(1024));
   for (let i = -3; i < bucketN; i++) {
-    const waitStart = nextStart('b');
-    const waitEnd = nextEnd();
-    const t0 = performance.now();
-    putObject(engine.paths.buckets, 'bench', join(dir, 'payload.bin'), `k${i}.bin`);
-    const t1 = await waitStart;
-    if (i >= 0) bucket.push(t1 - t0);
-    await waitEnd;
+    const m = await measure('b', () => {
+      putObject(engine.paths.buckets, 'bench', join(dir, 'payload.bin'), `k${i}.bin`);
+      return undefined;
+    });
+    if (i >= 0) bucket.push(m.spawn);
   }
   const bare = await bareLatency(N);
 
@@ -131,19 +164,24 @@ async function main(): Promise<void> {
   const bareRps = await bareThroughput(N);
   await engine.stop();
   rmSync(dir, { recursive: true, force: true });
+  const drift = Date.now() - wall() - drift0;
 
   const f = (x: number) => x.toFixed(2).padStart(8);
   const b50 = pct(bare, 50);
   const b99 = pct(bare, 99);
+  const row = (label: string, v: number[]) =>
+    `  ${label.padEnd(29)}${f(pct(v, 50))}  ${f(pct(v, 99))}  ${f(pct(v, 50) / b50)}×  ${f(pct(v, 99) / b99)}×`;
   const lines = [
     `berth local engine benchmark — command ${JSON.stringify(COMMAND)}, n=${N} (bucket n=${bucketN}), node ${process.version}`,
     '',
-    'trigger-to-spawn latency (ms)       p50       p99   ratio p50  ratio p99  (vs bare spawn)',
+    'trigger-to-child-start latency (ms)  p50       p99   ratio p50  ratio p99  (vs bare spawn)',
     `  bare child_process.spawn     ${f(b50)}  ${f(b99)}`,
-    `  queue message (SQS endpoint) ${f(pct(queue, 50))}  ${f(pct(queue, 99))}  ${f(pct(queue, 50) / b50)}×  ${f(pct(queue, 99) / b99)}×`,
-    `  bucket file (berth put)      ${f(pct(bucket, 50))}  ${f(pct(bucket, 99))}  ${f(pct(bucket, 50) / b50)}×  ${f(pct(bucket, 99) / b99)}×`,
+    row('queue message (SQS endpoint)', queue),
+    row('bucket file (berth put)', bucket),
+    row('queue → "Job Run Started"', queueEvent),
     '',
     `throughput (runs/s, ${N} at once)  berth ${berthRps.toFixed(1)}   bare ${bareRps.toFixed(1)}   ratio ${(bareRps / berthRps).toFixed(2)}× slower`,
+    `(clock drift of performance.now() against Date.now() during the run: ${drift.toFixed(1)} ms)`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
