@@ -1,5 +1,7 @@
 import { relative } from 'node:path';
 import pc from 'picocolors';
+import { isoInZone } from '../../cli/describe.js';
+import { serviceOptionsOf } from '../../core/scaling/backlog.js';
 import { describeSchedule } from '../../core/schedule/index.js';
 import { queueNameOf } from './direct.js';
 import type { LocalEngine } from './engine.js';
@@ -19,9 +21,13 @@ export function describeEngine(engine: LocalEngine): string[] {
         );
       } else if (t.kind === 'schedule') {
         const next = engine.nextFireTimes(job.name, 1)[0];
-        parts.push(`${describeSchedule(t.expression, t.timezone)}${next ? `, next ${next}` : ''}`);
+        parts.push(
+          `${describeSchedule(t.expression, t.timezone)}${next ? `, next ${isoInZone(new Date(next), t.timezone)}` : ''}`,
+        );
       } else if (t.kind === 'queue') {
-        parts.push(`queue ${queueNameOf(job)} (berth send ${job.name} '<json>')`);
+        const fleet = serviceOptionsOf(t);
+        const workers = fleet ? `, ${fleet.minTasks}–${fleet.maxTasks} workers` : '';
+        parts.push(`queue ${queueNameOf(job)}${workers} (berth send ${job.name} '<json>')`);
       }
     }
     if (parts.length === 0) parts.push(`invoke only (berth invoke ${job.name})`);
