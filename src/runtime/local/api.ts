@@ -8,8 +8,9 @@ import type { RunStatus } from '../../core/lifecycle/states.js';
 import type { Job } from '../../core/model/job.js';
 import type { AcceptResult } from '../lifecycle.js';
 import type { AttemptRecord, RunRecord } from '../ports.js';
+import type { WorkerPoolStatus } from './workers.js';
 
-export type { AcceptResult, AttemptRecord, Job, OutcomeEvent, RunRecord, RunStatus };
+export type { AcceptResult, AttemptRecord, Job, OutcomeEvent, RunRecord, RunStatus, WorkerPoolStatus };
 
 /** What `subscribe` delivers: every outcome event, and every change to a run record. */
 export type LocalEngineEvent = { type: 'outcome'; event: OutcomeEvent } | { type: 'run'; run: RunRecord };
@@ -60,6 +61,8 @@ export interface LocalEngineApi {
   redrive(runId: string): Promise<AcceptResult>;
   /** Listens to outcome events and run changes; returns the unsubscribe function. */
   subscribe(listener: (e: LocalEngineEvent) => void): () => void;
+  /** Worker pools of service-mode queue jobs with their counts over time (what `GET /api/workers` serves). */
+  workerPools?(): WorkerPoolStatus[];
 }
 
 /**

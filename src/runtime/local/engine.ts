@@ -733,6 +733,10 @@ export class LocalEngine implements LocalEngineApi {
     return this.queues.stats(jobQueueName(job));
   }
 
+  workerPools() {
+    return this.workers?.status() ?? [];
+  }
+
   async listRuns(filter: LocalRunFilter): Promise<RunRecord[]> {
     return this.store.listRunsSync(filter);
   }
