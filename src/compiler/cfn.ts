@@ -56,6 +56,3 @@ export const arn = (
   sub(
     `arn:\${AWS::Partition}:${service}:${opts.region === false ? '' : '$' + '{AWS::Region}'}:${opts.account === false ? '' : '$' + '{AWS::AccountId}'}:${rest}`,
   );
-
-/** Escapes `${` so a literal survives `Fn::Sub`. */
-export const subLiteral = (text: string): string => text.replaceAll('${', '${!');

@@ -26,6 +26,11 @@ export function idempotencyKey(job: string, trigger: TriggerPayload): string {
   }
 }
 
+/** The key of a replay (redrive) of `runId`: every request is a new run, never a duplicate of the original. */
+export function replayIdempotencyKey(job: string, runId: string, requestId: string): string {
+  return `${job}#replay#${runId}#${requestId}`;
+}
+
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 
 /**

@@ -37,25 +37,6 @@ export type OutcomeClass = (typeof OUTCOME_CLASSES)[number];
 export const ATTEMPT_STATUSES = ['launching', 'running', 'ended'] as const;
 export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
 
-/**
- * Allowed run transitions. Every store writes a state change conditionally on the current state
- * being one of `from`, so a repeated or reordered event cannot move a run backwards.
- */
-export const RUN_TRANSITIONS: Readonly<Record<RunStatus, readonly RunStatus[]>> = {
-  queued: ['launching', 'cancelled'],
-  launching: ['running', 'retrying', 'queued', 'failed', 'cancelled', 'timed_out', 'succeeded'],
-  running: ['succeeded', 'failed', 'timed_out', 'cancelled', 'retrying'],
-  retrying: ['launching', 'queued', 'cancelled', 'failed'],
-  succeeded: [],
-  failed: [],
-  timed_out: [],
-  cancelled: [],
-};
-
-export function canTransition(from: RunStatus, to: RunStatus): boolean {
-  return RUN_TRANSITIONS[from].includes(to);
-}
-
 /** Final run status for a final attempt outcome. */
 export function finalStatusFor(outcome: OutcomeClass): FinalRunStatus {
   switch (outcome) {

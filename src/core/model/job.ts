@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { Duration } from '../duration.js';
+import { DEFAULT_SERVICE_OPTIONS } from '../scaling/backlog.js';
 import { duration, strictObject } from './common.js';
 import { retrySchema } from './retry.js';
 import { checkTaskSize, taskSchema } from './task.js';
@@ -59,8 +61,11 @@ export const jobSchema = strictObject({
     backoff: { minDelay: '10s', maxDelay: '5m', factor: 2, jitter: 0.2 },
     rules: [],
   }),
-  /** Longest an attempt may run; berth stops it after that and records `timed_out`. @default '1h' */
-  timeout: duration({ minMs: 1000, maxMs: 14 * 86_400_000 }).default('1h'),
+  /**
+   * Longest an attempt may run; berth stops it after that and records `timed_out`. Not for service-mode jobs.
+   * @default '1h' (applied by `validateJob`, so the checks below can tell a written timeout from the default)
+   */
+  timeout: duration({ minMs: 1000, maxMs: 14 * 86_400_000 }).optional(),
   /** Most runs of this job at once; the rest wait in the launch queue. Unlimited when unset. */
   maxConcurrency: z
     .number()
@@ -86,32 +91,25 @@ export type JobTrigger =
 export type TriggerKind = JobTrigger['kind'] | 'manual';
 
 /** A validated job with defaults applied and its triggers as a flat list. */
-export interface Job extends Omit<ParsedJob, 'trigger'> {
+export interface Job extends Omit<ParsedJob, 'trigger' | 'timeout'> {
   triggers: JobTrigger[];
+  /** Longest an attempt may run (`DEFAULT_TIMEOUT` when the file gives none). */
+  timeout: Duration;
   /** Project-relative path of the file that defined the job. */
   file: string;
 }
 
-// zod hands the refinement below the parsed job, where the '1h' default already fills `timeout`; whether
-// the user wrote a timeout is visible only in the raw input. Parsing is synchronous, so the preprocess step
-// passes that one bit to the refinement through this variable (set and read within one safeParse).
-let timeoutWritten = false;
+/** Timeout of a job that sets none. RunTask has no timeout of its own; a forgotten one must not bill forever. */
+export const DEFAULT_TIMEOUT: Duration = '1h';
 
 /** The full schema including cross-field checks. */
-export const jobSchemaChecked = z.preprocess(
-  (input) => {
-    timeoutWritten =
-      typeof input === 'object' && input !== null && (input as { timeout?: unknown }).timeout !== undefined;
-    return input;
-  },
-  jobSchema.superRefine((job, ctx) => {
-    checkServiceMode(job, timeoutWritten, ctx);
-    checkJob(job, ctx);
-  }),
-);
+export const jobSchemaChecked = jobSchema.superRefine((job, ctx) => {
+  checkServiceMode(job, ctx);
+  checkJob(job, ctx);
+});
 
 /** Cross-field checks of a queue job in `mode: 'service'` (and service options given without it). */
-function checkServiceMode(job: ParsedJob, timeoutWritten: boolean, ctx: z.RefinementCtx): void {
+function checkServiceMode(job: ParsedJob, ctx: z.RefinementCtx): void {
   const queue = job.trigger.queue;
   if (!queue) return;
   if (queue.mode !== 'service') {
@@ -125,8 +123,7 @@ function checkServiceMode(job: ParsedJob, timeoutWritten: boolean, ctx: z.Refine
     return;
   }
   const service = queue.service;
-  const minTasks = service?.minTasks ?? 1;
-  const maxTasks = service?.maxTasks ?? 10;
+  const { minTasks, maxTasks } = { ...DEFAULT_SERVICE_OPTIONS, ...service };
   if (minTasks > maxTasks) {
     ctx.addIssue({
       code: 'custom',
@@ -158,7 +155,7 @@ function checkServiceMode(job: ParsedJob, timeoutWritten: boolean, ctx: z.Refine
       message: 'messageGroups only applies to FIFO queues — remove it or set fifo: true',
     });
   }
-  if (timeoutWritten) {
+  if (job.timeout !== undefined) {
     ctx.addIssue({
       code: 'custom',
       path: ['timeout'],

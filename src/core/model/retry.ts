@@ -34,7 +34,7 @@ export const backoffSchema = strictObject({
   minDelay: duration({ minMs: 0 }).default('10s'),
   /** Cap on any one delay. @default '5m' */
   maxDelay: duration({ minMs: 0 }).default('5m'),
-  /** Growth per attempt: delay = minDelay · factor^(n−1), capped at maxDelay. @default 2 */
+  /** Growth per retry: the k-th retry waits minDelay · factor^(k−1), capped at maxDelay. @default 2 */
   factor: z.number().min(1).max(10).default(2),
   /**
    * Random reduction applied after the cap, as a fraction of the delay (0 = none, 1 = full jitter).

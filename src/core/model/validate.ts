@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { type JobIssue, splitProblemFix } from '../errors.js';
-import { type Job, type JobInput, jobSchemaChecked, normalizeTriggers } from './job.js';
+import { DEFAULT_TIMEOUT, type Job, type JobInput, jobSchemaChecked, normalizeTriggers } from './job.js';
 
 const DEFAULT_FIX = 'see the job reference in README.md';
 
@@ -135,7 +135,10 @@ export function validateJob(input: unknown, file: string): ValidateResult {
   const parsed = jobSchemaChecked.safeParse(input);
   if (!parsed.success) return { ok: false, issues: issuesFromZod(parsed.error, file, input) };
   const { trigger, ...rest } = parsed.data;
-  return { ok: true, job: { ...rest, triggers: normalizeTriggers(trigger), file } };
+  return {
+    ok: true,
+    job: { ...rest, timeout: rest.timeout ?? DEFAULT_TIMEOUT, triggers: normalizeTriggers(trigger), file },
+  };
 }
 
 /** Checks a list of jobs for duplicate names, naming every file involved. */

@@ -67,8 +67,3 @@ export function loadManifest(): BerthManifest {
   }
   return cached;
 }
-
-/** Replaces the manifest (tests). */
-export function setManifest(manifest: BerthManifest | undefined): void {
-  cached = manifest;
-}

@@ -68,9 +68,6 @@ const str = (o: Obj, key: string, what: string): string => {
   return v;
 };
 
-export function isS3Message(m: Obj): boolean {
-  return m.type === 's3';
-}
 export function parseS3Message(m: Obj): S3Message {
   const job = str(m, 'job', 's3 message');
   const event = m.event;
@@ -190,6 +187,16 @@ export function queueTrigger(record: SQSRecord): TriggerPayload {
   };
 }
 
+/** The manual trigger of an invoke message (`berth invoke --stage` derives the run id from it too). */
+export function invokeTrigger(message: InvokeMessage): TriggerPayload {
+  return {
+    kind: 'manual',
+    requestId: message.requestId,
+    ...(message.payload !== undefined ? { payload: message.payload } : {}),
+    ...(message.idempotencyKey ? { idempotencyKey: message.idempotencyKey } : {}),
+  };
+}
+
 /** What one record asks the launcher to do. */
 export type Work =
   | { kind: 'accept'; job: string; trigger: TriggerPayload; idempotencyKey?: string }
@@ -217,16 +224,7 @@ export function toWork(record: SQSRecord, manifest: Pick<BerthManifest, 'queues'
         },
       };
     case 'invoke':
-      return {
-        kind: 'accept',
-        job: message.job,
-        trigger: {
-          kind: 'manual',
-          requestId: message.requestId,
-          ...(message.payload !== undefined ? { payload: message.payload } : {}),
-          ...(message.idempotencyKey ? { idempotencyKey: message.idempotencyKey } : {}),
-        },
-      };
+      return { kind: 'accept', job: message.job, trigger: invokeTrigger(message) };
     case 'launch':
       return { kind: 'launch', job: message.job, runId: message.runId, attempt: message.attempt };
     case 'redrive':
