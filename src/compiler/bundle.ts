@@ -32,16 +32,64 @@ export interface BundleOptions {
   functions: readonly FunctionSpec[];
 }
 
+/** Lets bundled CommonJS dependencies `require()` Node built-ins from an ESM bundle. */
+export const REQUIRE_BANNER = [
+  "import { createRequire as __berthCreateRequire } from 'node:module';",
+  'const require = __berthCreateRequire(import.meta.url);',
+].join('\n');
+
 export function manifestBanner(manifest: BerthManifest): string {
-  return [
-    "import { createRequire as __berthCreateRequire } from 'node:module';",
-    'const require = __berthCreateRequire(import.meta.url);',
-    `globalThis.__BERTH_MANIFEST__ = ${JSON.stringify(manifest)};`,
-  ].join('\n');
+  return `${REQUIRE_BANNER}\nglobalThis.__BERTH_MANIFEST__ = ${JSON.stringify(manifest)};`;
 }
 
 function stub(kind: string): string {
   return `export const handler = async () => { throw new Error('berth: handlers/${kind}.ts did not exist when this stack was packaged — add it and package again'); };`;
+}
+
+export interface LambdaBundleInput {
+  kind: FunctionSpec['kind'];
+  /** The entry file, or generated source bundled as if it lived in `resolveDir`. */
+  source: { entryPoint: string } | { stdin: { contents: string; resolveDir: string; sourcefile?: string } };
+  /** Working directory of esbuild: where the bundle's dependencies resolve from. */
+  workingDir: string;
+  outDir: string;
+  banner: string;
+}
+
+/**
+ * Bundles one Lambda (ESM, Node 22, minified, linked source map without sources) and writes it to `outDir` as
+ * `<kind>-<sha256 12>.zip` holding `<kind>.mjs` and its map.
+ */
+export async function bundleLambda(input: LambdaBundleInput): Promise<Omit<BundledFunction, 'fromSource'>> {
+  const { kind, source, outDir } = input;
+  const result = await build({
+    ...('entryPoint' in source
+      ? { entryPoints: [source.entryPoint] }
+      : { stdin: { ...source.stdin, loader: 'ts' as const } }),
+    outfile: join(outDir, 'build', kind, `${kind}.mjs`),
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    minify: true,
+    sourcemap: 'linked',
+    sourcesContent: false,
+    legalComments: 'none',
+    banner: { js: input.banner },
+    write: false,
+    logLevel: 'silent',
+    absWorkingDir: input.workingDir,
+  });
+  const files = result.outputFiles.map((f) => ({
+    name: f.path.endsWith('.map') ? `${kind}.mjs.map` : `${kind}.mjs`,
+    data: Buffer.from(f.contents),
+  }));
+  const zip = createZip(files);
+  const sha256 = createHash('sha256').update(zip).digest('hex');
+  const fileName = `${kind}-${sha256.slice(0, 12)}.zip`;
+  const zipPath = join(outDir, fileName);
+  writeFileSync(zipPath, zip);
+  return { kind, zipPath, fileName, sha256, bytes: zip.length };
 }
 
 export async function bundleFunctions(options: BundleOptions): Promise<BundledFunction[]> {
@@ -51,35 +99,16 @@ export async function bundleFunctions(options: BundleOptions): Promise<BundledFu
     options.functions.map(async (fn) => {
       const entry = join(options.root, fn.entry);
       const fromSource = existsSync(entry);
-      const outfile = join(options.outDir, 'build', fn.kind, `${fn.kind}.mjs`);
-      const result = await build({
-        ...(fromSource
-          ? { entryPoints: [entry] }
-          : { stdin: { contents: stub(fn.kind), loader: 'ts', resolveDir: options.root } }),
-        outfile,
-        bundle: true,
-        platform: 'node',
-        target: 'node22',
-        format: 'esm',
-        minify: true,
-        sourcemap: 'linked',
-        sourcesContent: false,
-        legalComments: 'none',
-        banner: { js: banner },
-        write: false,
-        logLevel: 'silent',
-        absWorkingDir: options.root,
+      const bundled = await bundleLambda({
+        kind: fn.kind,
+        source: fromSource
+          ? { entryPoint: entry }
+          : { stdin: { contents: stub(fn.kind), resolveDir: options.root } },
+        workingDir: options.root,
+        outDir: options.outDir,
+        banner,
       });
-      const files = result.outputFiles.map((f) => ({
-        name: f.path.endsWith('.map') ? `${fn.kind}.mjs.map` : `${fn.kind}.mjs`,
-        data: Buffer.from(f.contents),
-      }));
-      const zip = createZip(files);
-      const sha256 = createHash('sha256').update(zip).digest('hex');
-      const fileName = `${fn.kind}-${sha256.slice(0, 12)}.zip`;
-      const zipPath = join(options.outDir, fileName);
-      writeFileSync(zipPath, zip);
-      return { kind: fn.kind, zipPath, fileName, sha256, bytes: zip.length, fromSource };
+      return { ...bundled, fromSource };
     }),
   );
 }
