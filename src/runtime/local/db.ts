@@ -161,6 +161,7 @@ export function openDevDb(file: string, options: { readonly?: boolean } = {}): D
     }
     if (!options.readonly) migrate(db, file);
     else checkVersion(db, file);
+    cacheStatements(db);
     return db;
   } catch (error) {
     db.close();
@@ -173,6 +174,29 @@ export function openDevDb(file: string, options: { readonly?: boolean } = {}): D
       cause: error,
     });
   }
+}
+
+/** Most distinct SQL texts kept compiled; past this the cache starts over (SQL built with literals). */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Makes `db.prepare` return one compiled statement per SQL text: compiling a statement costs more than
+ * running it, and the engine runs the same few dozen statements for every trigger. Safe because berth only
+ * calls `run`, `get` and `all` on its statements (never `iterate` or the mode setters `pluck`, `raw`,
+ * `expand`, `safeIntegers`), so a statement carries no state from one use to the next.
+ */
+function cacheStatements(db: Db): void {
+  const prepare = db.prepare.bind(db);
+  const cache = new Map<string, Database.Statement>();
+  db.prepare = ((sql: string) => {
+    let statement = cache.get(sql);
+    if (!statement) {
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.clear();
+      statement = prepare(sql);
+      cache.set(sql, statement);
+    }
+    return statement;
+  }) as Db['prepare'];
 }
 
 function currentVersion(db: Db): number {

@@ -180,7 +180,7 @@ export class LocalEngine implements LocalEngineApi {
     this.store = new SqliteRunStore(this.db);
     this.queues = new SqliteQueues(this.db);
     this.tx = new TxRunner(this.db);
-    this.tx.afterCommit = () => this.afterCommit();
+    this.tx.afterCommit = (committed) => this.afterCommit(committed);
     this.store.onRunChanged = (id) => this.changedRuns.add(id);
     const launchQueue = new SqliteLaunchQueue(this.queues);
     launchQueue.onEnqueue = () => this.wake();
@@ -230,6 +230,8 @@ export class LocalEngine implements LocalEngineApi {
 
     await this.reconcile();
     this.queues.releaseInFlight(LAUNCH_QUEUE);
+    // From here on, a launch due now is launched straight after the step that queued it commits.
+    launchQueue.claim = { visibilityMs: LAUNCH_VISIBILITY_MS, onClaimed: (m) => this.claimed.push(m) };
     this.workers = new WorkerPools({
       jobs: this.jobList,
       queues: this.queues,
@@ -381,7 +383,11 @@ export class LocalEngine implements LocalEngineApi {
     this.db.prepare('INSERT INTO outbox (event) VALUES (?)').run(JSON.stringify(outcomeOf(event)));
   }
 
-  private afterCommit(): void {
+  private afterCommit(committed: boolean): void {
+    if (committed) this.ready.push(...this.claimed);
+    // Rolled back, or committed by a partial commit before the error: either way show it again.
+    else for (const m of this.claimed) this.queues.changeVisibility(m.receiptHandle, 0);
+    this.claimed = [];
     if (this.db.inTransaction) return;
     for (const id of this.changedRuns) {
       const run = this.store.getRunSync(id);
@@ -503,6 +509,20 @@ export class LocalEngine implements LocalEngineApi {
   }
 
   private wakeScheduled = false;
+  /** Launches queued (already received) by the step in progress. */
+  private claimed: QueueMessage[] = [];
+  /** Launches queued (already received) by committed steps, not launched yet. */
+  private ready: QueueMessage[] = [];
+
+  /** Launches what committed steps queued for now, in order. True when there was any. */
+  private async launchReady(): Promise<boolean> {
+    let any = false;
+    for (let m = this.ready.shift(); m && !this.stopping; m = this.ready.shift()) {
+      any = true;
+      await this.processLaunch(m);
+    }
+    return any;
+  }
 
   private async drain(): Promise<void> {
     if (this.draining || this.stopping) return;
@@ -525,8 +545,12 @@ export class LocalEngine implements LocalEngineApi {
               worked = true;
               crashPoint('after-receive');
             }
-            for (const m of messages) await this.acceptMessage(job, m);
+            for (const m of messages) {
+              await this.acceptMessage(job, m);
+              await this.launchReady();
+            }
           }
+          if (await this.launchReady()) worked = true;
           const launches = this.queues.receive(LAUNCH_QUEUE, { max: 10, visibilityMs: LAUNCH_VISIBILITY_MS });
           if (launches.length > 0) worked = true;
           for (const m of launches) await this.processLaunch(m);

@@ -87,9 +87,41 @@ export class SqliteQueues {
     return { messageId, md5OfBody: md5Hex(body) };
   }
 
+  /**
+   * Sends a message that is received at once by the sender (receive count 1, hidden for `visibilityMs`):
+   * the sender handles it without a receive, and if it dies first the message shows again like any other
+   * in-flight one.
+   */
+  sendReceived(queue: string, body: string, visibilityMs: number, now = Date.now()): QueueMessage {
+    const messageId = randomUUID();
+    const receipt = randomUUID();
+    this.db
+      .prepare(
+        `INSERT INTO messages (queue, message_id, body, sent_at, visible_at, receive_count, first_received_at, receipt)
+         VALUES (?, ?, ?, ?, ?, 1, ?, ?)`,
+      )
+      .run(queue, messageId, body, now, now + visibilityMs, now, receipt);
+    return {
+      messageId,
+      body,
+      attributes: null,
+      groupId: null,
+      receiptHandle: receipt,
+      receiveCount: 1,
+      sentAt: now,
+      firstReceivedAt: now,
+    };
+  }
+
   /** Receives up to `max` visible messages, oldest first. Runs in one transaction. */
   receive(queue: string, options: ReceiveOptions): QueueMessage[] {
     const now = options.now ?? Date.now();
+    // Most receives find nothing: answer those with one read instead of a write transaction.
+    if (
+      !this.db.inTransaction &&
+      !this.db.prepare('SELECT 1 FROM messages WHERE queue = ? AND visible_at <= ? LIMIT 1').get(queue, now)
+    )
+      return [];
     const take = this.db.transaction((): QueueMessage[] => {
       const out: QueueMessage[] = [];
       const rows = this.db
@@ -211,11 +243,20 @@ export class SqliteQueues {
 export class SqliteLaunchQueue implements LaunchQueue {
   /** Called after each enqueue (the engine wakes its launch pump). */
   onEnqueue: (delayMs: number) => void = () => {};
+  /**
+   * Set by the engine once it runs: a launch due now is written already received (see `sendReceived`) and
+   * handed to `onClaimed`, so the engine launches it without receiving it first. The message is as durable
+   * as any other; if the engine dies before launching, the next engine releases it on start.
+   */
+  claim: { visibilityMs: number; onClaimed: (message: QueueMessage) => void } | undefined;
 
   constructor(private readonly queues: SqliteQueues) {}
 
   async enqueue(message: LaunchMessage, delayMs: number): Promise<void> {
-    this.queues.send(LAUNCH_QUEUE, JSON.stringify(message), { delayMs });
+    const body = JSON.stringify(message);
+    if (delayMs <= 0 && this.claim)
+      this.claim.onClaimed(this.queues.sendReceived(LAUNCH_QUEUE, body, this.claim.visibilityMs));
+    else this.queues.send(LAUNCH_QUEUE, body, { delayMs });
     this.onEnqueue(delayMs);
   }
 }

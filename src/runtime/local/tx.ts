@@ -7,23 +7,25 @@ import type { Db } from './db.js';
 
 export class TxRunner {
   private chain: Promise<unknown> = Promise.resolve();
-  /** Called after each commit (the engine flushes events and wakes pumps). */
-  afterCommit: () => void = () => {};
+  /** Called after each step, committed or rolled back (the engine flushes events and wakes pumps). */
+  afterCommit: (committed: boolean) => void = () => {};
 
   constructor(private readonly db: Db) {}
 
   run<T>(fn: () => Promise<T> | T): Promise<T> {
     const next = this.chain.then(async () => {
-      this.db.exec('BEGIN IMMEDIATE');
+      this.db.prepare('BEGIN IMMEDIATE').run();
+      let committed = false;
       try {
         const result = await fn();
-        if (this.db.inTransaction) this.db.exec('COMMIT');
+        if (this.db.inTransaction) this.db.prepare('COMMIT').run();
+        committed = true;
         return result;
       } catch (error) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        if (this.db.inTransaction) this.db.prepare('ROLLBACK').run();
         throw error;
       } finally {
-        this.afterCommit();
+        this.afterCommit(committed);
       }
     });
     this.chain = next.catch(() => undefined);
@@ -37,11 +39,11 @@ export class TxRunner {
    */
   outside<T>(fn: () => T): T {
     const was = this.db.inTransaction;
-    if (was) this.db.exec('COMMIT');
+    if (was) this.db.prepare('COMMIT').run();
     try {
       return fn();
     } finally {
-      if (was) this.db.exec('BEGIN IMMEDIATE');
+      if (was) this.db.prepare('BEGIN IMMEDIATE').run();
     }
   }
 
