@@ -5,6 +5,7 @@
  */
 import { parseDuration } from '../core/duration.js';
 import type { Job, JobTrigger } from '../core/model/job.js';
+import { resolveWallTime } from '../core/schedule/index.js';
 import { type CfnValue, getAtt, type Resources, ref } from './cfn.js';
 import type { CompileContext } from './context.js';
 import { logicalIds } from './naming.js';
@@ -31,31 +32,17 @@ export function flexibleTimeWindow(trigger: ScheduleJobTrigger): Record<string, 
   };
 }
 
-/** Offset of `timeZone` from UTC at `ms`, in milliseconds. */
-function zoneOffset(ms: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(ms));
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - ms;
-}
-
-/** A start/end date written in the schedule's time zone (or with an explicit offset) as UTC ISO-8601. */
+/**
+ * A start/end date written in the schedule's time zone (or with an explicit offset) as UTC ISO-8601. A wall
+ * time is resolved as `at(...)` times are: the earlier instant in a fall-back overlap, shifted forward by
+ * the gap in a spring-forward gap.
+ */
 export function toUtcDate(text: string, timeZone: string): string {
   if (/(Z|[+-]\d\d:?\d\d)$/.test(text)) return new Date(text).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const wall = Date.parse(`${text}Z`);
   if (Number.isNaN(wall))
     throw new RangeError(`"${text}" is not an ISO-8601 date — write 2026-01-31T09:00:00`);
-  let utc = wall - zoneOffset(wall, timeZone);
-  utc = wall - zoneOffset(utc, timeZone);
-  return new Date(utc).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return new Date(resolveWallTime(wall, timeZone)).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 export function compileSchedule(

@@ -94,6 +94,15 @@ describe('compileSchedule', () => {
     expect(toUtcDate('2027-01-01T09:00:00', 'Europe/Berlin')).toBe('2027-01-01T08:00:00Z');
     expect(toUtcDate('2027-01-01T09:00:00+02:00', 'Europe/Berlin')).toBe('2027-01-01T07:00:00Z');
   });
+
+  it('reads a date in a DST overlap or gap as at(...) times are read', () => {
+    // Fall-back overlap: the earlier of the two instants.
+    expect(toUtcDate('2026-10-25T02:30:00', 'Europe/Berlin')).toBe('2026-10-25T00:30:00Z');
+    expect(toUtcDate('2026-11-01T01:30:00', 'America/New_York')).toBe('2026-11-01T05:30:00Z');
+    // Spring-forward gap: shifted forward by the gap (02:30 → 03:30 local).
+    expect(toUtcDate('2026-03-29T02:30:00', 'Europe/Berlin')).toBe('2026-03-29T01:30:00Z');
+    expect(toUtcDate('2026-03-08T02:30:00', 'America/New_York')).toBe('2026-03-08T07:30:00Z');
+  });
 });
 
 describe('compileQueue', () => {

@@ -1,4 +1,5 @@
 import { BerthError } from '../errors.js';
+import type { WallDateTime } from './zone.js';
 
 /** The six raw fields of an AWS cron expression, as written. */
 export interface CronFieldsText {
@@ -62,17 +63,10 @@ export interface RateScheduleAst {
   intervalMs: number;
 }
 
-/** `at(yyyy-mm-ddThh:mm:ss)`: one wall-clock time, read in the schedule's time zone. */
-export interface AtScheduleAst {
+/** `at(yyyy-mm-ddThh:mm:ss)`: one wall-clock time, read in the schedule's time zone (`month` is 1-12). */
+export interface AtScheduleAst extends WallDateTime {
   kind: 'at';
   expression: string;
-  year: number;
-  /** 1-12. */
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
 }
 
 export type ScheduleAst = CronScheduleAst | RateScheduleAst | AtScheduleAst;

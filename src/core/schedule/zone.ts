@@ -1,13 +1,17 @@
 /** Wall-clock arithmetic in IANA time zones, on top of Intl (no dependency, no process time zone). */
 
-/** A wall-clock time in some time zone. `month` is 1-12, `weekday` 0 = Sunday … 6 = Saturday. */
-export interface WallTime {
+/** A calendar date and clock time, no zone attached. `month` is 1-12. */
+export interface WallDateTime {
   year: number;
   month: number;
   day: number;
   hour: number;
   minute: number;
   second: number;
+}
+
+/** A wall-clock time in some time zone. `weekday` 0 = Sunday … 6 = Saturday. */
+export interface WallTime extends WallDateTime {
   weekday: number;
 }
 
@@ -50,7 +54,7 @@ export function wallTimeAt(ms: number, timeZone: string): WallTime {
 }
 
 /** A wall-clock time as if it were UTC: a number that orders wall times. */
-export function wallMs(w: Pick<WallTime, 'year' | 'month' | 'day' | 'hour' | 'minute' | 'second'>): number {
+export function wallMs(w: WallDateTime): number {
   const d = new Date(Date.UTC(2000, w.month - 1, w.day, w.hour, w.minute, w.second));
   d.setUTCFullYear(w.year);
   return d.getTime();
@@ -60,6 +64,18 @@ export function wallMs(w: Pick<WallTime, 'year' | 'month' | 'day' | 'hour' | 'mi
 export function offsetAt(ms: number, timeZone: string): number {
   const whole = Math.floor(ms / 1000) * 1000;
   return wallMs(wallTimeAt(whole, timeZone)) - whole;
+}
+
+const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+
+/** ISO-8601 in the zone's wall time with its offset, e.g. `2026-11-27T02:00:00+09:00` (milliseconds dropped). */
+export function isoInZone(date: Date, timeZone: string): string {
+  const ms = date.getTime();
+  const w = wallTimeAt(ms, timeZone);
+  const offsetMin = Math.round(offsetAt(ms, timeZone) / 60_000);
+  const abs = Math.abs(offsetMin);
+  const offset = `${offsetMin >= 0 ? '+' : '-'}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+  return `${pad(w.year, 4)}-${pad(w.month)}-${pad(w.day)}T${pad(w.hour)}:${pad(w.minute)}:${pad(w.second)}${offset}`;
 }
 
 const DAY_MS = 86_400_000;
