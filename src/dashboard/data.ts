@@ -9,7 +9,11 @@ const NEXT_FIRES = 3;
 /** How many failed runs are looked at to count the dead-lettered ones. */
 const DEAD_LETTER_SCAN = 500;
 
-export async function jobCardData(api: LocalEngineApi, name: string): Promise<JobCardData | undefined> {
+export async function jobCardData(
+  api: LocalEngineApi,
+  name: string,
+  now: Date = new Date(),
+): Promise<JobCardData | undefined> {
   const job = api.jobs().find((j) => j.name === name);
   if (!job) return undefined;
   let nextFireTimes: string[] = [];
@@ -25,5 +29,6 @@ export async function jobCardData(api: LocalEngineApi, name: string): Promise<Jo
     api.listRuns({ job: job.name, status: 'timed_out', limit: DEAD_LETTER_SCAN }),
   ]);
   const deadLetteredRuns = [...failed, ...timedOut].filter((r) => r.deadLettered).length;
-  return { job, nextFireTimes, queue, recent, deadLetteredRuns };
+  const workers = api.workerPools?.().find((p) => p.job === job.name);
+  return { job, nextFireTimes, queue, recent, deadLetteredRuns, workers, now };
 }

@@ -5,7 +5,9 @@
  *
  * - `?view=runs&job=…&status=…&since=…&search=…` → `run` events `{ runId, html }` or `{ runId, remove: true }`
  * - `?view=run&run=<id>` → `detail` events `{ html, attempts: [{ attempt, ended, html }] }`
- * - `?view=jobs` → `job` events `{ job, html }` (the job's queue and run numbers)
+ * - `?view=jobs` → `job` events `{ job, html }` (the job's queue and run numbers), and for service-mode
+ *   jobs `workers` events `{ job, html }` (the worker fleet: count, range, chart), checked every
+ *   `WORKERS_POLL_MS` and sent when the count changed or `WORKERS_REDRAW_MS` passed (the chart's time axis moves)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LocalEngineApi, LocalRunFilter } from '../runtime/local/api.js';
@@ -16,11 +18,16 @@ import { SECURITY_HEADERS } from './http.js';
 import { jobStats } from './views/jobs.js';
 import { logPanel, runLive } from './views/run.js';
 import { runRow } from './views/runs.js';
+import { workerPanel } from './views/workers.js';
 
 /** How long run changes are gathered before one update is sent. */
 export const COALESCE_MS = 100;
 /** A comment line this often keeps proxies and the browser from closing an idle stream. */
 export const HEARTBEAT_MS = 15_000;
+/** How often the worker pools of service-mode jobs are looked at (they change without any run changing). */
+export const WORKERS_POLL_MS = 1000;
+/** A worker chart is redrawn at least this often, so its time axis keeps up with the clock. */
+export const WORKERS_REDRAW_MS = 10_000;
 
 type Mode = { view: 'runs'; filter: LocalRunFilter } | { view: 'run'; runId: string } | { view: 'jobs' };
 
@@ -86,7 +93,7 @@ export function openEventStream(
       });
     } else {
       for (const job of new Set(runs.map((r) => r.job))) {
-        const data = await jobCardData(api, job);
+        const data = await jobCardData(api, job, at);
         if (data) write('job', { job, html: jobStats(data).value });
       }
     }
@@ -109,6 +116,23 @@ export function openEventStream(
     pending.set(e.run.runId, e.run);
     timer ??= setTimeout(flush, COALESCE_MS);
   });
+  // Worker counts are not run changes: poll the pools and send a chart when something moved.
+  const sentWorkers = new Map<string, { key: string; at: number }>();
+  const pollWorkers = () => {
+    if (closed) return;
+    const at = now();
+    for (const pool of api.workerPools?.() ?? []) {
+      const last = pool.history.at(-1);
+      const key = `${pool.running}/${pool.desired}/${pool.history.length}/${last?.at ?? ''}`;
+      const sent = sentWorkers.get(pool.job);
+      if (sent && sent.key === key && at.getTime() - sent.at < WORKERS_REDRAW_MS) continue;
+      sentWorkers.set(pool.job, { key, at: at.getTime() });
+      write('workers', { job: pool.job, html: workerPanel(pool, at).value });
+    }
+  };
+  const workersTimer =
+    mode.view === 'jobs' && api.workerPools ? setInterval(pollWorkers, WORKERS_POLL_MS) : undefined;
+  if (workersTimer) pollWorkers();
   const heartbeat = setInterval(() => {
     if (!closed) res.write(': ping\n\n');
   }, HEARTBEAT_MS);
@@ -118,6 +142,7 @@ export function openEventStream(
     closed = true;
     unsubscribe();
     clearInterval(heartbeat);
+    if (workersTimer) clearInterval(workersTimer);
     if (timer) clearTimeout(timer);
   };
   req.on('close', close);

@@ -1,19 +1,16 @@
 /** Small formatting helpers shared by the views. Pure. */
+import { formatDuration as formatCoreDuration } from '../core/duration.js';
 import { isFinalStatus, type RunStatus } from '../core/lifecycle/states.js';
 import type { RunRecord } from '../runtime/ports.js';
 import { type Html, html } from './html.js';
 
-/** `850 ms`, `12.3 s`, `4 min 05 s`, `2 h 03 min`. */
+/**
+ * A duration as the CLI and the terminal view write it (`850ms`, `12s`, `4m5s`, `2h3m`: core's
+ * `formatDuration`), or `—` when unknown. `assets/dashboard.js` repeats the same rules to tick running runs.
+ */
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return '—';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const totalSeconds = Math.round(ms / 1000);
-  if (totalSeconds < 3600) {
-    return `${Math.floor(totalSeconds / 60)} min ${String(totalSeconds % 60).padStart(2, '0')} s`;
-  }
-  const totalMinutes = Math.floor(totalSeconds / 60);
-  return `${Math.floor(totalMinutes / 60)} h ${String(totalMinutes % 60).padStart(2, '0')} min`;
+  return formatCoreDuration(ms);
 }
 
 /** `2026-11-26 20:55:03 UTC`: stable text, the ISO value in `datetime` for the script and for machines. */

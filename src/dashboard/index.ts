@@ -74,7 +74,8 @@ export function createDashboard(api: LocalEngineApi, options: DashboardOptions):
   const assets = loadAssets();
 
   async function jobsPage(res: ServerResponse): Promise<void> {
-    const cards = (await Promise.all(api.jobs().map((j) => jobCardData(api, j.name)))).filter(
+    const at = now();
+    const cards = (await Promise.all(api.jobs().map((j) => jobCardData(api, j.name, at)))).filter(
       (c): c is JobCardData => c !== undefined,
     );
     sendHtml(
@@ -175,7 +176,8 @@ export function createDashboard(api: LocalEngineApi, options: DashboardOptions):
       }
       if (resource === 'jobs' && parts.length === 3) {
         return async () => {
-          const cards = await Promise.all(api.jobs().map((j) => jobCardData(api, j.name)));
+          const at = now();
+          const cards = await Promise.all(api.jobs().map((j) => jobCardData(api, j.name, at)));
           sendJson(
             res,
             200,
@@ -186,6 +188,7 @@ export function createDashboard(api: LocalEngineApi, options: DashboardOptions):
                 file: c.job.file,
                 nextFireTimes: c.nextFireTimes,
                 queue: c.queue,
+                ...(c.workers ? { workers: c.workers } : {}),
               })),
           );
         };

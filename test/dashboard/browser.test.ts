@@ -54,6 +54,8 @@ beforeAll(async () => {
   root = makeProject('dashboard-e2e', {
     'jobs/thumbnail.ts': readFileSync(join(REPO_ROOT, 'jobs/thumbnail.ts'), 'utf8'),
     'tasks/thumbnail.mjs': readFileSync(join(REPO_ROOT, 'tasks/thumbnail.mjs'), 'utf8'),
+    'jobs/email-sender.ts': readFileSync(join(REPO_ROOT, 'jobs/email-sender.ts'), 'utf8'),
+    'tasks/email-sender.mjs': readFileSync(join(REPO_ROOT, 'tasks/email-sender.mjs'), 'utf8'),
     'jobs/flaky.ts': jobFile(
       validJob('flaky', {
         description: 'Fails on purpose, to show retries',
@@ -250,6 +252,43 @@ describe('dashboard on a real berth dev', () => {
     await expect
       .poll(() => page.locator('#announce').textContent(), { timeout: 10_000 })
       .toContain('Replayed 1 failed run(s).');
+  }, 60_000);
+
+  it('charts the worker count of a service-mode job and follows it live', async () => {
+    await page.goto(`${base}/`);
+    await expect.poll(() => page.getAttribute('#live-state', 'data-state')).toBe('live');
+    const fleet = page.locator('[data-job-workers="email-sender"]');
+    const chart = fleet.getByRole('img', { name: /^Workers of email-sender over the last/ });
+    await chart.waitFor({ timeout: 10_000 });
+    // minTasks 0: no messages, no workers.
+    expect(await fleet.locator('[data-stat="workers"]').textContent()).toBe('0');
+    expect(await fleet.locator('[data-stat="worker-range"]').textContent()).toBe('0–10');
+    expect(await chart.locator('title').textContent()).toContain('0 now, steady at 0 workers');
+
+    // Three emails through the engine's SQS endpoint: one worker (20 messages per worker) starts.
+    for (let i = 0; i < 3; i++) {
+      const sent = await raw(port, {
+        method: 'POST',
+        path: '/',
+        headers: {
+          host: `127.0.0.1:${port}`,
+          'x-amz-target': 'AmazonSQS.SendMessage',
+          'content-type': 'application/x-amz-json-1.0',
+        },
+        body: JSON.stringify({
+          QueueUrl: `${base}/123456789012/email-sender`,
+          MessageBody: JSON.stringify({ to: `user${i}@example.com`, subject: `hello ${i}` }),
+        }),
+      });
+      expect(sent.status, sent.body).toBe(200);
+    }
+    // The page is not reloaded: the new count and chart arrive over server-sent events.
+    await expect
+      .poll(() => fleet.locator('[data-stat="workers"]').textContent(), { timeout: 15_000 })
+      .toBe('1');
+    expect(await chart.locator('title').textContent()).toMatch(/1 now, between 0 and 1 worker/);
+    expect(await chart.locator('path.line').getAttribute('d')).toMatch(/^M\S+ \S+ H\S+ V\S+ H240$/);
+    await fleet.screenshot({ path: join(SHOTS, 'workers.png') });
   }, 60_000);
 
   it('escapes a Run now payload holding markup', async () => {

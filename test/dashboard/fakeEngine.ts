@@ -11,6 +11,7 @@ import type {
   LocalEngineEvent,
   LocalRunFilter,
   QueueStats,
+  WorkerPoolStatus,
 } from '../../src/runtime/local/api.js';
 import type { AttemptRecord, RunRecord } from '../../src/runtime/ports.js';
 
@@ -36,6 +37,25 @@ export const EXAMPLE_JOBS: Job[] = [
   }),
 ];
 
+/** A service-mode queue job like the example `email-sender` (0–10 workers, 20 messages per worker). */
+export const SERVICE_JOB: Job = job({
+  name: 'email-sender',
+  description: 'Send queued emails with a worker fleet sized by the backlog',
+  trigger: {
+    queue: {
+      mode: 'service',
+      visibilityTimeout: '1m',
+      service: { minTasks: 0, maxTasks: 10, backlogPerTask: 20 },
+    },
+  },
+  task: {
+    image: 'public.ecr.aws/docker/library/node:22-alpine',
+    cpu: 256,
+    memory: 512,
+    capacity: 'FARGATE_SPOT_WITH_FALLBACK',
+  },
+});
+
 export interface Call {
   method: string;
   args: unknown[];
@@ -52,6 +72,8 @@ export class FakeEngine implements LocalEngineApi {
   readonly attempts = new Map<string, AttemptRecord[]>();
   readonly calls: Call[] = [];
   readonly queues = new Map<string, QueueStats>();
+  /** Worker pools of service-mode jobs, as the engine's `workerPools()` reports them. */
+  pools: WorkerPoolStatus[] = [];
   private readonly listeners = new Set<(e: LocalEngineEvent) => void>();
 
   constructor(
@@ -165,6 +187,10 @@ export class FakeEngine implements LocalEngineApi {
     const run = this.runs.get(runId);
     if (!run?.deadLettered) throw new Error(`run ${runId} is not dead-lettered`);
     return this.accept(run.job, run.trigger);
+  }
+
+  workerPools(): WorkerPoolStatus[] {
+    return this.pools;
   }
 
   subscribe(listener: (e: LocalEngineEvent) => void): () => void {

@@ -44,6 +44,9 @@ describe('pages', () => {
     expect(res.body).toContain('<span data-stat="dead-letter" class="warn">3</span>');
     expect(res.body).toMatch(/data-stat="dead-runs">1 run\(s\)<\/a> to redrive/);
     expect(res.body).toContain('<span class="step">Interceptor</span>');
+    // The path of a run names its trigger in the same words as the trigger list, never raw expressions.
+    expect(res.body.match(/at 02:00 every day \(Asia\/Seoul\)/g)).toHaveLength(2);
+    expect(res.body).not.toContain('cron(');
     expect(res.body).toContain('data-action="/api/jobs/thumbnail/invoke"');
     expect(res.body).toContain(`<meta name="berth-token" content="${TOKEN}">`);
     expect(res.body).toMatch(/<main id="main"/);
@@ -76,7 +79,7 @@ describe('pages', () => {
     });
     expect(res.body).toContain(`id="run-${run.runId}"`);
     expect(res.body).toContain('s3://uploads/images/cat.jpg');
-    expect(res.body).toContain('<span class="duration-text">30.0 s</span>');
+    expect(res.body).toContain('<span class="duration-text">30s</span>');
     expect(res.body).toContain('<option value="failed" selected>failed</option>');
     expect(res.body).not.toContain('nightly-report</td>');
     expect(res.body).toContain(

@@ -117,13 +117,21 @@
   }
 
   // ---- duration bars: each run against the longest run on the page ----
+  // The same rules as src/core/duration.ts formatDuration (the page has no build step to import it);
+  // test/dashboard/format.test.ts checks that the two agree.
   function formatDuration(ms) {
-    if (ms < 1000) return `${Math.round(ms)} ms`;
-    if (ms < 60000) return `${(ms / 1000).toFixed(1)} s`;
-    const s = Math.round(ms / 1000);
-    if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
-    const m = Math.floor(s / 60);
-    return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
+    if (ms < 1000) return `${Math.round(ms)}ms`;
+    const total = Math.round(ms / 1000);
+    const d = Math.floor(total / 86400);
+    const h = Math.floor((total % 86400) / 3600);
+    const m = Math.floor((total % 3600) / 60);
+    const s = total % 60;
+    let out = '';
+    if (d) out += `${d}d`;
+    if (h) out += `${h}h`;
+    if (m) out += `${m}m`;
+    if (s || out === '') out += `${s}s`;
+    return out;
   }
 
   function updateBars() {
@@ -266,6 +274,11 @@
     if (stats) stats.replaceChildren(fragment(data.html));
   }
 
+  function applyWorkers(data) {
+    const panel = document.querySelector(`[data-job-workers="${CSS.escape(data.job)}"]`);
+    if (panel) panel.replaceChildren(fragment(data.html));
+  }
+
   // ---- the live connection ----
   async function reloadRows() {
     const tbody = document.getElementById('run-rows');
@@ -301,6 +314,7 @@
     es.addEventListener('run', (e) => applyRun(JSON.parse(e.data)));
     es.addEventListener('detail', (e) => applyDetail(JSON.parse(e.data)));
     es.addEventListener('job', (e) => applyJob(JSON.parse(e.data)));
+    es.addEventListener('workers', (e) => applyWorkers(JSON.parse(e.data)));
     es.addEventListener('problem', (e) => announce(JSON.parse(e.data).message, 'error'));
     window.addEventListener('pagehide', () => es.close());
   }

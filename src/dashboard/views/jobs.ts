@@ -1,10 +1,11 @@
 import { describeTrigger, isoInZone } from '../../cli/describe.js';
 import type { RunStatus } from '../../core/lifecycle/states.js';
-import type { Job, JobTrigger } from '../../core/model/job.js';
-import type { QueueStats } from '../../runtime/local/api.js';
+import type { Job } from '../../core/model/job.js';
+import type { QueueStats, WorkerPoolStatus } from '../../runtime/local/api.js';
 import type { RunRecord } from '../../runtime/ports.js';
 import { formatTime, jobRunsHref, runHref, statusBadge } from '../format.js';
 import { type Html, html } from '../html.js';
+import { workerPanel } from './workers.js';
 
 /** What the jobs page shows of one job; gathered from the engine by `index.ts`. */
 export interface JobCardData {
@@ -15,25 +16,14 @@ export interface JobCardData {
   recent: RunRecord[];
   /** Runs that failed for good and can be redriven. */
   deadLetteredRuns: number;
+  /** The worker pool of a service-mode queue job (undefined for other jobs, or an engine without pools). */
+  workers: WorkerPoolStatus | undefined;
+  /** When the data was gathered: the worker chart ends here. */
+  now: Date;
 }
 
 export function jobElementId(name: string): string {
   return `job-${name}`;
-}
-
-function triggerLabel(t: JobTrigger): string {
-  switch (t.kind) {
-    case 's3':
-      return `S3 ${t.bucket}/${t.prefix ?? ''}${t.suffix ? `*${t.suffix}` : ''}`;
-    case 'schedule':
-      return `schedule ${t.expression}`;
-    case 'queue':
-      return t.existing ? `SQS ${t.existing}` : 'SQS own queue';
-    default: {
-      const never: never = t;
-      return String(never);
-    }
-  }
 }
 
 function scheduleZone(job: Job): string {
@@ -43,7 +33,8 @@ function scheduleZone(job: Job): string {
 
 /** trigger → launch queue → task → interceptor → subscribers, as an ordered list drawn as a flow. */
 function pathDiagram(job: Job): Html {
-  const triggers = job.triggers.length ? job.triggers.map(triggerLabel) : ['manual invoke only'];
+  const triggers = job.triggers.length ? job.triggers.map(describeTrigger) : ['manual invoke only'];
+  const service = job.triggers.find((t) => t.kind === 'queue' && t.mode === 'service');
   const vcpu = job.task.cpu / 1024;
   const memory = job.task.memory >= 1024 ? `${job.task.memory / 1024} GB` : `${job.task.memory} MB`;
   const subscribers = ['outcome events (bus, terminal, dashboard)'];
@@ -54,9 +45,13 @@ function pathDiagram(job: Job): Html {
   <figcaption>Path of a run</figcaption>
   <ol class="flow">
     <li><span class="step">Trigger</span> ${triggers.map((t, i) => html`${i ? html`<br>` : ''}${t}`)}</li>
-    <li><span class="step">Launch queue</span> buffers and retries${cap}</li>
-    <li><span class="step">Task</span> ${job.task.image}<br>${vcpu} vCPU · ${memory} · timeout ${job.timeout}</li>
-    <li><span class="step">Interceptor</span> records the outcome, up to ${job.retry.maxAttempts} attempt(s)</li>
+    ${
+      service
+        ? html`<li><span class="step">Workers</span> long-running, poll the queue; SQS redelivers what fails</li>`
+        : html`<li><span class="step">Launch queue</span> buffers and retries${cap}</li>`
+    }
+    <li><span class="step">Task</span> ${job.task.image}<br>${vcpu} vCPU · ${memory} · ${service ? 'runs until scaled in' : `timeout ${job.timeout}`}</li>
+    <li><span class="step">Interceptor</span> ${service ? 'records each worker that stops (never retried)' : `records the outcome, up to ${job.retry.maxAttempts} attempt(s)`}</li>
     <li><span class="step">Subscribers</span> ${subscribers.map((s, i) => html`${i ? html`<br>` : ''}${s}`)}</li>
   </ol>
 </figure>`;
@@ -107,6 +102,7 @@ export function jobCard(data: JobCardData): Html {
           : ''
       }
       <div class="stats" data-job-stats="${job.name}">${jobStats(data)}</div>
+      ${data.workers ? html`<h3>Worker fleet</h3><div class="workers" data-job-workers="${job.name}">${workerPanel(data.workers, data.now)}</div>` : ''}
     </div>
     <div>
       ${pathDiagram(job)}

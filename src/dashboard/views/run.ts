@@ -2,6 +2,7 @@ import { estimateFargateCost } from '../../core/fargate.js';
 import { isFinalStatus } from '../../core/lifecycle/states.js';
 import { summarizeTrigger } from '../../core/lifecycle/trigger.js';
 import type { Job } from '../../core/model/job.js';
+import { isEc2Capacity } from '../../core/model/task.js';
 import type { AttemptRecord, RunRecord } from '../../runtime/ports.js';
 import {
   formatCost,
@@ -24,35 +25,82 @@ function attemptDurationMs(a: AttemptRecord, now: Date): number {
   return Math.max(0, attemptEndMs(a, now) - Date.parse(start));
 }
 
+/** What an attempt cost: recorded by AWS, estimated for Fargate, or nothing Fargate bills (EC2). */
+export type AttemptCost =
+  | { kind: 'recorded'; usd: number }
+  | { kind: 'estimate'; usd: number; spot: boolean }
+  | { kind: 'ec2' };
+
+/** Capacities a local attempt records: they say nothing about where the job runs on AWS. */
+const LOCAL_CAPACITIES = new Set(['local', 'docker']);
+
 /**
- * The attempt's recorded cost (AWS), or what it would have cost on Fargate at the job's size (local runs
- * record none): per second from start to stop, one-minute minimum.
+ * Where the attempt ran, for the cost: its recorded capacity when it ran on AWS (`FARGATE_SPOT_WITH_FALLBACK`
+ * records the one ECS chose), otherwise the job's setting. A Spot-with-fallback job estimated locally counts
+ * as Spot: that is where it runs unless Spot has no room.
  */
-export function attemptCost(
-  a: AttemptRecord,
-  job: Job | undefined,
-  now: Date,
-): { usd: number; onFargate: boolean } | null {
-  if (a.costUsd !== null) return { usd: a.costUsd, onFargate: false };
-  if (!job || a.status !== 'ended') return null;
+function capacityOf(a: AttemptRecord, job: Job | undefined): 'FARGATE' | 'FARGATE_SPOT' | 'EC2' | undefined {
+  if (a.capacity === 'FARGATE' || a.capacity === 'FARGATE_SPOT') return a.capacity;
+  // An EC2 capacity provider (berth-<service>-<stage>-ec2) or the EC2 launch type.
+  if (a.capacity && !LOCAL_CAPACITIES.has(a.capacity)) return 'EC2';
+  if (!job) return undefined;
+  const c = job.task.capacity;
+  if (isEc2Capacity(c)) return 'EC2';
+  return c === 'FARGATE' ? 'FARGATE' : 'FARGATE_SPOT';
+}
+
+/**
+ * The attempt's recorded cost (AWS), or what it would have cost on Fargate (on-demand or Spot) at the job's
+ * size when none was recorded (local runs): per second from start to stop, one-minute minimum. EC2 attempts
+ * have no Fargate cost: an instance's cost is shared by its tasks.
+ */
+export function attemptCost(a: AttemptRecord, job: Job | undefined, now: Date): AttemptCost | null {
+  if (a.costUsd !== null) return { kind: 'recorded', usd: a.costUsd };
+  const capacity = capacityOf(a, job);
+  if (capacity === 'EC2') return { kind: 'ec2' };
+  if (!job || !capacity || a.status !== 'ended') return null;
+  const spot = capacity === 'FARGATE_SPOT';
   const usd = estimateFargateCost({
     cpu: job.task.cpu,
     memory: job.task.memory,
     architecture: job.task.architecture,
     seconds: attemptDurationMs(a, now) / 1000,
-    spot: job.task.capacity === 'FARGATE_SPOT' || job.task.capacity === 'FARGATE_SPOT_WITH_FALLBACK',
+    spot,
     ...(job.task.ephemeralStorageGiB !== undefined
       ? { ephemeralStorageGiB: job.task.ephemeralStorageGiB }
       : {}),
   });
-  return { usd, onFargate: true };
+  return { kind: 'estimate', usd, spot };
 }
 
-function costText(cost: { usd: number; onFargate: boolean } | null): Html {
+/** The run's cost: the sum of its attempts', an estimate when any part is one. */
+export function runCost(costs: readonly (AttemptCost | null)[]): AttemptCost | null {
+  const priced = costs.filter(
+    (c): c is Exclude<AttemptCost, { kind: 'ec2' }> => c !== null && c.kind !== 'ec2',
+  );
+  if (priced.length === 0) return costs.some((c) => c?.kind === 'ec2') ? { kind: 'ec2' } : null;
+  const usd = priced.reduce((sum, c) => sum + c.usd, 0);
+  const estimates = priced.filter((c) => c.kind === 'estimate');
+  if (estimates.length === 0) return { kind: 'recorded', usd };
+  return { kind: 'estimate', usd, spot: estimates.every((c) => c.spot) };
+}
+
+function costText(cost: AttemptCost | null): Html {
   if (!cost) return html`—`;
-  return cost.onFargate
-    ? html`<span title="What this attempt would cost on Fargate at the job's size">≈ ${formatCost(cost.usd)} on Fargate</span>`
-    : html`${formatCost(cost.usd)}`;
+  switch (cost.kind) {
+    case 'recorded':
+      return html`${formatCost(cost.usd)}`;
+    case 'estimate': {
+      const where = cost.spot ? 'Fargate Spot' : 'Fargate';
+      return html`<span title="What this would cost on ${where} at the job's size${cost.spot ? ' (Spot priced at 30% of on-demand)' : ''}">≈ ${formatCost(cost.usd)} on ${where}</span>`;
+    }
+    case 'ec2':
+      return html`<span title="EC2 tasks run on instances whose cost they share">no Fargate cost (EC2)</span>`;
+    default: {
+      const never: never = cost;
+      return html`${String(never)}`;
+    }
+  }
 }
 
 /** Attempts on one time axis from the run's creation to its end (or now), drawn in SVG. */
@@ -118,10 +166,7 @@ function actions(run: RunRecord): Html {
 
 /** The part of the run page that SSE replaces whenever the run changes. */
 export function runLive(run: RunRecord, attempts: AttemptRecord[], job: Job | undefined, now: Date): Html {
-  const costs = attempts.map((a) => attemptCost(a, job, now)).filter((c) => c !== null);
-  const cost = costs.length
-    ? { usd: costs.reduce((sum, c) => sum + c.usd, 0), onFargate: costs.some((c) => c.onFargate) }
-    : null;
+  const cost = runCost(attempts.map((a) => attemptCost(a, job, now)));
   return html`<section class="card" aria-labelledby="summary-h">
   <h2 id="summary-h">Summary</h2>
   <dl class="facts summary">
