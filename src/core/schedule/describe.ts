@@ -1,20 +1,7 @@
 /** Plain-English descriptions of schedule expressions, for `berth list`, `berth schedule` and the dashboard. */
 import type { CronDayOfMonth, CronDayOfWeek, CronScheduleAst, ScheduleAst } from './ast.js';
+import { MONTH_LONG } from './parse.js';
 
-const MONTHS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
 /** Index 1 = Sunday, as AWS numbers them. */
 const DAYS = ['', 'Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const ORDINALS = ['', 'first', 'second', 'third', 'fourth', 'fifth'];
@@ -123,7 +110,7 @@ function dayOfWeekPhrase(dow: CronDayOfWeek): string | undefined {
 function describeCron(ast: CronScheduleAst, timezone: string): string {
   const time = timePhrase(ast.minutes, ast.hours);
   const months =
-    ast.months.length === 12 ? undefined : listValues(ast.months, (m) => MONTHS[m - 1] ?? String(m));
+    ast.months.length === 12 ? undefined : listValues(ast.months, (m) => MONTH_LONG[m - 1] ?? String(m));
   let day = dayOfMonthPhrase(ast.dayOfMonth) ?? dayOfWeekPhrase(ast.dayOfWeek);
   const parts = [time];
   if (day?.endsWith(' of the month') && months) {

@@ -43,6 +43,21 @@ export const MONTH_NAMES = [
   'NOV',
   'DEC',
 ] as const;
+/** English month names, index 0 = January. */
+export const MONTH_LONG = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+] as const;
 /** Index 0 is SUN, which AWS numbers 1. */
 export const DAY_NAMES = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] as const;
 
@@ -557,21 +572,6 @@ function parseRate(expression: string, inner: string, fail: Fail): RateScheduleA
 }
 
 // ------------------------------------------------------------------------------------------------ at
-
-const MONTH_LONG = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-] as const;
 
 export function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
