@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseDuration } from '../../core/duration.js';
 import { BERTH_STOP_REASONS } from '../../core/lifecycle/classify.js';
 import type { Job } from '../../core/model/job.js';
@@ -13,7 +13,7 @@ import type { LaunchRequest, LaunchResult, TaskLauncher } from '../ports.js';
 import type { Db } from './db.js';
 import { dockerRunArgv } from './docker.js';
 import { crashPoint } from './faults.js';
-import { type DevPaths, logFile } from './paths.js';
+import { attemptLogFile, type DevPaths } from './paths.js';
 
 export type Driver = 'process' | 'docker';
 
@@ -121,6 +121,19 @@ export class ProcessLauncher implements TaskLauncher {
     this.now = options.now ?? (() => new Date());
   }
 
+  private logsDirMade = false;
+
+  /** Opens an attempt's log for appending; makes the logs folder again if someone removed it meanwhile. */
+  private openLog(file: string): number {
+    try {
+      return openSync(file, 'a');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      mkdirSync(this.options.paths.logs, { recursive: true });
+      return openSync(file, 'a');
+    }
+  }
+
   get running(): number {
     return this.live.size;
   }
@@ -170,16 +183,19 @@ export class ProcessLauncher implements TaskLauncher {
       args = rest;
     }
     const cwd = resolve(this.options.paths.root, command.cwd ?? '.');
-    const log = logFile(this.options.paths, run.runId, attempt);
+    const log = attemptLogFile(this.options.paths, run.runId, attempt);
     const timeoutMs = parseDuration(job.timeout);
 
     return this.options.outsideTransaction(() => {
-      mkdirSync(dirname(log), { recursive: true });
+      if (!this.logsDirMade) {
+        mkdirSync(this.options.paths.logs, { recursive: true });
+        this.logsDirMade = true;
+      }
       db.prepare(
         `INSERT OR IGNORE INTO processes (run_id, attempt, state, driver, engine_pid, log_path) VALUES (?, ?, 'spawning', ?, ?, ?)`,
       ).run(run.runId, attempt, driver, process.pid, log);
       crashPoint('before-spawn');
-      const fd = openSync(log, 'a');
+      const fd = this.openLog(log);
       writeSync(
         fd,
         `[berth] ${job.name} run ${run.runId} attempt ${attempt}: ${[file, ...args].join(' ')}\n`,

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /** Where `berth dev` keeps its state, all under `<root>/.berth/`. */
@@ -29,7 +30,18 @@ export function devPaths(root: string): DevPaths {
   };
 }
 
-/** `.berth/logs/<runId>/<attempt>.log` */
+/**
+ * Where the launcher writes an attempt's output: `.berth/logs/<runId>.<attempt>.log`. One folder for all,
+ * not one per run: creating a folder on every launch cost as much as a third of a spawn.
+ */
+export function attemptLogFile(paths: DevPaths, runId: string, attempt: number): string {
+  return join(paths.logs, `${runId}.${attempt}.log`);
+}
+
+/** The log of an attempt, also where earlier berth versions put it (`.berth/logs/<runId>/<attempt>.log`). */
 export function logFile(paths: DevPaths, runId: string, attempt: number): string {
-  return join(paths.logs, runId, `${attempt}.log`);
+  const file = attemptLogFile(paths, runId, attempt);
+  if (existsSync(file)) return file;
+  const old = join(paths.logs, runId, `${attempt}.log`);
+  return existsSync(old) ? old : file;
 }
