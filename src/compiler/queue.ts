@@ -29,17 +29,19 @@ export function queueArn(job: Job, trigger: QueueJobTrigger): CfnValue {
   return arn('sqs', trigger.existing);
 }
 
-export function compileQueue(job: Job, trigger: QueueJobTrigger, ctx: CompileContext): Resources {
-  const resources: Resources = {};
-  if (!trigger.existing) {
-    const visibility = Math.round(parseDuration(trigger.visibilityTimeout) / 1000);
-    if (visibility < MIN_QUEUE_VISIBILITY_SECONDS) {
-      throw new CompileError(
-        `${job.file}: trigger.queue.visibilityTimeout: ${trigger.visibilityTimeout} is shorter than 6× the launcher timeout — use at least '${MIN_QUEUE_VISIBILITY_SECONDS / 60}m'`,
-      );
-    }
-    const fifo: Record<string, CfnValue> = trigger.fifo ? { FifoQueue: true } : {};
-    resources[logicalIds.jobDeadLetterQueue(job.name)] = {
+/**
+ * The job's own queue and its dead-letter queue (14 days' retention, SSE, FIFO when the trigger is).
+ * `queueProperties` adds to the queue's properties (its visibility timeout at least).
+ */
+export function jobQueueResources(
+  job: Job,
+  trigger: QueueJobTrigger,
+  ctx: CompileContext,
+  queueProperties: { VisibilityTimeout: number } & Record<string, CfnValue>,
+): Resources {
+  const fifo: Record<string, CfnValue> = trigger.fifo ? { FifoQueue: true } : {};
+  return {
+    [logicalIds.jobDeadLetterQueue(job.name)]: {
       Type: 'AWS::SQS::Queue',
       Properties: {
         QueueName: ctx.names.jobDeadLetterQueue(job.name, trigger.fifo),
@@ -47,12 +49,12 @@ export function compileQueue(job: Job, trigger: QueueJobTrigger, ctx: CompileCon
         SqsManagedSseEnabled: true,
         ...fifo,
       },
-    };
-    resources[logicalIds.jobQueue(job.name)] = {
+    },
+    [logicalIds.jobQueue(job.name)]: {
       Type: 'AWS::SQS::Queue',
       Properties: {
         QueueName: ctx.names.jobQueue(job.name, trigger.fifo),
-        VisibilityTimeout: visibility,
+        ...queueProperties,
         MessageRetentionPeriod: Math.round(parseDuration(trigger.retention) / 1000),
         SqsManagedSseEnabled: true,
         RedrivePolicy: {
@@ -61,20 +63,35 @@ export function compileQueue(job: Job, trigger: QueueJobTrigger, ctx: CompileCon
         },
         ...fifo,
       },
-    };
-  }
-  resources[logicalIds.jobQueueMapping(job.name)] = {
-    Type: 'AWS::Lambda::EventSourceMapping',
-    Properties: {
-      EventSourceArn: queueArn(job, trigger),
-      FunctionName: ctx.launcherFunctionArn,
-      BatchSize: trigger.batchSize,
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-      ScalingConfig: { MaximumConcurrency: mappingConcurrency(job) },
-      Enabled: true,
     },
-    // Lambda checks the function's role can read the queue when it creates the mapping.
-    DependsOn: [logicalIds.lambdaRole('launcher')],
   };
-  return resources;
+}
+
+export function compileQueue(job: Job, trigger: QueueJobTrigger, ctx: CompileContext): Resources {
+  let queues: Resources = {};
+  if (!trigger.existing) {
+    const visibility = Math.round(parseDuration(trigger.visibilityTimeout) / 1000);
+    if (visibility < MIN_QUEUE_VISIBILITY_SECONDS) {
+      throw new CompileError(
+        `${job.file}: trigger.queue.visibilityTimeout: ${trigger.visibilityTimeout} is shorter than 6× the launcher timeout — use at least '${MIN_QUEUE_VISIBILITY_SECONDS / 60}m'`,
+      );
+    }
+    queues = jobQueueResources(job, trigger, ctx, { VisibilityTimeout: visibility });
+  }
+  return {
+    ...queues,
+    [logicalIds.jobQueueMapping(job.name)]: {
+      Type: 'AWS::Lambda::EventSourceMapping',
+      Properties: {
+        EventSourceArn: queueArn(job, trigger),
+        FunctionName: ctx.launcherFunctionArn,
+        BatchSize: trigger.batchSize,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: mappingConcurrency(job) },
+        Enabled: true,
+      },
+      // Lambda checks the function's role can read the queue when it creates the mapping.
+      DependsOn: [logicalIds.lambdaRole('launcher')],
+    },
+  };
 }

@@ -20,6 +20,7 @@ import { ec2CapacityProviderStrategy } from './ec2Capacity.js';
 import { CompileError } from './errors.js';
 import { logicalIds, pascal } from './naming.js';
 import { taskNetwork } from './network.js';
+import { jobQueueResources } from './queue.js';
 import { ECS_TASKS_TRUST } from './taskDefinition.js';
 
 type QueueJobTrigger = Extract<JobTrigger, { kind: 'queue' }>;
@@ -87,36 +88,13 @@ export function workerCapacityStrategy(job: Job): CfnValue[] {
 /** The job's queue and dead-letter queue, as for a task-per-message job but without the Lambda mapping. */
 function compileWorkerQueue(job: Job, trigger: QueueJobTrigger, ctx: CompileContext): Resources {
   if (trigger.existing) return {};
-  const fifo: Record<string, CfnValue> = trigger.fifo ? { FifoQueue: true } : {};
-  return {
-    [logicalIds.jobDeadLetterQueue(job.name)]: {
-      Type: 'AWS::SQS::Queue',
-      Properties: {
-        QueueName: ctx.names.jobDeadLetterQueue(job.name, trigger.fifo),
-        MessageRetentionPeriod: 1_209_600,
-        SqsManagedSseEnabled: true,
-        ...fifo,
-      },
-    },
-    [logicalIds.jobQueue(job.name)]: {
-      Type: 'AWS::SQS::Queue',
-      Properties: {
-        QueueName: ctx.names.jobQueue(job.name, trigger.fifo),
-        // No Lambda reads this queue, so the 6× launcher rule does not apply: the worker extends each
-        // message's visibility while it works, and this is the time before a crashed worker's message returns.
-        VisibilityTimeout: Math.round(parseDuration(trigger.visibilityTimeout) / 1000),
-        MessageRetentionPeriod: Math.round(parseDuration(trigger.retention) / 1000),
-        // Workers long-poll; a queue-level wait makes receives without WaitTimeSeconds long polls too.
-        ReceiveMessageWaitTimeSeconds: 20,
-        SqsManagedSseEnabled: true,
-        RedrivePolicy: {
-          deadLetterTargetArn: getAtt(logicalIds.jobDeadLetterQueue(job.name), 'Arn'),
-          maxReceiveCount: trigger.maxReceiveCount,
-        },
-        ...fifo,
-      },
-    },
-  };
+  return jobQueueResources(job, trigger, ctx, {
+    // No Lambda reads this queue, so the 6× launcher rule does not apply: the worker extends each
+    // message's visibility while it works, and this is the time before a crashed worker's message returns.
+    VisibilityTimeout: Math.round(parseDuration(trigger.visibilityTimeout) / 1000),
+    // Workers long-poll; a queue-level wait makes receives without WaitTimeSeconds long polls too.
+    ReceiveMessageWaitTimeSeconds: 20,
+  });
 }
 
 const seconds = (d: string) => Math.round(parseDuration(d) / 1000);
