@@ -12,7 +12,13 @@ import {
   finalEventType,
   type OutcomeDetail,
 } from '../core/lifecycle/events.js';
-import { clientTokenFor, idempotencyKey, runIdFor, startedByFor } from '../core/lifecycle/idempotency.js';
+import {
+  clientTokenFor,
+  idempotencyKey,
+  replayIdempotencyKey,
+  runIdFor,
+  startedByFor,
+} from '../core/lifecycle/idempotency.js';
 import { decideRetry, type RetryDecision } from '../core/lifecycle/retry.js';
 import {
   type FinalRunStatus,
@@ -574,6 +580,6 @@ export async function replayRun(
 ): Promise<AcceptResult> {
   // The container sees the original trigger unchanged; only the key differs, so the replay is a new run.
   return acceptTrigger(deps, job, original.trigger, {
-    idempotencyKey: `${job.name}#replay#${original.runId}#${requestId}`,
+    idempotencyKey: replayIdempotencyKey(job.name, original.runId, requestId),
   });
 }

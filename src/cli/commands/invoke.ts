@@ -6,6 +6,11 @@ import { CliError, printJson } from '../output.js';
 import { findJob, loadProjectJobs, projectPaths } from '../project.js';
 import { awsCli, type StageOptions, stageArgs, stageOptions } from './runs.js';
 
+/** `{ status, runId }` (or `{ status: 'skipped', reason }`), locally and with `--stage` (`status: 'queued'`). */
+type InvokeResult =
+  | { status: 'accepted' | 'duplicate' | 'queued'; runId: string }
+  | { status: 'skipped'; reason: string };
+
 export function registerInvoke(program: Command): void {
   const command = program
     .command('invoke <job>')
@@ -25,19 +30,19 @@ export function registerInvoke(program: Command): void {
         }
       }
       const job = findJob(await loadProjectJobs(cmd), name);
-      if (opts.stage) {
-        const aws = await awsCli('awsInvoke');
-        const result = await aws({ ...stageArgs(opts, cmd), job: name, payload });
-        if (opts.json) printJson(result);
-        else process.stdout.write(`${JSON.stringify(result)}\n`);
-        return;
-      }
-      const handle = openDirect(devPaths(projectPaths(cmd).root));
-      try {
-        const result = await invokeDirect(handle, job, payload);
+      const print = (result: InvokeResult) => {
         if (opts.json) return printJson(result);
         if (result.status === 'skipped') process.stdout.write(`skipped: ${result.reason}\n`);
         else process.stdout.write(`${result.status} run ${result.runId} of ${name}\n`);
+      };
+      if (opts.stage) {
+        // On AWS the launcher accepts the run when it takes the message: status is `queued`, runId is final.
+        const aws = await awsCli('awsInvoke');
+        return print((await aws({ ...stageArgs(opts, cmd), job: name, payload })) as InvokeResult);
+      }
+      const handle = openDirect(devPaths(projectPaths(cmd).root));
+      try {
+        print(await invokeDirect(handle, job, payload));
       } finally {
         handle.close();
       }

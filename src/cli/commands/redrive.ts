@@ -8,6 +8,12 @@ import { CliError, printJson } from '../output.js';
 import { loadProjectJobs, projectPaths } from '../project.js';
 import { awsCli, type StageOptions, stageArgs, stageOptions } from './runs.js';
 
+/** The same locally and with `--stage` (where a re-launched run is `queued`: the launcher starts it). */
+interface RedriveOutput {
+  runs: { from: string; status: string; runId?: string }[];
+  messages: number;
+}
+
 export function registerRedrive(program: Command): void {
   stageOptions(
     program
@@ -17,11 +23,22 @@ export function registerRedrive(program: Command): void {
       )
       .option('--json', 'print JSON: { runs: [{ from, status, runId }], messages: n }'),
   ).action(async (target: string, opts: { json?: boolean } & StageOptions, cmd: Command) => {
-    if (opts.stage) return printJson(await (await awsCli('awsRedrive'))({ ...stageArgs(opts, cmd), target }));
     const jobs = await loadProjectJobs(cmd);
+    const isJob = jobs.some((j) => j.name === target);
+    const print = (result: RedriveOutput) => {
+      if (opts.json) return printJson(result);
+      for (const o of result.runs)
+        process.stdout.write(`${o.from} → ${o.status}${o.runId ? ` ${o.runId}` : ''}\n`);
+      if (isJob)
+        process.stdout.write(`${result.messages} dead-letter message(s) moved back to ${target}'s queue\n`);
+      if (result.runs.length === 0 && result.messages === 0) process.stdout.write('nothing to redrive\n');
+    };
+    if (opts.stage) {
+      const aws = await awsCli('awsRedrive');
+      return print((await aws({ ...stageArgs(opts, cmd), target, jobs })) as RedriveOutput);
+    }
     const handle = openDirect(devPaths(projectPaths(cmd).root));
     try {
-      const isJob = jobs.some((j) => j.name === target);
       const candidates = isJob
         ? handle.store.listRunsSync({ job: target, limit: 10_000 }).filter((r) => r.deadLettered)
         : [handle.store.getRunSync(target)].filter((r) => r !== undefined);
@@ -53,10 +70,7 @@ export function registerRedrive(program: Command): void {
         });
       }
       const messages = isJob ? handle.queues.redriveDeadLetters(jobQueueName(target)) : 0;
-      if (opts.json) return printJson({ runs: out, messages });
-      for (const o of out) process.stdout.write(`${o.from} → ${o.status}${o.runId ? ` ${o.runId}` : ''}\n`);
-      if (isJob) process.stdout.write(`${messages} dead-letter message(s) moved back to ${target}'s queue\n`);
-      if (out.length === 0 && messages === 0) process.stdout.write('nothing to redrive\n');
+      print({ runs: out, messages });
     } finally {
       handle.close();
     }

@@ -11,6 +11,7 @@ import { colorStatus } from '../../runtime/local/terminal.js';
 import type { AttemptRecord, RunRecord } from '../../runtime/ports.js';
 import { CliError, printJson } from '../output.js';
 import { projectPaths } from '../project.js';
+import { runJson } from '../runJson.js';
 
 // ---- --stage: dispatch to the AWS runtime, loaded on demand so local use never loads the AWS SDK ----
 
@@ -30,7 +31,7 @@ export function stageOptions(command: Command): Command {
 type AwsFn = (args: Record<string, unknown>) => Promise<unknown>;
 
 export async function awsCli(
-  name: 'awsRunsList' | 'awsRunsShow' | 'awsRunsLogs' | 'awsInvoke' | 'awsRedrive',
+  name: 'awsRunRecords' | 'awsRunDetail' | 'awsRunsLogs' | 'awsInvoke' | 'awsRedrive',
 ): Promise<AwsFn> {
   const path = '../../runtime/aws/cli.js';
   let mod: Record<string, unknown>;
@@ -55,49 +56,6 @@ export async function awsCli(
 
 export function stageArgs(opts: StageOptions, cmd: Command): Record<string, unknown> {
   return { service: opts.service, stage: opts.stage, region: opts.region, root: projectPaths(cmd).root };
-}
-
-// ---- JSON shape (stable, documented in the README) ----
-
-export interface RunJson {
-  runId: string;
-  job: string;
-  status: RunStatus;
-  /** Attempts made so far (the current attempt number). */
-  attempts: number;
-  maxAttempts: number;
-  trigger: RunRecord['trigger'];
-  triggerSummary: string;
-  createdAt: string;
-  updatedAt: string;
-  endedAt: string | null;
-  exitCode: number | null;
-  outcome: RunRecord['outcome'];
-  reason: string | null;
-  decision: string | null;
-  nextAttemptAt: string | null;
-  deadLettered: boolean;
-}
-
-export function runJson(run: RunRecord): RunJson {
-  return {
-    runId: run.runId,
-    job: run.job,
-    status: run.status,
-    attempts: run.attempt,
-    maxAttempts: run.maxAttempts,
-    trigger: run.trigger,
-    triggerSummary: summarizeTrigger(run.trigger),
-    createdAt: run.createdAt,
-    updatedAt: run.updatedAt,
-    endedAt: run.endedAt,
-    exitCode: run.exitCode,
-    outcome: run.outcome,
-    reason: run.reason,
-    decision: run.decision,
-    nextAttemptAt: run.nextAttemptAt,
-    deadLettered: run.deadLettered,
-  };
 }
 
 function openStore(cmd: Command): { store: SqliteRunStore; close: () => void } {
@@ -129,6 +87,23 @@ function attemptLine(a: AttemptRecord): string {
   const dur = a.durationMs !== null ? formatDuration(a.durationMs) : '';
   const exit = a.exitCode !== null ? ` exit ${a.exitCode}` : '';
   return `  #${a.attempt} ${a.outcome ? colorStatus(a.outcome === 'succeeded' ? 'succeeded' : a.outcome) : colorStatus(a.status)}${exit} ${pc.dim(dur)} ${a.reason ? pc.dim(a.reason) : ''}`;
+}
+
+function printRunDetail(run: RunRecord, attempts: AttemptRecord[], stageFlag: string): void {
+  process.stdout.write(
+    `${pc.bold(run.runId)}  ${run.job}  ${colorStatus(run.status)}  attempt ${run.attempt}/${run.maxAttempts}\n`,
+  );
+  process.stdout.write(
+    `  trigger  ${summarizeTrigger(run.trigger)}\n  created  ${run.createdAt}${run.endedAt ? `   ended ${run.endedAt}` : ''}\n`,
+  );
+  if (run.outcome)
+    process.stdout.write(
+      `  outcome  ${run.outcome}${run.exitCode !== null ? ` (exit ${run.exitCode})` : ''}\n`,
+    );
+  if (run.decision) process.stdout.write(`  decision ${run.decision}\n`);
+  if (run.nextAttemptAt) process.stdout.write(`  next attempt at ${run.nextAttemptAt}\n`);
+  for (const a of attempts) process.stdout.write(`${attemptLine(a)}\n`);
+  process.stdout.write(pc.dim(`  logs: berth runs logs ${run.runId}${stageFlag}\n`));
 }
 
 async function followLogs(cmd: Command, runId: string, onlyAttempt?: number): Promise<void> {
@@ -192,13 +167,17 @@ export function registerRuns(program: Command): void {
       if (!Number.isInteger(limit) || limit < 1)
         throw new CliError(`--limit: "${opts.limit}" is not a positive whole number`);
       if (opts.stage) {
-        const result = await (await awsCli('awsRunsList'))({
+        const list = (await (
+          await awsCli('awsRunRecords')
+        )({
           ...stageArgs(opts, cmd),
           job: opts.job,
           status: opts.status,
           limit,
-        });
-        return printJson(result);
+        })) as RunRecord[];
+        if (opts.json) printJson(list.map(runJson));
+        else printRunTable(list);
+        return;
       }
       const { store, close } = openStore(cmd);
       try {
@@ -221,7 +200,16 @@ export function registerRuns(program: Command): void {
       .description('Show one run and its attempts')
       .option('--json', 'print JSON: the run plus attemptDetails[]'),
   ).action(async (runId: string, opts: { json?: boolean } & StageOptions, cmd: Command) => {
-    if (opts.stage) return printJson(await (await awsCli('awsRunsShow'))({ ...stageArgs(opts, cmd), runId }));
+    if (opts.stage) {
+      const { run, attempts } = (await (
+        await awsCli('awsRunDetail')
+      )({ ...stageArgs(opts, cmd), runId })) as {
+        run: RunRecord;
+        attempts: AttemptRecord[];
+      };
+      if (opts.json) return printJson({ ...runJson(run), attemptDetails: attempts });
+      return printRunDetail(run, attempts, ` --stage ${opts.stage}`);
+    }
     const { store, close } = openStore(cmd);
     try {
       const run = store.getRunSync(runId);
@@ -234,20 +222,7 @@ export function registerRuns(program: Command): void {
           attemptDetails: attempts.map((a) => ({ ...a, logPath: logFile(paths, runId, a.attempt) })),
         });
       }
-      process.stdout.write(
-        `${pc.bold(run.runId)}  ${run.job}  ${colorStatus(run.status)}  attempt ${run.attempt}/${run.maxAttempts}\n`,
-      );
-      process.stdout.write(
-        `  trigger  ${summarizeTrigger(run.trigger)}\n  created  ${run.createdAt}${run.endedAt ? `   ended ${run.endedAt}` : ''}\n`,
-      );
-      if (run.outcome)
-        process.stdout.write(
-          `  outcome  ${run.outcome}${run.exitCode !== null ? ` (exit ${run.exitCode})` : ''}\n`,
-        );
-      if (run.decision) process.stdout.write(`  decision ${run.decision}\n`);
-      if (run.nextAttemptAt) process.stdout.write(`  next attempt at ${run.nextAttemptAt}\n`);
-      for (const a of attempts) process.stdout.write(`${attemptLine(a)}\n`);
-      process.stdout.write(pc.dim(`  logs: berth runs logs ${run.runId}\n`));
+      printRunDetail(run, attempts, '');
     } finally {
       close();
     }
@@ -261,19 +236,27 @@ export function registerRuns(program: Command): void {
       .option('--attempt <n>', 'only this attempt'),
   ).action(
     async (runId: string, opts: { follow?: boolean; attempt?: string } & StageOptions, cmd: Command) => {
-      if (opts.stage) {
-        const result = await (await awsCli('awsRunsLogs'))({
-          ...stageArgs(opts, cmd),
-          runId,
-          follow: opts.follow,
-        });
-        if (typeof result === 'string') process.stdout.write(result);
-        else printJson(result);
-        return;
-      }
       const attempt = opts.attempt !== undefined ? Number(opts.attempt) : undefined;
       if (attempt !== undefined && (!Number.isInteger(attempt) || attempt < 1)) {
         throw new CliError(`--attempt: "${opts.attempt}" is not an attempt number (1, 2, …)`);
+      }
+      if (opts.stage) {
+        // Ctrl-C ends a follow cleanly (a last line says where the run is) instead of killing mid-write.
+        const abort = new AbortController();
+        const onSigint = () => abort.abort();
+        if (opts.follow) process.once('SIGINT', onSigint);
+        try {
+          await (await awsCli('awsRunsLogs'))({
+            ...stageArgs(opts, cmd),
+            runId,
+            follow: opts.follow === true,
+            ...(attempt !== undefined ? { attempt } : {}),
+            signal: abort.signal,
+          });
+        } finally {
+          process.off('SIGINT', onSigint);
+        }
+        return;
       }
       if (opts.follow) return followLogs(cmd, runId, attempt);
       const { store, close } = openStore(cmd);

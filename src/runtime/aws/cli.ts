@@ -1,6 +1,7 @@
 /**
  * `--stage` for the CLI: runs, logs, invoke and redrive against a deployed stack. The CLI loads this module
- * on demand and prints what these functions return (the same JSON shapes as the local commands).
+ * on demand. The `aws*` functions return the same JSON shapes as the local commands (`runJson`, invoke's
+ * `{ status, runId }`, redrive's `{ runs, messages }`); the CLI prints them, or the same text as locally.
  *
  * Stack resources are found through the CloudFormation stack `<service>-<stage>` outputs `BerthRunsTableName`,
  * `BerthLaunchQueueUrl` and `BerthClusterArn`; the environment variables `BERTH_RUNS_TABLE`,
@@ -10,18 +11,36 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CloudWatchLogsClient,
+  GetLogEventsCommand,
+  type GetLogEventsCommandOutput,
+} from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeTaskDefinitionCommand, DescribeTasksCommand } from '@aws-sdk/client-ecs';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import pc from 'picocolors';
+import { type RunJson, runJson } from '../../cli/runJson.js';
+import { createNames } from '../../compiler/naming.js';
 import { BerthError } from '../../core/errors.js';
-import { RUN_STATUSES, type RunStatus } from '../../core/lifecycle/states.js';
-import { summarizeTrigger } from '../../core/lifecycle/trigger.js';
+import { idempotencyKey, replayIdempotencyKey, runIdFor } from '../../core/lifecycle/idempotency.js';
+import { isFinalStatus, RUN_STATUSES, type RunStatus } from '../../core/lifecycle/states.js';
 import type { Json } from '../../core/model/common.js';
+import type { Job } from '../../core/model/job.js';
 import type { AttemptRecord, RunRecord } from '../ports.js';
 import { createClients } from './clients.js';
 import { DynamoRunStore } from './dynamoRunStore.js';
 import { BERTH_ENV } from './manifest.js';
-import type { InvokeMessage, RedriveMessage } from './messages.js';
+import { type InvokeMessage, invokeTrigger, type RedriveMessage } from './messages.js';
+
+export { type RunJson, runJson };
 
 export interface StageArgs {
   service?: string;
@@ -103,52 +122,43 @@ async function storeFor(args: StageArgs, stack?: StackResources) {
   return { store: new DynamoRunStore(clientsFor(args).ddb, resources.runsTable), resources };
 }
 
-/** The run JSON of `berth runs list --json` (same shape as the local engine's). */
-export function runJson(run: RunRecord) {
-  return {
-    runId: run.runId,
-    job: run.job,
-    status: run.status,
-    attempts: run.attempt,
-    maxAttempts: run.maxAttempts,
-    trigger: run.trigger,
-    triggerSummary: summarizeTrigger(run.trigger),
-    createdAt: run.createdAt,
-    updatedAt: run.updatedAt,
-    endedAt: run.endedAt,
-    exitCode: run.exitCode,
-    outcome: run.outcome,
-    reason: run.reason,
-    decision: run.decision,
-    nextAttemptAt: run.nextAttemptAt,
-    deadLettered: run.deadLettered,
-  };
-}
+type ListArgs = StageArgs & { job?: string; status?: string; limit?: number; stack?: StackResources };
 
-export async function awsRunsList(
-  args: StageArgs & { job?: string; status?: string; limit?: number; stack?: StackResources },
-) {
+/** The runs of `berth runs list --stage`, as records (the CLI prints the same table or JSON as locally). */
+export async function awsRunRecords(args: ListArgs): Promise<RunRecord[]> {
   if (args.status && !(RUN_STATUSES as readonly string[]).includes(args.status))
     throw new StageError(
       `--status: "${args.status}" is not a run status — use one of ${RUN_STATUSES.join(', ')}`,
     );
   const { store } = await storeFor(args, args.stack);
-  const runs = await store.listRuns({
+  return store.listRuns({
     ...(args.job ? { job: args.job } : {}),
     ...(args.status ? { status: args.status as RunStatus } : {}),
     limit: args.limit ?? 20,
   });
-  return runs.map(runJson);
 }
 
-export async function awsRunsShow(args: StageArgs & { runId: string; stack?: StackResources }) {
+/** `berth runs list --stage S --json`. */
+export async function awsRunsList(args: ListArgs): Promise<RunJson[]> {
+  return (await awsRunRecords(args)).map(runJson);
+}
+
+/** One run and its attempts, as records. */
+export async function awsRunDetail(
+  args: StageArgs & { runId: string; stack?: StackResources },
+): Promise<{ run: RunRecord; attempts: AttemptRecord[] }> {
   const { store } = await storeFor(args, args.stack);
   const run = await store.getRun(args.runId);
   if (!run)
     throw new StageError(
       `${args.runId}: no such run in stage ${args.stage} — list runs with berth runs list --stage ${args.stage}`,
     );
-  const attempts = await store.listAttempts(args.runId);
+  return { run, attempts: await store.listAttempts(args.runId) };
+}
+
+/** `berth runs show --stage S --json`. */
+export async function awsRunsShow(args: StageArgs & { runId: string; stack?: StackResources }) {
+  const { run, attempts } = await awsRunDetail(args);
   return { ...runJson(run), attemptDetails: attempts };
 }
 
@@ -173,43 +183,155 @@ async function logLocation(
   return { group, stream: `${prefix}/${container.name}/${taskId}` };
 }
 
-/** Every attempt's CloudWatch log lines, as text. */
-export async function awsRunsLogs(
-  args: StageArgs & { runId: string; stack?: StackResources },
-): Promise<string> {
+export interface LogsArgs extends StageArgs {
+  runId: string;
+  /** Only this attempt (no `── attempt n ──` headers, as locally). */
+  attempt?: number;
+  /** Keep printing new lines until the run is final (or `signal` aborts, or `maxFollowMs` passes). */
+  follow?: boolean;
+  /** Where the text goes. @default process.stdout.write */
+  write?: (text: string) => void;
+  /** Stops following (the CLI aborts it on Ctrl-C). */
+  signal?: AbortSignal;
+  /** Time between polls while following. @default 2000 */
+  pollMs?: number;
+  /** Longest follow. @default 24 hours */
+  maxFollowMs?: number;
+  stack?: StackResources;
+}
+
+/** Per attempt: where its stream is and how far it has been read. */
+interface StreamCursor {
+  where?: { group: string; stream: string };
+  token?: string;
+  printed: boolean;
+  noted: boolean;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * `berth runs logs --stage S`: every attempt's CloudWatch log lines (or one attempt's), the same headers as
+ * the local command. With `follow`, polls `GetLogEvents` from each stream's `nextForwardToken` until the run
+ * is final, then polls once more for lines the awslogs driver delivers after the container exits.
+ */
+export async function awsRunsLogs(args: LogsArgs): Promise<void> {
+  const write = args.write ?? ((text: string) => void process.stdout.write(text));
   const { store, resources } = await storeFor(args, args.stack);
-  const run = await store.getRun(args.runId);
-  if (!run) throw new StageError(`${args.runId}: no such run in stage ${args.stage}`);
   const logs = new CloudWatchLogsClient({
     ...(args.region ? { region: args.region } : {}),
     ...(args.endpoint ? { endpoint: args.endpoint } : {}),
   });
-  let text = '';
-  for (const attempt of await store.listAttempts(args.runId)) {
-    text += `── attempt ${attempt.attempt} ──\n`;
-    const where = await logLocation(args, resources.cluster, attempt);
-    if (!where) {
-      text += attempt.taskArn
+  const cursors = new Map<number, StreamCursor>();
+  const header = (n: number) => {
+    if (args.attempt === undefined) write(pc.dim(`── attempt ${n} ──\n`));
+  };
+
+  /** Prints what is new in one attempt's stream; `ended` attempts whose stream cannot be found get a note. */
+  const pump = async (attempt: AttemptRecord): Promise<void> => {
+    let cursor = cursors.get(attempt.attempt);
+    if (!cursor) {
+      cursor = { printed: false, noted: false };
+      cursors.set(attempt.attempt, cursor);
+    }
+    cursor.where ??= await logLocation(args, resources.cluster, attempt);
+    if (!cursor.where) {
+      const note = attempt.taskArn
         ? `(ECS no longer describes ${attempt.taskArn}; find its stream in the job's log group)\n`
         : '(no task was started)\n';
-      continue;
+      if ((!args.follow || attempt.status === 'ended') && !cursor.noted) {
+        header(attempt.attempt);
+        write(note);
+        cursor.noted = true;
+      }
+      return;
     }
-    let token: string | undefined;
     for (let page = 0; page < 50; page++) {
-      const out = await logs.send(
-        new GetLogEventsCommand({
-          logGroupName: where.group,
-          logStreamName: where.stream,
-          startFromHead: true,
-          ...(token ? { nextToken: token } : {}),
-        }),
-      );
-      for (const e of out.events ?? []) text += `${e.message ?? ''}\n`;
-      if (!out.nextForwardToken || out.nextForwardToken === token) break;
-      token = out.nextForwardToken;
+      let out: GetLogEventsCommandOutput;
+      try {
+        out = await logs.send(
+          new GetLogEventsCommand({
+            logGroupName: cursor.where.group,
+            logStreamName: cursor.where.stream,
+            startFromHead: true,
+            ...(cursor.token ? { nextToken: cursor.token } : {}),
+          }),
+        );
+      } catch (error) {
+        // The stream appears with the container's first line.
+        if ((error as Error).name === 'ResourceNotFoundException') return;
+        throw error;
+      }
+      const events = out.events ?? [];
+      if (events.length && !cursor.printed) {
+        header(attempt.attempt);
+        cursor.printed = true;
+      }
+      for (const e of events) write(`${e.message ?? ''}\n`);
+      const next = out.nextForwardToken;
+      const same = !next || next === cursor.token;
+      if (next) cursor.token = next;
+      if (same || events.length === 0) return;
     }
+  };
+
+  const load = async () => {
+    const run = await store.getRun(args.runId);
+    if (!run)
+      throw new StageError(
+        `${args.runId}: no such run in stage ${args.stage} — list runs with berth runs list --stage ${args.stage}`,
+      );
+    const attempts = (await store.listAttempts(args.runId)).filter(
+      (a) => args.attempt === undefined || a.attempt === args.attempt,
+    );
+    return { run, attempts };
+  };
+
+  if (!args.follow) {
+    const { run, attempts } = await load();
+    if (args.attempt !== undefined && attempts.length === 0)
+      throw new StageError(
+        `--attempt ${args.attempt}: run ${run.runId} has ${run.attempt === 1 ? 'attempt 1 only' : `attempts 1–${run.attempt}`}`,
+      );
+    for (const a of attempts) await pump(a);
+    return;
   }
-  return text;
+
+  const pollMs = args.pollMs ?? 2000;
+  const deadline = Date.now() + (args.maxFollowMs ?? 24 * 3_600_000);
+  let finalPolls = 0;
+  for (;;) {
+    const { run, attempts } = await load();
+    for (const a of attempts) await pump(a);
+    if (isFinalStatus(run.status) && ++finalPolls > 1) {
+      write(pc.dim(`── run ${run.status} ──\n`));
+      return;
+    }
+    if (args.signal?.aborted) {
+      write(pc.dim(`── stopped following; run ${run.runId} is ${run.status} ──\n`));
+      return;
+    }
+    if (Date.now() >= deadline) {
+      write(
+        pc.dim(
+          `── stopped following after ${Math.round((args.maxFollowMs ?? 0) / 1000)} s; run is ${run.status} ──\n`,
+        ),
+      );
+      return;
+    }
+    await sleep(pollMs, args.signal);
+  }
 }
 
 async function sendLaunchMessage(args: StageArgs, queueUrl: string, message: InvokeMessage | RedriveMessage) {
@@ -218,10 +340,15 @@ async function sendLaunchMessage(args: StageArgs, queueUrl: string, message: Inv
   );
 }
 
-/** Puts a manual launch on the stage's launch queue (the launcher creates the run). */
+/**
+ * `berth invoke --stage S`: puts a manual launch on the stage's launch queue and returns the run id the
+ * launcher will give it (derived from the same trigger the launcher builds from the message). `status` is
+ * `queued`: the launcher accepts it (or drops it as a duplicate of an earlier invoke with the same
+ * idempotency key, or skips it by the job's overlap policy) when it takes the message.
+ */
 export async function awsInvoke(
   args: StageArgs & { job: string; payload?: Json; idempotencyKey?: string; stack?: StackResources },
-) {
+): Promise<{ status: 'queued'; runId: string }> {
   const resources = args.stack ?? (await resolveStack(args));
   const message: InvokeMessage = {
     type: 'invoke',
@@ -231,38 +358,162 @@ export async function awsInvoke(
     ...(args.idempotencyKey ? { idempotencyKey: args.idempotencyKey } : {}),
   };
   await sendLaunchMessage(args, resources.launchQueueUrl, message);
-  return { queued: true, job: args.job, requestId: message.requestId };
+  return { status: 'queued', runId: runIdFor(idempotencyKey(args.job, invokeTrigger(message))) };
+}
+
+export interface RedriveResult {
+  /** `queued` (the launcher starts `runId`), or `already-redriven` (`runId` is the earlier replay). */
+  runs: { from: string; status: string; runId?: string }[];
+  /** Messages moved from the job queue's dead-letter queue back to the job queue. */
+  messages: number;
+}
+
+/** Where a job's own queue is: berth's queue by the naming module's physical name, or the existing one. */
+function jobQueueRef(
+  service: string,
+  stage: string,
+  job: Job,
+): { name: string; owner?: string; fifo: boolean } | undefined {
+  const trigger = job.triggers.find((t) => t.kind === 'queue');
+  if (!trigger) return undefined;
+  if (!trigger.existing)
+    return { name: createNames(service, stage).jobQueue(job.name, trigger.fifo), fifo: trigger.fifo };
+  if (!trigger.existing.startsWith('arn:')) return { name: trigger.existing, fifo: trigger.fifo };
+  const parts = trigger.existing.split(':');
+  return { name: parts[5] ?? '', ...(parts[4] ? { owner: parts[4] } : {}), fifo: trigger.fifo };
 }
 
 /**
- * Re-launches dead-lettered runs: one run id, or every dead-lettered run of a job. Each becomes a new run
- * with the same trigger (the launcher clears the old run's dead-letter mark).
+ * Moves every message of a queue's dead-letter queue (its `RedrivePolicy.deadLetterTargetArn`) back to
+ * the queue, 10 at a time: send, then delete what was sent. Bounded by `maxMessages`; a crash between send
+ * and delete can repeat a message (the job queue is at-least-once anyway). FIFO messages keep their group id.
+ * (SQS `StartMessageMoveTask` does the same server-side, but reports no count until it ends.)
  */
-export async function awsRedrive(args: StageArgs & { target: string; stack?: StackResources }) {
-  const { store, resources } = await storeFor(args, args.stack);
-  let runs: RunRecord[];
-  if (/^r[0-9a-z]{20}$/.test(args.target)) {
-    const run = await store.getRun(args.target);
-    if (!run) throw new StageError(`${args.target}: no such run in stage ${args.stage}`);
-    runs = [run];
-  } else {
-    const finals = await Promise.all(
-      (['failed', 'timed_out'] as const).map((status) =>
-        store.listRuns({ job: args.target, status, limit: 1000 }),
-      ),
+export async function moveDeadLetters(
+  sqs: SQSClient,
+  queue: { name: string; owner?: string },
+  options: { maxMessages?: number; waitSeconds?: number } = {},
+): Promise<number> {
+  const { QueueUrl: queueUrl } = await sqs.send(
+    new GetQueueUrlCommand({
+      QueueName: queue.name,
+      ...(queue.owner ? { QueueOwnerAWSAccountId: queue.owner } : {}),
+    }),
+  );
+  if (!queueUrl) throw new StageError(`queue ${queue.name}: GetQueueUrl returned no URL`);
+  const attrs = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }),
+  );
+  const policy = attrs.Attributes?.RedrivePolicy;
+  if (!policy) return 0;
+  const dlqArn = (JSON.parse(policy) as { deadLetterTargetArn?: string }).deadLetterTargetArn;
+  if (!dlqArn) return 0;
+  const arnParts = dlqArn.split(':');
+  const { QueueUrl: dlqUrl } = await sqs.send(
+    new GetQueueUrlCommand({
+      QueueName: arnParts[5] ?? '',
+      ...(arnParts[4] ? { QueueOwnerAWSAccountId: arnParts[4] } : {}),
+    }),
+  );
+  if (!dlqUrl) throw new StageError(`dead-letter queue ${dlqArn}: GetQueueUrl returned no URL`);
+  const max = options.maxMessages ?? 100_000;
+  let moved = 0;
+  while (moved < max) {
+    const got = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: dlqUrl,
+        MaxNumberOfMessages: Math.min(10, max - moved),
+        WaitTimeSeconds: options.waitSeconds ?? 1,
+        VisibilityTimeout: 120,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['MessageGroupId'],
+      }),
     );
-    runs = finals.flat();
+    const messages = got.Messages ?? [];
+    if (messages.length === 0) break;
+    const sent = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: messages.map((m, i) => {
+          const group = m.Attributes?.MessageGroupId;
+          return {
+            Id: String(i),
+            MessageBody: m.Body ?? '',
+            ...(m.MessageAttributes && Object.keys(m.MessageAttributes).length
+              ? { MessageAttributes: m.MessageAttributes }
+              : {}),
+            // A fresh deduplication id: reusing the original could let SQS drop the message as a repeat.
+            ...(group ? { MessageGroupId: group, MessageDeduplicationId: randomUUID() } : {}),
+          };
+        }),
+      }),
+    );
+    const ok = new Set((sent.Successful ?? []).map((s) => s.Id));
+    const done = messages.flatMap((m, i) =>
+      ok.has(String(i)) ? [{ Id: String(i), ReceiptHandle: m.ReceiptHandle }] : [],
+    );
+    if (done.length) await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: dlqUrl, Entries: done }));
+    moved += done.length;
+    if (sent.Failed?.length)
+      throw new StageError(
+        `moving dead letters back to ${queue.name}: ${sent.Failed.length} message(s) failed (${sent.Failed[0]?.Code}: ${sent.Failed[0]?.Message}); ${moved} moved — run berth redrive again`,
+      );
   }
-  const dead = runs.filter((r) => r.deadLettered);
-  for (const run of dead)
+  return moved;
+}
+
+/**
+ * `berth redrive <job|runId> --stage S`: re-launches dead-lettered runs (one run id, or every dead-lettered
+ * run of a job) as new runs with the same trigger, and for a job moves its queue's dead-letter messages back
+ * to its queue. Same result shape as the local command; a run redriven earlier is `already-redriven` (the
+ * launcher clears the dead-letter mark and notes `redriven as <runId>` in its decision).
+ */
+export async function awsRedrive(
+  args: StageArgs & { target: string; jobs: Job[]; stack?: StackResources; waitSeconds?: number },
+): Promise<RedriveResult> {
+  const { store, resources } = await storeFor(args, args.stack);
+  const job = args.jobs.find((j) => j.name === args.target);
+  let candidates: RunRecord[];
+  if (job) {
+    candidates = (await store.listRuns({ job: job.name, limit: 10_000 })).filter((r) => r.deadLettered);
+  } else {
+    const run = await store.getRun(args.target);
+    if (!run)
+      throw new StageError(
+        `${args.target}: neither a job nor a run id in stage ${args.stage} — list runs with berth runs list --stage ${args.stage}`,
+      );
+    candidates = [run];
+  }
+  const runs: RedriveResult['runs'] = [];
+  for (const run of candidates) {
+    if (!run.deadLettered) {
+      const by = /redriven as (r[0-9a-z]{20})/.exec(run.decision ?? '')?.[1];
+      if (by) {
+        runs.push({ from: run.runId, status: 'already-redriven', runId: by });
+        continue;
+      }
+      throw new StageError(
+        `${run.runId}: is ${run.status}, not dead-lettered — only runs that failed for good can be redriven`,
+      );
+    }
+    const requestId = randomUUID();
     await sendLaunchMessage(args, resources.launchQueueUrl, {
       type: 'redrive',
       job: run.job,
       runId: run.runId,
-      requestId: randomUUID(),
+      requestId,
     });
-  return {
-    redriven: dead.map((r) => r.runId),
-    skipped: runs.filter((r) => !r.deadLettered).map((r) => r.runId),
-  };
+    runs.push({
+      from: run.runId,
+      status: 'queued',
+      runId: runIdFor(replayIdempotencyKey(run.job, run.runId, requestId)),
+    });
+  }
+  let messages = 0;
+  const queue = job ? jobQueueRef(serviceName(args), args.stage, job) : undefined;
+  if (queue)
+    messages = await moveDeadLetters(clientsFor(args).sqs, queue, {
+      ...(args.waitSeconds !== undefined ? { waitSeconds: args.waitSeconds } : {}),
+    });
+  return { runs, messages };
 }

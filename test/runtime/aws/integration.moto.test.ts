@@ -459,26 +459,38 @@ describe('AWS runtime against moto server', () => {
       stack: { runsTable: cfg.runsTable, launchQueueUrl: cfg.launchQueueUrl, cluster: cfg.cluster },
     };
     const invoked = await awsInvoke({ ...stage, job: 'slow', payload: { n: 1 } });
-    expect(invoked).toMatchObject({ queued: true, job: 'slow' });
+    expect(invoked).toEqual({ status: 'queued', runId: expect.stringMatching(/^r[0-9a-z]{20}$/) });
     while ((await pumpLaunchQueue(rt)) > 0) {}
+    // The run id printed by invoke is the one the launcher gave the run.
     const listed = await awsRunsList({ ...stage, job: 'slow' });
-    const mine = listed.find((r) => r.trigger.kind === 'manual' && r.trigger.requestId === invoked.requestId);
-    expect(mine).toMatchObject({ status: 'running', triggerSummary: 'manual invoke' });
+    const mine = listed.find((r) => r.runId === invoked.runId);
+    expect(mine).toMatchObject({
+      status: 'running',
+      triggerSummary: 'manual invoke',
+      trigger: { payload: { n: 1 } },
+    });
     const shown = await awsRunsShow({ ...stage, runId: mine!.runId });
     expect(shown.attemptDetails).toHaveLength(1);
 
     // The run that timed out earlier is dead-lettered: redrive starts a new run with its trigger.
     const [timedOut] = await awsRunsList({ ...stage, job: 'slow', status: 'timed_out' });
     expect(timedOut?.deadLettered).toBe(true);
-    const redriven = await awsRedrive({ ...stage, target: 'slow' });
-    expect(redriven.redriven).toEqual([timedOut!.runId]);
+    const redriven = await awsRedrive({ ...stage, target: 'slow', jobs: JOBS });
+    expect(redriven).toEqual({
+      runs: [{ from: timedOut!.runId, status: 'queued', runId: expect.stringMatching(/^r[0-9a-z]{20}$/) }],
+      messages: 0,
+    });
     while ((await pumpLaunchQueue(rt)) > 0) {}
     expect((await rt.store.getRun(timedOut!.runId))?.deadLettered).toBe(false);
     const replays = (await awsRunsList({ ...stage, job: 'slow' })).filter(
       (r) =>
         r.trigger.kind === 'manual' && r.trigger.requestId === 'req-timeout' && r.runId !== timedOut!.runId,
     );
-    expect(replays).toHaveLength(1);
-    expect((await awsRedrive({ ...stage, target: 'slow' })).redriven).toEqual([]);
+    expect(replays.map((r) => r.runId)).toEqual([redriven.runs[0]?.runId]);
+    expect((await awsRedrive({ ...stage, target: 'slow', jobs: JOBS })).runs).toEqual([]);
+    expect(await awsRedrive({ ...stage, target: timedOut!.runId, jobs: JOBS })).toEqual({
+      runs: [{ from: timedOut!.runId, status: 'already-redriven', runId: redriven.runs[0]?.runId }],
+      messages: 0,
+    });
   });
 });
