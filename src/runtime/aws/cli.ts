@@ -309,7 +309,8 @@ export async function awsRunsLogs(args: LogsArgs): Promise<void> {
   }
 
   const pollMs = args.pollMs ?? 2000;
-  const deadline = Date.now() + (args.maxFollowMs ?? 24 * 3_600_000);
+  const limitMs = args.maxFollowMs ?? 24 * 3_600_000;
+  const deadline = Date.now() + limitMs;
   let finalPolls = 0;
   for (;;) {
     const { run, attempts } = await load();
@@ -323,11 +324,7 @@ export async function awsRunsLogs(args: LogsArgs): Promise<void> {
       return;
     }
     if (Date.now() >= deadline) {
-      write(
-        pc.dim(
-          `── stopped following after ${Math.round((args.maxFollowMs ?? 0) / 1000)} s; run is ${run.status} ──\n`,
-        ),
-      );
+      write(pc.dim(`── stopped following after ${Math.round(limitMs / 1000)} s; run is ${run.status} ──\n`));
       return;
     }
     await sleep(pollMs, args.signal);
