@@ -1,32 +1,17 @@
 /** Service-mode queue jobs: the ECS service, its scaling, its queue, its task definition; cfn-lint on the whole. */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CfnValue, Resources } from '../../src/compiler/cfn.js';
 import { compileService } from '../../src/compiler/compile.js';
 import { logicalIds } from '../../src/compiler/naming.js';
 import { serviceLogicalIds as ids, WORKER_STOP_TIMEOUT_SECONDS } from '../../src/compiler/service.js';
 import { synthesizeTemplate } from '../../src/compiler/synth.js';
+import { cfnLintTemplate } from '../helpers/cfnLint.js';
 import { job, resource } from './helpers.js';
 
 const ASSETS = { launcher: 'launcher-x.zip', interceptor: 'interceptor-x.zip', sweeper: 'sweeper-x.zip' };
-const TMP = join(import.meta.dirname, '..', '..', '.tmp', `service-compile-${process.pid}`);
-afterAll(() => rmSync(TMP, { recursive: true, force: true }));
 
-function lint(compiled: ReturnType<typeof compileService>, name: string): string {
-  mkdirSync(TMP, { recursive: true });
-  const file = join(TMP, `${name}.json`);
-  writeFileSync(file, JSON.stringify(synthesizeTemplate(compiled, ASSETS).template, null, 1));
-  try {
-    execFileSync('cfn-lint', ['-t', file], { encoding: 'utf8', stdio: 'pipe' });
-    return '';
-  } catch (error) {
-    const e = error as { stdout?: string; stderr?: string; message: string };
-    if ((e as { code?: string }).code === 'ENOENT')
-      throw new Error('cfn-lint is required: pip install cfn-lint');
-    return `${e.stdout ?? ''}${e.stderr ?? ''}` || e.message;
-  }
+function lint(compiled: ReturnType<typeof compileService>, name: string) {
+  return cfnLintTemplate(synthesizeTemplate(compiled, ASSETS).template, `service-${name}`);
 }
 
 const props = (r: Resources, id: string, type?: string) =>
@@ -168,7 +153,7 @@ describe('compileWorkerService: the default service job', () => {
   });
 
   it('passes cfn-lint', () => {
-    expect(lint(compiled, 'default')).toBe('');
+    expect(lint(compiled, 'default')).toEqual({ status: 0, output: '' });
   });
 });
 
@@ -289,7 +274,7 @@ describe('compileWorkerService: every option', () => {
   });
 
   it('passes cfn-lint', () => {
-    expect(lint(compiled, 'all-options')).toBe('');
+    expect(lint(compiled, 'all-options')).toEqual({ status: 0, output: '' });
   });
 });
 
@@ -323,6 +308,6 @@ describe('service-mode jobs next to task-per-message jobs', () => {
       Name: 'BERTH_QUEUE_URL',
       Value: { 'Fn::Sub': `https://sqs.\${AWS::Region}.\${AWS::URLSuffix}/\${AWS::AccountId}/incoming` },
     });
-    expect(lint(compiled, 'existing-queue')).toBe('');
+    expect(lint(compiled, 'existing-queue')).toEqual({ status: 0, output: '' });
   });
 });

@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -25,12 +25,6 @@ export async function serverlessPackage(
     create: read('cloudformation-template-create-stack.json'),
     log: stdout + stderr,
   };
-}
-
-/** cfn-lint on a template file: exit status (0 = clean; bit 2 = errors, 4 = warnings) and output. */
-export function cfnLint(file: string): { status: number; output: string } {
-  const r = spawnSync('cfn-lint', ['-t', file], { encoding: 'utf8', timeout: 120_000 });
-  return { status: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
 }
 
 /** A fresh folder under .tmp/ (git-ignored; `import 'berth'` resolves there by self-reference). */

@@ -7,9 +7,7 @@
  * deployed variant (references to them become placeholder strings), and the test asserts exactly which
  * were skipped, so nothing is silently pretended.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { basename, join } from 'node:path';
 import {
   CloudFormationClient,
@@ -23,6 +21,7 @@ import { DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CfnValue, Template } from '../../src/compiler/cfn.js';
+import { type MotoServer, startMoto } from '../runtime/aws/motoServer.js';
 import { ROOT, serverlessPackage, tmpDir } from './helpers.js';
 
 /** Resource types moto's CloudFormation (5.x) does not model. */
@@ -37,17 +36,6 @@ const NOT_MODELLED_BY_MOTO = [
   'AWS::Scheduler::Schedule',
   'AWS::Scheduler::ScheduleGroup',
 ];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The template minus the types moto lacks; `Ref`s to removed resources become placeholder strings. */
 function motoVariant(template: Template): { template: Template; skipped: string[] } {
@@ -77,34 +65,18 @@ function motoVariant(template: Template): { template: Template; skipped: string[
 }
 
 describe('deploy into moto CloudFormation', () => {
-  let moto: ChildProcess | undefined;
+  let moto: MotoServer | undefined;
   let endpoint = '';
   const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
   const region = 'us-east-1';
 
   beforeAll(async () => {
-    const port = await freePort();
-    endpoint = `http://127.0.0.1:${port}`;
-    moto = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
-      stdio: 'ignore',
-    });
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      try {
-        const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
-        if (res.ok) break;
-      } catch {}
-      if (Date.now() > deadline) throw new Error('moto server did not start within 60 s');
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    moto = await startMoto(60_000);
+    endpoint = moto.endpoint;
   });
 
   afterAll(async () => {
-    if (!moto || moto.exitCode !== null) return;
-    const exited = new Promise((r) => moto?.once('exit', r));
-    moto.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-    if (moto.exitCode === null) moto.kill('SIGKILL');
+    await moto?.stop();
   });
 
   async function waitFor(cfn: CloudFormationClient, stack: string, done: string): Promise<string> {

@@ -8,7 +8,8 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Template } from '../../src/compiler/cfn.js';
-import { cfnLint, ROOT, serverlessPackage, tmpDir, writeGeneratedService } from './helpers.js';
+import { cfnLint } from '../helpers/cfnLint.js';
+import { ROOT, serverlessPackage, tmpDir, writeGeneratedService } from './helpers.js';
 
 const types = (t: Template) => Object.values(t.Resources).map((r) => r.Type);
 

@@ -25,8 +25,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Template } from '../../src/compiler/cfn.js';
 import { NOTIFY_INPUT_TRANSFORMER, notifyPattern } from '../../src/compiler/notify.js';
 import { EVENT_SOURCE } from '../../src/core/lifecycle/events.js';
+import { cfnLint } from '../helpers/cfnLint.js';
 import { type MotoServer, startMoto } from '../runtime/aws/motoServer.js';
-import { cfnLint, ROOT, serverlessPackage, tmpDir } from './helpers.js';
+import { ROOT, serverlessPackage, tmpDir } from './helpers.js';
 
 const FIXTURE = join(ROOT, 'test/fixtures/services/notify');
 

@@ -14,11 +14,11 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runWorker } from '../../src/worker/index.js';
-import { type Moto, startMoto } from './moto.js';
+import { type MotoServer, startMoto } from '../runtime/aws/motoServer.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const TMP = join(ROOT, '.tmp', `worker-test-${process.pid}`);
-let moto: Moto;
+let moto: MotoServer;
 let sqs: SQSClient;
 const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 

@@ -1,6 +1,7 @@
 /**
- * Starts moto server on 127.0.0.1 for the integration tier and stops it afterwards. Fails loudly when
- * python3 or moto is missing (`pip install "moto[server]"`): the tier is never skipped silently.
+ * Starts moto server on a free 127.0.0.1 port for one test file and stops it afterwards (SIGTERM, SIGKILL
+ * after 5 s). Fails loudly when python3 or moto is missing (`pip install "moto[server]"`): a tier that
+ * needs it is never skipped silently.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -28,7 +29,7 @@ export async function startMoto(timeoutMs = 20_000): Promise<MotoServer> {
   });
   if (check.error || check.status !== 0) {
     throw new Error(
-      `the AWS integration tier needs moto server: ${check.error?.message ?? check.stderr.trim()} — install it with pip install "moto[server]"`,
+      `this test tier needs moto server: ${check.error?.message ?? check.stderr.trim()} — install it with pip install "moto[server]"`,
     );
   }
   const port = await freePort();
@@ -60,7 +61,7 @@ export async function startMoto(timeoutMs = 20_000): Promise<MotoServer> {
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
-        const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
         child.once('exit', () => {
           clearTimeout(timer);
           resolve();
