@@ -1,7 +1,7 @@
 /**
- * Buckets are folders: `.berth/buckets/<bucket>/<key>`. A file that appears there (and has stopped
- * growing) becomes the same EventBridge "Object Created" event S3 sends, and is matched against each job's
- * S3 trigger the way berth's EventBridge rule matches it.
+ * Buckets are folders: `.berth/buckets/<bucket>/<key>`. A file that appears there (once it is completely
+ * written, see `watchBuckets`) becomes the same EventBridge "Object Created" event S3 sends, and is matched
+ * against each job's S3 trigger the way berth's EventBridge rule matches it.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import {
@@ -10,8 +10,10 @@ import {
   existsSync,
   mkdirSync,
   renameSync,
+  type Stats,
   statSync,
   unlinkSync,
+  utimesSync,
 } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
@@ -24,6 +26,8 @@ const LOCAL_ACCOUNT = '123456789012';
 const LOCAL_REGION = 'us-east-1';
 /** Files `berth put` writes before renaming them into place; never events. */
 export const TEMP_PREFIX = '.berth-put-';
+/** How far `berth put` dates its objects' mtime back, marking them complete (see `watchBuckets`). */
+export const PUT_BACKDATE_MS = 1000;
 
 export interface S3ObjectCreatedEvent {
   version: '0';
@@ -126,7 +130,9 @@ export function watchedBuckets(jobs: readonly Job[]): string[] {
 
 /**
  * `berth put`: copies a file into a bucket folder atomically (temp file in the same folder, then rename), so
- * the watcher never sees half a file.
+ * the watcher never sees half a file. The copy's mtime is dated `PUT_BACKDATE_MS` back, which tells the
+ * watcher the file is complete: it is seen at once, without the wait for files written in place. (Still
+ * later than any earlier put of the key, so each put is a new event with a greater sequencer.)
  */
 export function putObject(bucketsDir: string, bucket: string, source: string, key?: string): string {
   if (!existsSync(source)) throw new Error(`${source}: no such file — give the path of a file to put`);
@@ -139,6 +145,8 @@ export function putObject(bucketsDir: string, bucket: string, source: string, ke
   const temp = join(dirname(target), `${TEMP_PREFIX}${randomUUID()}`);
   try {
     copyFileSync(source, temp);
+    const at = new Date(Date.now() - PUT_BACKDATE_MS);
+    utimesSync(temp, at, at);
     renameSync(temp, target);
   } catch (error) {
     if (existsSync(temp)) unlinkSync(temp);
@@ -152,40 +160,80 @@ export interface BucketWatcherOptions {
   buckets: readonly string[];
   onObject: (event: S3ObjectCreatedEvent) => void;
   onError?: (error: Error) => void;
-  /** How long a file's size must stay the same before it counts as written. @default 100 */
+  /** How long a file must go unmodified before it counts as written. @default 100 */
   stabilityMs?: number;
 }
 
-/** Watches the bucket folders; emits one event per completely written file (existing files on start too). */
+/**
+ * How long to wait before a file counts as completely written: 0 when its modification time is at least
+ * `stabilityMs` old (nothing wrote it since), else until it will be. A whole-second mtime may be a coarse
+ * file system's rounding (FAT, some network mounts), which could hide a recent write: then the full wait.
+ */
+export function settleDelay(st: Pick<Stats, 'mtimeMs'>, stabilityMs: number, now = Date.now()): number {
+  if (st.mtimeMs % 1000 === 0) return stabilityMs;
+  return Math.max(0, Math.ceil(st.mtimeMs + stabilityMs - now));
+}
+
+/**
+ * Watches the bucket folders; emits one event per completely written file (existing files on start too).
+ * The rule for "completely written": the file's modification time is at least `stabilityMs` old. A file
+ * renamed into place whole with an older mtime (`berth put` dates its files back; `mv`, `rsync -t`,
+ * `cp -p` of an older file) is seen at once; a file written in place is seen once nothing has written to it
+ * for `stabilityMs` (and `berth put`'s are only immediate while `stabilityMs` ≤ `PUT_BACKDATE_MS`).
+ */
 export async function watchBuckets(options: BucketWatcherOptions): Promise<FSWatcher> {
   for (const b of options.buckets) mkdirSync(join(options.bucketsDir, b), { recursive: true });
+  const stabilityMs = options.stabilityMs ?? 100;
   const watcher = watch(
     options.buckets.map((b) => join(options.bucketsDir, b)),
     {
       ignoreInitial: false,
       ignored: (path: string) => basename(path).startsWith(TEMP_PREFIX),
-      awaitWriteFinish: { stabilityThreshold: options.stabilityMs ?? 100, pollInterval: 20 },
     },
   );
-  const emit = async (path: string) => {
+  const waiting = new Map<string, NodeJS.Timeout>();
+  let closed = false;
+  const emit = async (path: string, st: Stats) => {
+    const rel = relative(options.bucketsDir, path).split(sep);
+    const bucket = rel[0];
+    const key = rel.slice(1).join('/');
+    if (!bucket || !key) return;
+    options.onObject(
+      objectCreatedEvent({ bucket, key, size: st.size, etag: await fileEtag(path), mtimeMs: st.mtimeMs }),
+    );
+  };
+  const check = async (path: string) => {
+    clearTimeout(waiting.get(path));
+    waiting.delete(path);
+    if (closed) return;
     try {
-      const rel = relative(options.bucketsDir, path).split(sep);
-      const bucket = rel[0];
-      const key = rel.slice(1).join('/');
-      if (!bucket || !key) return;
       const st = statSync(path);
       if (!st.isFile()) return;
-      options.onObject(
-        objectCreatedEvent({ bucket, key, size: st.size, etag: await fileEtag(path), mtimeMs: st.mtimeMs }),
-      );
+      const delay = settleDelay(st, stabilityMs);
+      if (delay > 0) {
+        // Still being written (or just was): look again when it would have settled.
+        waiting.set(
+          path,
+          setTimeout(() => void check(path), delay),
+        );
+        return;
+      }
+      await emit(path, st);
     } catch (error) {
       // A file removed between the event and the stat is simply gone.
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') options.onError?.(error as Error);
     }
   };
-  watcher.on('add', (p) => void emit(p));
-  watcher.on('change', (p) => void emit(p));
+  watcher.on('add', (p) => void check(p));
+  watcher.on('change', (p) => void check(p));
   watcher.on('error', (e) => options.onError?.(e as Error));
+  const close = watcher.close.bind(watcher);
+  watcher.close = async () => {
+    closed = true;
+    for (const t of waiting.values()) clearTimeout(t);
+    waiting.clear();
+    await close();
+  };
   await new Promise<void>((r) => watcher.once('ready', () => r()));
   return watcher;
 }

@@ -1,11 +1,19 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { normalizeTriggers } from '../../../src/core/model/job.js';
 import { s3TriggerSchema } from '../../../src/core/model/trigger.js';
 import { validateJob } from '../../../src/core/model/validate.js';
-import { matchesS3Trigger, objectCreatedEvent, sequencerFor } from '../../../src/runtime/local/buckets.js';
+import {
+  matchesS3Trigger,
+  objectCreatedEvent,
+  putObject,
+  type S3ObjectCreatedEvent,
+  sequencerFor,
+  settleDelay,
+  watchBuckets,
+} from '../../../src/runtime/local/buckets.js';
 import { type Db, DevDbError, openDevDb } from '../../../src/runtime/local/db.js';
 import { dockerRunArgv } from '../../../src/runtime/local/docker.js';
 import { dlqName, md5Hex, SqliteQueues } from '../../../src/runtime/local/queue.js';
@@ -225,6 +233,56 @@ describe('bucket folders', () => {
     expect(e.detail.object.sequencer).toBe(sequencerFor(1_700_000_000_123.4));
     expect(sequencerFor(2) > sequencerFor(1)).toBe(true);
   });
+
+  it('counts a file as written once its mtime is stabilityMs old; a whole-second mtime waits in full', () => {
+    const now = 1_700_000_000_500.25;
+    expect(settleDelay({ mtimeMs: now - 100.5 }, 100, now)).toBe(0);
+    expect(settleDelay({ mtimeMs: now - 30.25 }, 100, now)).toBe(70);
+    expect(settleDelay({ mtimeMs: now + 5.25 }, 100, now)).toBe(106);
+    expect(settleDelay({ mtimeMs: 1_700_000_000_000 }, 100, now)).toBe(100);
+  });
+
+  it('berth put dates its object back, so the watcher sees it at once; a file written in place waits until it stops changing', async () => {
+    const buckets = join(dir, 'buckets');
+    const seen: { key: string; at: number; event: S3ObjectCreatedEvent }[] = [];
+    const stabilityMs = 1500;
+    const watcher = await watchBuckets({
+      bucketsDir: buckets,
+      buckets: ['in'],
+      stabilityMs,
+      onObject: (event) => seen.push({ key: event.detail.object.key, at: Date.now(), event }),
+    });
+    try {
+      const source = join(dir, 'cat.jpg');
+      writeFileSync(source, 'meow');
+      const put0 = Date.now();
+      const target = putObject(buckets, 'in', source, 'images/cat.jpg');
+      expect(statSync(target).mtimeMs).toBeLessThanOrEqual(put0 - 900);
+      const written0 = Date.now();
+      writeFileSync(join(buckets, 'in', 'live.txt'), 'part 1');
+      const deadline = Date.now() + 10_000;
+      while (seen.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const cat = seen.find((s) => s.key === 'images/cat.jpg');
+      const live = seen.find((s) => s.key === 'live.txt');
+      expect(cat && cat.at - put0).toBeLessThan(stabilityMs);
+      expect(live && live.at - written0).toBeGreaterThanOrEqual(stabilityMs - 20);
+      expect(cat?.event.detail.object.size).toBe(4);
+      expect(seen).toHaveLength(2);
+      // Putting the same file again is a new event with a greater sequencer, seen at once too.
+      await new Promise((r) => setTimeout(r, 5));
+      const put1 = Date.now();
+      putObject(buckets, 'in', source, 'images/cat.jpg');
+      while (seen.length < 3 && Date.now() < deadline + 5000) await new Promise((r) => setTimeout(r, 20));
+      expect(seen).toHaveLength(3);
+      expect(seen[2]?.key).toBe('images/cat.jpg');
+      expect((seen[2]?.at ?? Number.POSITIVE_INFINITY) - put1).toBeLessThan(stabilityMs);
+      expect(
+        (seen[2]?.event.detail.object.sequencer ?? '') > (cat?.event.detail.object.sequencer ?? 'Z'),
+      ).toBe(true);
+    } finally {
+      await watcher.close();
+    }
+  }, 20_000);
 
   it('matches prefix and suffix like the EventBridge rule (case-sensitive, prefix*suffix)', () => {
     const t = trig({ prefix: 'images/', suffix: '.jpg' });
