@@ -12,7 +12,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { ScheduledFargateTask } from 'aws-cdk-lib/aws-ecs-patterns';
@@ -24,6 +23,7 @@ import { BERTH_ROOT } from '../../src/compiler/index.js';
 import { synthesizeTemplate } from '../../src/compiler/synth.js';
 import type { JobInput } from '../../src/core/model/job.js';
 import { validateJob } from '../../src/core/model/validate.js';
+import { cdkBenchStack } from './cdkStack.js';
 
 const SIZES = [10, 100, 300];
 const runsArg = process.argv.indexOf('--runs');
@@ -68,14 +68,7 @@ function cdk(count: number, validate: boolean): { ms: number; resources: number;
   try {
     const start = performance.now();
     // stackResourceLimit 0 lets CDK synth past 500 resources, so every size is timed (it could not deploy).
-    const app = new App({ outdir, context: { '@aws-cdk/core:stackResourceLimit': 0 } });
-    const stack = new Stack(app, 'Bench', { env: { account: '123456789012', region: 'us-east-1' } });
-    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
-      vpcId: 'vpc-0123456789abcdef0',
-      availabilityZones: ['us-east-1a', 'us-east-1b'],
-      publicSubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
-    });
-    const cluster = new ecs.Cluster(stack, 'Cluster', { vpc });
+    const { app, stack, cluster } = cdkBenchStack(outdir, { '@aws-cdk/core:stackResourceLimit': 0 });
     for (let i = 0; i < count; i++) {
       new ScheduledFargateTask(stack, `Job${i}`, {
         cluster,

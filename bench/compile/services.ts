@@ -7,13 +7,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { QueueProcessingFargateService } from 'aws-cdk-lib/aws-ecs-patterns';
 import { compileService } from '../../src/compiler/compile.js';
 import type { JobInput } from '../../src/core/model/job.js';
 import { validateJob } from '../../src/core/model/validate.js';
+import { cdkBenchStack } from './cdkStack.js';
 
 const IMAGE = 'public.ecr.aws/docker/library/node:22-alpine';
 const COUNT = 10;
@@ -35,14 +34,7 @@ function cdk(): number {
   const outdir = mkdtempSync(join(tmpdir(), 'berth-bench-qpfs-'));
   try {
     const perJobOf = (n: number) => {
-      const app = new App({ outdir });
-      const stack = new Stack(app, 'Bench', { env: { account: '123456789012', region: 'us-east-1' } });
-      const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
-        vpcId: 'vpc-0123456789abcdef0',
-        availabilityZones: ['us-east-1a', 'us-east-1b'],
-        publicSubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
-      });
-      const cluster = new ecs.Cluster(stack, 'Cluster', { vpc });
+      const { app, stack, cluster } = cdkBenchStack(outdir);
       for (let i = 0; i < n; i++) {
         new QueueProcessingFargateService(stack, `Worker${i}`, {
           cluster,
