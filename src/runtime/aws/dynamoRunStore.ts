@@ -177,8 +177,8 @@ export class DynamoRunStore implements AwsRunStore {
   }
 
   async createRun(run: RunRecord): Promise<boolean> {
-    try {
-      await this.ddb.send(
+    return this.unlessConditionFails(() =>
+      this.ddb.send(
         new PutCommand({
           TableName: this.table,
           Item: {
@@ -190,12 +190,8 @@ export class DynamoRunStore implements AwsRunStore {
           ConditionExpression: 'attribute_not_exists(#pk)',
           ExpressionAttributeNames: { '#pk': RUNS_TABLE.pk },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
@@ -230,8 +226,8 @@ export class DynamoRunStore implements AwsRunStore {
       conditionExpression += ' AND #attempt = :condAttempt';
       fromValues[':condAttempt'] = condition.attempt;
     }
-    try {
-      await this.ddb.send(
+    return this.unlessConditionFails(() =>
+      this.ddb.send(
         new UpdateCommand({
           TableName: this.table,
           Key: runKey(runId),
@@ -245,17 +241,13 @@ export class DynamoRunStore implements AwsRunStore {
           },
           ExpressionAttributeValues: { ...values, ...fromValues },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async createAttempt(attempt: AttemptRecord): Promise<boolean> {
-    try {
-      await this.ddb.send(
+    return this.unlessConditionFails(() =>
+      this.ddb.send(
         new PutCommand({
           TableName: this.table,
           Item: {
@@ -266,12 +258,8 @@ export class DynamoRunStore implements AwsRunStore {
           ConditionExpression: 'attribute_not_exists(#pk)',
           ExpressionAttributeNames: { '#pk': RUNS_TABLE.pk },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async updateAttempt(
@@ -286,8 +274,8 @@ export class DynamoRunStore implements AwsRunStore {
     const condition = options.onlyIfNotEnded
       ? 'attribute_exists(#pk) AND #astatus <> :ended'
       : 'attribute_exists(#pk)';
-    try {
-      await this.ddb.send(
+    return this.unlessConditionFails(() =>
+      this.ddb.send(
         new UpdateCommand({
           TableName: this.table,
           Key: attemptKey(runId, attempt),
@@ -300,22 +288,12 @@ export class DynamoRunStore implements AwsRunStore {
           },
           ExpressionAttributeValues: { ...values, ...(options.onlyIfNotEnded ? { ':ended': 'ended' } : {}) },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async listAttempts(runId: string): Promise<AttemptRecord[]> {
-    const items = await this.queryAll({
-      TableName: this.table,
-      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-      ExpressionAttributeNames: { '#pk': RUNS_TABLE.pk, '#sk': RUNS_TABLE.sk },
-      ExpressionAttributeValues: { ':pk': `RUN#${runId}`, ':prefix': 'ATTEMPT#' },
-      ConsistentRead: true,
-    });
+    const items = await this.itemsWithPrefix(`RUN#${runId}`, 'ATTEMPT#', true);
     return items.map((item) => pick<AttemptRecord>(item, ATTEMPT_FIELDS));
   }
 
@@ -475,18 +453,13 @@ export class DynamoRunStore implements AwsRunStore {
   }
 
   async listSlots(job: string): Promise<SlotHolder[]> {
-    const items = await this.queryAll({
-      TableName: this.table,
-      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-      ExpressionAttributeNames: { '#pk': RUNS_TABLE.pk, '#sk': RUNS_TABLE.sk },
-      ExpressionAttributeValues: { ':pk': `SLOT#${job}`, ':prefix': 'RUN#' },
-    });
+    const items = await this.itemsWithPrefix(`SLOT#${job}`, 'RUN#');
     return items.map((i) => ({ job, runId: String(i.runId), acquiredAt: String(i.acquiredAt) }));
   }
 
   async recordTaskVersion(taskArn: string, version: number): Promise<boolean> {
-    try {
-      await this.ddb.send(
+    return this.unlessConditionFails(() =>
+      this.ddb.send(
         new UpdateCommand({
           TableName: this.table,
           Key: taskKey(taskArn),
@@ -498,12 +471,8 @@ export class DynamoRunStore implements AwsRunStore {
             ':ttl': Math.floor(this.now().getTime() / 1000) + TASK_VERSION_TTL_DAYS * DAY_S,
           },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async markEventPublished(runId: string): Promise<void> {
@@ -550,6 +519,32 @@ export class DynamoRunStore implements AwsRunStore {
       out.push(...items.map(toRun));
     }
     return out.slice(0, limit);
+  }
+
+  /** Runs a conditional write: true when it was applied, false when its condition did not hold. */
+  private async unlessConditionFails(write: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await write();
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Every item of partition `pk` whose sort key starts with `prefix`. */
+  private itemsWithPrefix(
+    pk: string,
+    prefix: string,
+    consistentRead = false,
+  ): Promise<Record<string, unknown>[]> {
+    return this.queryAll({
+      TableName: this.table,
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: { '#pk': RUNS_TABLE.pk, '#sk': RUNS_TABLE.sk },
+      ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
+      ...(consistentRead ? { ConsistentRead: true } : {}),
+    });
   }
 
   /** Pages through a query until `limit` items are found or `maxScanned` items were read. */
