@@ -26,14 +26,14 @@ export async function handleTaskStateChange(rt: AwsRuntime, event: unknown): Pro
   return interceptTask(rt, event);
 }
 
-async function interceptTask(rt: AwsRuntime, event: EcsTaskStateChangeEvent): Promise<InterceptResult> {
-  const { detail } = event;
-  const runId = runIdFromStartedBy(detail.startedBy);
-  if (!runId) {
-    const worker = workerOf(rt, event.detail);
-    if (worker) return interceptWorker(rt, event, worker);
-    return { status: 'ignored', reason: `task ${detail.taskArn} was not started by berth` };
-  }
+/**
+ * The answer for an event that records nothing: an older version of a task than one already seen (ECS
+ * may deliver out of order), or a task that has not stopped yet. Undefined for a stop to record.
+ */
+async function staleOrNotStopped(
+  rt: AwsRuntime,
+  detail: EcsTaskStateChangeEvent['detail'],
+): Promise<InterceptResult | undefined> {
   if (
     typeof detail.version === 'number' &&
     !(await rt.store.recordTaskVersion(detail.taskArn, detail.version))
@@ -42,6 +42,19 @@ async function interceptTask(rt: AwsRuntime, event: EcsTaskStateChangeEvent): Pr
   }
   if (detail.lastStatus !== 'STOPPED')
     return { status: 'not-terminal', lastStatus: detail.lastStatus ?? '?' };
+  return undefined;
+}
+
+async function interceptTask(rt: AwsRuntime, event: EcsTaskStateChangeEvent): Promise<InterceptResult> {
+  const { detail } = event;
+  const runId = runIdFromStartedBy(detail.startedBy);
+  if (!runId) {
+    const worker = workerOf(rt, event.detail);
+    if (worker) return interceptWorker(rt, event, worker);
+    return { status: 'ignored', reason: `task ${detail.taskArn} was not started by berth` };
+  }
+  const early = await staleOrNotStopped(rt, detail);
+  if (early) return early;
 
   const run = await rt.store.getRun(runId);
   if (!run) return { status: 'ignored', reason: `run ${runId} is not in the runs table` };
@@ -90,14 +103,8 @@ async function interceptWorker(
   worker: Worker,
 ): Promise<InterceptResult> {
   const { detail } = event;
-  if (
-    typeof detail.version === 'number' &&
-    !(await rt.store.recordTaskVersion(detail.taskArn, detail.version))
-  ) {
-    return { status: 'stale', version: detail.version };
-  }
-  if (detail.lastStatus !== 'STOPPED')
-    return { status: 'not-terminal', lastStatus: detail.lastStatus ?? '?' };
+  const early = await staleOrNotStopped(rt, detail);
+  if (early) return early;
   const container = rt.manifest.tasks[worker.job.name]?.containerName;
   // The run id is derived from the task ARN inside recordWorkerStop; these two are placeholders.
   const stop = stopReportFrom(detail, '', 1, container, event.time ?? rt.clock.now().toISOString());
