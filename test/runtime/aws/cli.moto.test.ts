@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import {
   CloudWatchLogsClient,
   CreateLogGroupCommand,
@@ -39,6 +40,9 @@ import type { RunRecord } from '../../../src/runtime/ports.js';
 import { cleanup, job as jobSource, makeProject } from '../local/harness.js';
 import { ec2Ids, type MotoServer, startMoto } from './motoServer.js';
 import { job } from './support.js';
+
+/** Colours depend on the terminal and on CI (picocolors turns them on when CI is set); compare text only. */
+const plain = (text: string): string => stripVTControlCharacters(text);
 
 const REGION = 'us-east-1';
 const SERVICE = 'shop';
@@ -243,10 +247,10 @@ describe('--stage CLI against moto server', () => {
     await putLines(streams[0]!, ['first try', 'boom'], true);
     await putLines(streams[1]!, ['second try', 'boom again'], true);
     let all = '';
-    await awsRunsLogs({ ...stageArgs(), runId: run.runId, write: (t) => (all += t) });
+    await awsRunsLogs({ ...stageArgs(), runId: run.runId, write: (t) => (all += plain(t)) });
     expect(all).toBe('── attempt 1 ──\nfirst try\nboom\n── attempt 2 ──\nsecond try\nboom again\n');
     let second = '';
-    await awsRunsLogs({ ...stageArgs(), runId: run.runId, attempt: 2, write: (t) => (second += t) });
+    await awsRunsLogs({ ...stageArgs(), runId: run.runId, attempt: 2, write: (t) => (second += plain(t)) });
     expect(second).toBe('second try\nboom again\n');
     await expect(
       awsRunsLogs({ ...stageArgs(), runId: run.runId, attempt: 3, write: () => {} }),
@@ -262,7 +266,7 @@ describe('--stage CLI against moto server', () => {
       follow: true,
       pollMs: 100,
       maxFollowMs: 20_000,
-      write: (t) => chunks.push(t),
+      write: (t) => chunks.push(plain(t)),
     });
     await new Promise((r) => setTimeout(r, 400));
     expect(chunks).toEqual([]); // no stream yet: nothing printed, no error
@@ -289,7 +293,7 @@ describe('--stage CLI against moto server', () => {
       follow: true,
       pollMs: 5000,
       signal: abort.signal,
-      write: (t) => (out += t),
+      write: (t) => (out += plain(t)),
     });
     setTimeout(() => abort.abort(), 300);
     await following;
@@ -302,7 +306,7 @@ describe('--stage CLI against moto server', () => {
       follow: true,
       pollMs: 50,
       maxFollowMs: 300,
-      write: (t) => (bounded += t),
+      write: (t) => (bounded += plain(t)),
     });
     expect(bounded).toMatch(/stopped following after 0 s; run is running/);
   });
