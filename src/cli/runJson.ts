@@ -24,6 +24,8 @@ export interface RunJson {
   decision: string | null;
   nextAttemptAt: string | null;
   deadLettered: boolean;
+  /** The run this one replays or redrives; null for a run of its own trigger. */
+  replayOf: string | null;
 }
 
 export function runJson(run: RunRecord): RunJson {
@@ -44,5 +46,6 @@ export function runJson(run: RunRecord): RunJson {
     decision: run.decision,
     nextAttemptAt: run.nextAttemptAt,
     deadLettered: run.deadLettered,
+    replayOf: run.replayOf,
   };
 }

@@ -32,3 +32,12 @@ export async function jobCardData(
   const workers = api.workerPools?.().find((p) => p.job === job.name);
   return { job, nextFireTimes, queue, recent, deadLetteredRuns, workers, now };
 }
+
+/** How many replays of one run the run page links to (the newest ones). */
+const REPLAY_LINKS = 20;
+
+/** Ids of the runs that replay or redrive `runId`, oldest first: derived from each replay's `replayOf`. */
+export async function replaysOf(api: LocalEngineApi, runId: string): Promise<string[]> {
+  const runs = await api.listRuns({ replayOf: runId, limit: REPLAY_LINKS });
+  return runs.map((r) => r.runId).reverse();
+}

@@ -4,7 +4,8 @@
  * the script only swaps escaped markup in place.
  *
  * - `?view=runs&job=…&status=…&since=…&search=…` → `run` events `{ runId, html }` or `{ runId, remove: true }`
- * - `?view=run&run=<id>` → `detail` events `{ html, attempts: [{ attempt, ended, html }] }`
+ * - `?view=run&run=<id>` → `detail` events `{ html, attempts: [{ attempt, ended, html }] }`, also when a
+ *   replay of the run appears
  * - `?view=jobs` → `job` events `{ job, html }` (the job's queue and run numbers), and for service-mode
  *   jobs `workers` events `{ job, html }` (the worker fleet: count, range, chart), checked every
  *   `WORKERS_POLL_MS` and sent when the count changed or `WORKERS_REDRAW_MS` passed (the chart's time axis moves)
@@ -12,7 +13,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LocalEngineApi, LocalRunFilter } from '../runtime/local/api.js';
 import type { RunRecord } from '../runtime/ports.js';
-import { jobCardData } from './data.js';
+import { jobCardData, replaysOf } from './data.js';
 import { matchesFilter, parseRunsQuery, toRunFilter } from './filter.js';
 import { SECURITY_HEADERS } from './http.js';
 import { jobStats } from './views/jobs.js';
@@ -73,7 +74,10 @@ export function openEventStream(
           write('run', { runId: run.runId, remove: true });
       }
     } else if (mode.view === 'run') {
-      const run = runs.find((r) => r.runId === mode.runId);
+      // The run itself changed, or a replay of it appeared (its "Replayed as" links grow).
+      const run =
+        runs.find((r) => r.runId === mode.runId) ??
+        (runs.some((r) => r.replayOf === mode.runId) ? await api.getRun(mode.runId) : undefined);
       if (!run) return;
       const attempts = await api.listAttempts(run.runId);
       const empty = { from: 0, offset: 0, text: '', size: 0, exists: false };
@@ -83,6 +87,7 @@ export function openEventStream(
           attempts,
           api.jobs().find((j) => j.name === run.job),
           at,
+          await replaysOf(api, run.runId),
         ).value,
         attempts: attempts.map((a) => ({
           attempt: a.attempt,
@@ -112,7 +117,8 @@ export function openEventStream(
 
   const unsubscribe = api.subscribe((e) => {
     if (closed || e.type !== 'run') return;
-    if (mode.view === 'run' && e.run.runId !== mode.runId) return;
+    // On a run page: the run, and its replays (they add to its "Replayed as" links).
+    if (mode.view === 'run' && e.run.runId !== mode.runId && e.run.replayOf !== mode.runId) return;
     pending.set(e.run.runId, e.run);
     timer ??= setTimeout(flush, COALESCE_MS);
   });

@@ -64,6 +64,7 @@ export function matchesFilter(run: RunRecord, filter: LocalRunFilter): boolean {
   if (filter.job && run.job !== filter.job) return false;
   if (filter.status && run.status !== filter.status) return false;
   if (filter.since && Date.parse(run.createdAt) < Date.parse(filter.since)) return false;
+  if (filter.replayOf && run.replayOf !== filter.replayOf) return false;
   if (filter.search) {
     const key = run.trigger.kind === 's3' ? run.trigger.key : '';
     if (!run.runId.includes(filter.search) && !key.includes(filter.search)) return false;

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LocalEngineApi } from '../runtime/local/api.js';
 import type { RunRecord } from '../runtime/ports.js';
-import { jobCardData } from './data.js';
+import { jobCardData, replaysOf } from './data.js';
 import { openEventStream } from './events.js';
 import { DEFAULT_RUNS_LIMIT, parseApiRunFilter, parseRunsQuery, toRunFilter } from './filter.js';
 import { html } from './html.js';
@@ -134,7 +134,14 @@ export function createDashboard(api: LocalEngineApi, options: DashboardOptions):
         view: 'run',
         token,
         events: `/api/events?${new URLSearchParams({ view: 'run', run: run.runId })}`,
-        body: runView({ run, attempts, job: api.jobs().find((j) => j.name === run.job), logs, now: now() }),
+        body: runView({
+          run,
+          attempts,
+          job: api.jobs().find((j) => j.name === run.job),
+          logs,
+          now: now(),
+          replays: await replaysOf(api, run.runId),
+        }),
       }),
     );
   }

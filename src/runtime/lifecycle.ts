@@ -54,6 +54,8 @@ export async function acceptTrigger(
     launchInline?: boolean;
     /** Replaces the derived idempotency key (replays and redrives: a new run for an old trigger). */
     idempotencyKey?: string;
+    /** The run this one replays (its `replayOf`). */
+    replayOf?: string;
   } = {},
 ): Promise<AcceptResult> {
   const key = options.idempotencyKey ?? idempotencyKey(job.name, trigger);
@@ -83,6 +85,7 @@ export async function acceptTrigger(
     nextAttemptAt: null,
     taskArn: null,
     deadLettered: false,
+    replayOf: options.replayOf ?? null,
   };
   const created = await deps.store.createRun(run);
   if (!created) {
@@ -495,6 +498,7 @@ export async function recordWorkerStop(
     nextAttemptAt: null,
     taskArn: stop.taskArn,
     deadLettered: false,
+    replayOf: null,
   });
   if (!created) {
     const existing = await deps.store.getRun(runId);
@@ -570,7 +574,8 @@ export async function publish(
 
 /**
  * Starts a new run that replays an earlier one (same trigger payload, attempt numbering from 1).
- * Each replay gets its own idempotency key, so replays are never dropped as duplicates.
+ * Each replay gets its own idempotency key, so replays are never dropped as duplicates; the new run's
+ * `replayOf` names the original.
  */
 export async function replayRun(
   deps: LifecycleDeps,
@@ -581,5 +586,6 @@ export async function replayRun(
   // The container sees the original trigger unchanged; only the key differs, so the replay is a new run.
   return acceptTrigger(deps, job, original.trigger, {
     idempotencyKey: replayIdempotencyKey(job.name, original.runId, requestId),
+    replayOf: original.runId,
   });
 }

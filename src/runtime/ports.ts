@@ -30,6 +30,8 @@ export interface RunRecord {
   taskArn: string | null;
   /** Set when the run failed for good and can be redriven. */
   deadLettered: boolean;
+  /** The run this one replays or redrives (same trigger, new run); null for a run of its own trigger. */
+  replayOf: string | null;
 }
 
 export interface AttemptRecord {

@@ -204,6 +204,16 @@ describe('dashboard on a real berth dev', () => {
       .poll(() => page.locator('#log-1 pre').textContent(), { timeout: 20_000 })
       .toContain('[thumbnail] done');
     expect(await page.locator('pre.payload').textContent()).toContain('"key": "images/x.jpg"');
+    // The replay names the run it replays, and that run names its replay.
+    const replayOf = page.locator('#run-live [data-field="replay-of"] a');
+    expect(await replayOf.textContent()).toBe(runId);
+    expect(await replayOf.getAttribute('href')).toBe(`/runs/${runId}`);
+    await replayOf.click();
+    await page.waitForURL(`${base}/runs/${runId}`);
+    const replayedAs = page.locator('#run-live [data-field="replayed-as"] a');
+    expect(await replayedAs.allTextContents()).toEqual([replayId]);
+    expect(await replayedAs.getAttribute('href')).toBe(`/runs/${replayId}`);
+    expect(await page.locator('#run-live [data-field="replay-of"]').count()).toBe(0);
 
     await page.goto(`${base}/runs?search=${encodeURIComponent('images/x.jpg')}`);
     expect(await runRowFor('s3://uploads/images/x.jpg').count()).toBe(2);

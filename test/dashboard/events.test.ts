@@ -106,6 +106,28 @@ describe('/api/events', () => {
     );
   });
 
+  it('redraws the run page when a replay of the run appears', async () => {
+    const run = engine.put(makeRun({ job: 'thumbnail', status: 'failed' }), []);
+    let replayId = '';
+    const got = await readEvents(
+      h.port,
+      `/api/events?view=run&run=${run.runId}`,
+      (events) => events.length >= 1,
+      {
+        onOpen: () => {
+          void engine.replay(run.runId).then((r) => {
+            if (r.status !== 'skipped') replayId = r.runId;
+          });
+        },
+      },
+    );
+    expect((got.events[0] as Ev).event).toBe('detail');
+    expect(replayId).toMatch(/^r\d{20}$/);
+    expect((got.events[0] as Ev).data.html).toContain(
+      `<dt>Replayed as</dt><dd data-field="replayed-as"><a href="/runs/${replayId}">`,
+    );
+  });
+
   it('sends updated job numbers for the jobs page', async () => {
     engine.queues.set('thumbnail', { visible: 7, inFlight: 0, delayed: 0, deadLetter: 1 });
     const got = await readEvents(h.port, '/api/events?view=jobs', (events) => events.length >= 1, {

@@ -111,6 +111,7 @@ export class FakeEngine implements LocalEngineApi {
       .filter((r) => !filter.job || r.job === filter.job)
       .filter((r) => !filter.status || r.status === filter.status)
       .filter((r) => !filter.since || r.createdAt >= filter.since)
+      .filter((r) => !filter.replayOf || r.replayOf === filter.replayOf)
       .filter(
         (r) =>
           !filter.search ||
@@ -149,8 +150,8 @@ export class FakeEngine implements LocalEngineApi {
     for (const l of this.listeners) l(e);
   }
 
-  private accept(jobName: string, trigger: TriggerPayload): AcceptResult {
-    const run = makeRun({ job: jobName, trigger, createdAt: this.clock().toISOString() });
+  private accept(jobName: string, trigger: TriggerPayload, replayOf: string | null = null): AcceptResult {
+    const run = makeRun({ job: jobName, trigger, replayOf, createdAt: this.clock().toISOString() });
     this.put(run, []);
     return { status: 'accepted', runId: run.runId };
   }
@@ -165,7 +166,8 @@ export class FakeEngine implements LocalEngineApi {
     this.calls.push({ method: 'replay', args: [runId] });
     const run = this.runs.get(runId);
     if (!run) throw new Error(`unknown run ${runId}`);
-    return this.accept(run.job, { kind: 'manual', requestId: `req-${counter}`, replayOf: runId });
+    // As the engine does: the original trigger unchanged, the link on the new run.
+    return this.accept(run.job, run.trigger, runId);
   }
 
   async replayFailed(name: string): Promise<AcceptResult[]> {
@@ -221,6 +223,7 @@ export function makeRun(over: Partial<RunRecord> & { job: string }): RunRecord {
     nextAttemptAt: null,
     taskArn: null,
     deadLettered: false,
+    replayOf: null,
     ...over,
   };
 }

@@ -158,6 +158,27 @@ describe('pages', () => {
     expect(d.body).toContain(`data-post="/api/runs/${dead.runId}/redrive"`);
   });
 
+  it('run page links a replay to its original and the original to its replays', async () => {
+    const original = engine.put(makeRun({ job: 'thumbnail', status: 'failed' }), []);
+    const first = engine.put(
+      makeRun({ job: 'thumbnail', replayOf: original.runId, createdAt: '2026-11-26T10:01:00.000Z' }),
+      [],
+    );
+    const second = engine.put(
+      makeRun({ job: 'thumbnail', replayOf: original.runId, createdAt: '2026-11-26T10:02:00.000Z' }),
+      [],
+    );
+    const link = (id: string) => `<a href="/runs/${id}"><code>${id}</code></a>`;
+    const o = await raw(h.port, { path: `/runs/${original.runId}` });
+    expect(o.body).toContain(
+      `<dt>Replayed as</dt><dd data-field="replayed-as">${link(first.runId)}, ${link(second.runId)}</dd>`,
+    );
+    expect(o.body).not.toContain('<dt>Replay of</dt>');
+    const r = await raw(h.port, { path: `/runs/${first.runId}` });
+    expect(r.body).toContain(`<dt>Replay of</dt><dd data-field="replay-of">${link(original.runId)}</dd>`);
+    expect(r.body).not.toContain('<dt>Replayed as</dt>');
+  });
+
   it('answers 404 for an unknown run, and serves the assets', async () => {
     const res = await raw(h.port, { path: `/runs/${encodeURIComponent(XSS)}` });
     expect(res.status).toBe(404);
@@ -253,7 +274,8 @@ describe('actions', () => {
     const replay = await post(`/api/runs/${failed.runId}/replay`, t);
     expect(replay.status).toBe(202);
     const replayed = engine.runs.get(JSON.parse(replay.body).runId);
-    expect(replayed?.trigger).toMatchObject({ kind: 'manual', replayOf: failed.runId });
+    expect(replayed?.replayOf).toBe(failed.runId);
+    expect(replayed?.trigger).toEqual(failed.trigger);
 
     expect((await post(`/api/runs/${running.runId}/cancel`, t)).status).toBe(202);
     expect(engine.runs.get(running.runId)?.status).toBe('cancelled');

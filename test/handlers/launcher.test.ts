@@ -199,6 +199,8 @@ describe('launcher', () => {
     expect(runs).toHaveLength(2);
     const replay = runs.find((r) => r.runId !== run!.runId)!;
     expect(replay.trigger).toEqual(run!.trigger);
+    expect(replay.replayOf).toBe(run!.runId);
+    expect((await h.store.getRun(run!.runId))?.replayOf).toBeNull();
     expect(replay.status).toBe('queued');
     expect(h.queue.sent.map((s) => s.message)).toEqual([
       { type: 'launch', job: 'thumbnail', runId: replay.runId, attempt: 1 },

@@ -58,11 +58,7 @@ export function registerRedrive(program: Command): void {
         }
         const job = jobs.find((j) => j.name === run.job);
         if (!job) throw new CliError(`${run.runId}: its job ${run.job} no longer exists`);
-        const result = await handle.tx.run(async () => {
-          const r = await replayRun(handle.deps, job, run, randomUUID());
-          if (r.status !== 'skipped') handle.store.markReplayed(run.runId, r.runId);
-          return r;
-        });
+        const result = await handle.tx.run(() => replayRun(handle.deps, job, run, randomUUID()));
         out.push({
           from: run.runId,
           status: result.status,

@@ -93,6 +93,7 @@ function printRunDetail(run: RunRecord, attempts: AttemptRecord[], stageFlag: st
   process.stdout.write(
     `${pc.bold(run.runId)}  ${run.job}  ${colorStatus(run.status)}  attempt ${run.attempt}/${run.maxAttempts}\n`,
   );
+  if (run.replayOf) process.stdout.write(`  replay of ${run.replayOf}\n`);
   process.stdout.write(
     `  trigger  ${summarizeTrigger(run.trigger)}\n  created  ${run.createdAt}${run.endedAt ? `   ended ${run.endedAt}` : ''}\n`,
   );

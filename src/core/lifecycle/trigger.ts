@@ -46,8 +46,6 @@ export type TriggerPayload =
       /** Caller-chosen key that makes repeated invokes launch once. */
       idempotencyKey?: string;
       requestId: string;
-      /** For replays: the run this one replays. */
-      replayOf?: string;
     };
 
 /** Short text for people and for the `trigger` field of outcome events. */
@@ -60,7 +58,7 @@ export function summarizeTrigger(t: TriggerPayload): string {
     case 'queue':
       return t.worker ? `queue ${t.queue} worker of ${t.worker}` : `queue ${t.queue} message ${t.messageId}`;
     case 'manual':
-      return t.replayOf ? `replay of ${t.replayOf}` : 'manual invoke';
+      return 'manual invoke';
     default: {
       const never: never = t;
       return String(never);

@@ -10,6 +10,7 @@ import {
   formatTime,
   jobRunsHref,
   runDurationMs,
+  runHref,
   statusBadge,
 } from '../format.js';
 import { type Html, html, prettyJson } from '../html.js';
@@ -164,8 +165,21 @@ function actions(run: RunRecord): Html {
 </div>`;
 }
 
-/** The part of the run page that SSE replaces whenever the run changes. */
-export function runLive(run: RunRecord, attempts: AttemptRecord[], job: Job | undefined, now: Date): Html {
+function runLink(runId: string): Html {
+  return html`<a href="${runHref(runId)}"><code>${runId}</code></a>`;
+}
+
+/**
+ * The part of the run page that SSE replaces whenever the run changes (or a replay of it appears).
+ * `replays`: ids of the runs that replay this one, oldest first.
+ */
+export function runLive(
+  run: RunRecord,
+  attempts: AttemptRecord[],
+  job: Job | undefined,
+  now: Date,
+  replays: readonly string[] = [],
+): Html {
   const cost = runCost(attempts.map((a) => attemptCost(a, job, now)));
   return html`<section class="card" aria-labelledby="summary-h">
   <h2 id="summary-h">Summary</h2>
@@ -174,6 +188,8 @@ export function runLive(run: RunRecord, attempts: AttemptRecord[], job: Job | un
     <div><dt>Job</dt><dd><a href="${jobRunsHref(run.job)}">${run.job}</a></dd></div>
     <div><dt>Attempt</dt><dd data-field="attempt">${run.attempt} of ${run.maxAttempts}</dd></div>
     <div><dt>Trigger</dt><dd>${summarizeTrigger(run.trigger)}</dd></div>
+    ${run.replayOf ? html`<div><dt>Replay of</dt><dd data-field="replay-of">${runLink(run.replayOf)}</dd></div>` : ''}
+    ${replays.length ? html`<div><dt>Replayed as</dt><dd data-field="replayed-as">${replays.map((id, i) => html`${i ? ', ' : ''}${runLink(id)}`)}</dd></div>` : ''}
     <div><dt>Created</dt><dd>${formatTime(run.createdAt)}</dd></div>
     <div><dt>Ended</dt><dd>${formatTime(run.endedAt)}</dd></div>
     <div><dt>Duration</dt><dd>${formatDuration(runDurationMs(run, now))}</dd></div>
@@ -216,12 +232,14 @@ export function runView(options: {
   job: Job | undefined;
   logs: Html[];
   now: Date;
+  /** Ids of the runs that replay this one, oldest first. */
+  replays?: readonly string[];
 }): Html {
   const { run } = options;
   return html`<nav class="crumbs" aria-label="Breadcrumb"><ol><li><a href="/runs">Runs</a></li><li><a href="${jobRunsHref(run.job)}">${run.job}</a></li><li aria-current="page"><code>${run.runId}</code></li></ol></nav>
 <h1>Run <code>${run.runId}</code></h1>
 <div id="run-live" data-run-id="${run.runId}">
-${runLive(run, options.attempts, options.job, options.now)}
+${runLive(run, options.attempts, options.job, options.now, options.replays)}
 </div>
 <section class="card" aria-labelledby="payload-h">
   <h2 id="payload-h">Trigger payload</h2>

@@ -56,6 +56,7 @@ const RUN_FIELDS = [
   'nextAttemptAt',
   'taskArn',
   'deadLettered',
+  'replayOf',
 ] as const satisfies readonly (keyof RunRecord)[];
 
 const ATTEMPT_FIELDS = [

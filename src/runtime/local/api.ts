@@ -22,6 +22,8 @@ export interface LocalRunFilter {
   since?: string;
   /** Matches a run id (prefix or substring) or the S3 key of the trigger (substring). */
   search?: string;
+  /** Only the replays (and redrives) of this run. */
+  replayOf?: string;
   /** Newest first; default 100. */
   limit?: number;
 }

@@ -109,6 +109,18 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, event TEXT NOT NULL);
     `,
   },
+  {
+    version: 2,
+    name: 'runs.replay_of links a replay to its original (replaces runs.replayed_by)',
+    // The link now lives on the replay, set when it is created; the original's replays are a query away.
+    // Backfill from replayed_by (the first replay of each run, which is all version 1 kept), then drop it.
+    sql: `
+      ALTER TABLE runs ADD COLUMN replay_of TEXT;
+      UPDATE runs SET replay_of = (SELECT o.run_id FROM runs o WHERE o.replayed_by = runs.run_id LIMIT 1);
+      CREATE INDEX runs_replay_of ON runs (replay_of);
+      ALTER TABLE runs DROP COLUMN replayed_by;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -801,11 +801,8 @@ export class LocalEngine implements LocalEngineApi {
     const run = this.store.getRunSync(runId);
     if (!run) throw new EngineError(`${runId}: no such run`);
     const job = this.requireJob(run.job);
-    return this.tx.run(async () => {
-      const result = await replayRun(this.deps, job, run, randomUUID());
-      if (result.status !== 'skipped') this.store.markReplayed(runId, result.runId);
-      return result;
-    });
+    // The new run's replayOf is the link back; "replay all failed" and redrive look it up.
+    return this.tx.run(() => replayRun(this.deps, job, run, randomUUID()));
   }
 
   async replayFailed(job: string): Promise<AcceptResult[]> {

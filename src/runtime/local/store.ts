@@ -27,6 +27,7 @@ const RUN_COLUMNS: Record<keyof RunRecord, string> = {
   nextAttemptAt: 'next_attempt_at',
   taskArn: 'task_arn',
   deadLettered: 'dead_lettered',
+  replayOf: 'replay_of',
 };
 
 const ATTEMPT_COLUMNS: Record<keyof AttemptRecord, string> = {
@@ -74,6 +75,7 @@ export function runFromRow(r: Row): RunRecord {
     nextAttemptAt: (r.next_attempt_at as string | null) ?? null,
     taskArn: (r.task_arn as string | null) ?? null,
     deadLettered: r.dead_lettered === 1,
+    replayOf: (r.replay_of as string | null) ?? null,
   };
 }
 
@@ -208,6 +210,10 @@ export class SqliteRunStore implements RunStore {
       where.push('created_at >= ?');
       values.push(filter.since);
     }
+    if (filter.replayOf) {
+      where.push('replay_of = ?');
+      values.push(filter.replayOf);
+    }
     if (filter.search) {
       where.push(`(instr(run_id, ?) > 0 OR instr(coalesce(s3_key, ''), ?) > 0)`);
       values.push(filter.search, filter.search);
@@ -244,28 +250,22 @@ export class SqliteRunStore implements RunStore {
     this.db.prepare('DELETE FROM slots WHERE job = ? AND run_id = ?').run(job, runId);
   }
 
-  /** Records that `runId` was replayed or redriven as `by` (so "replay failed" skips it next time). */
-  markReplayed(runId: string, by: string): void {
-    this.db
-      .prepare('UPDATE runs SET replayed_by = ? WHERE run_id = ? AND replayed_by IS NULL')
-      .run(by, runId);
-  }
-
-  /** Failed or timed-out runs of a job not replayed yet, oldest first. */
+  /** Failed or timed-out runs of a job not replayed (or redriven) yet, oldest first. */
   unreplayedFailures(job: string): RunRecord[] {
     return (
       this.db
         .prepare(
-          `SELECT * FROM runs WHERE job = ? AND status IN ('failed', 'timed_out') AND replayed_by IS NULL ORDER BY created_at`,
+          `SELECT * FROM runs WHERE job = ? AND status IN ('failed', 'timed_out') AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.replay_of = runs.run_id) ORDER BY created_at`,
         )
         .all(job) as Row[]
     ).map(runFromRow);
   }
 
+  /** The first run that replays or redrives `runId`, if any. */
   replayedBy(runId: string): string | null {
-    const row = this.db.prepare('SELECT replayed_by FROM runs WHERE run_id = ?').get(runId) as
-      | { replayed_by: string | null }
-      | undefined;
-    return row?.replayed_by ?? null;
+    const row = this.db
+      .prepare('SELECT run_id FROM runs WHERE replay_of = ? ORDER BY created_at, rowid LIMIT 1')
+      .get(runId) as { run_id: string } | undefined;
+    return row?.run_id ?? null;
   }
 }

@@ -87,6 +87,7 @@ async function makeRun(jobName: string, status: RunStatus, attempts: number, ext
     nextAttemptAt: null,
     taskArn: null,
     deadLettered: false,
+    replayOf: null,
     ...extra,
   };
   expect(await store.createRun(run)).toBe(true);
@@ -372,6 +373,18 @@ describe('--stage CLI against moto server', () => {
       runs: expect.any(Array),
       messages: 0,
     });
+  });
+
+  it('DynamoRunStore keeps replayOf; a run item written before the field existed reads as null', async () => {
+    const { run: original } = await makeRun('orders', 'failed', 1);
+    const { run: replay } = await makeRun('orders', 'queued', 1, { replayOf: original.runId });
+    expect((await store.getRun(replay.runId))?.replayOf).toBe(original.runId);
+    expect((await store.listRuns({ job: 'orders' })).find((r) => r.runId === replay.runId)?.replayOf).toBe(
+      original.runId,
+    );
+    const { replayOf: _, ...older } = { ...original, runId: 'rbeforereplayof000000' };
+    expect(await store.createRun(older as RunRecord)).toBe(true);
+    expect(await store.getRun('rbeforereplayof000000')).toMatchObject({ replayOf: null, job: 'orders' });
   });
 
   it('redrive of a FIFO job keeps each message group', async () => {

@@ -242,6 +242,21 @@ describe('berth dev (real engine process)', () => {
     expect(logs).toContain('hello from flaky attempt 3');
     const failed = JSON.parse(cli(dir, ['runs', 'list', '--status', 'timed_out', '--json']).stdout);
     expect(failed.map((r: { job: string }) => r.job)).toEqual(['slow']);
+    expect(list[0].replayOf).toBeNull();
+
+    // A redrive is a new run that names the run it redrives; a second redrive finds it through that link.
+    const from = failed[0].runId as string;
+    const redriven = JSON.parse(cli(dir, ['redrive', from, '--json']).stdout);
+    expect(redriven.runs).toEqual([
+      { from, status: 'accepted', runId: expect.stringMatching(/^r[0-9a-z]{20}$/) },
+    ]);
+    const replayId = redriven.runs[0].runId as string;
+    expect(JSON.parse(cli(dir, ['runs', 'show', replayId, '--json']).stdout).replayOf).toBe(from);
+    expect(cli(dir, ['runs', 'show', replayId]).stdout).toContain(`replay of ${from}`);
+    expect(cli(dir, ['runs', 'show', from]).stdout).not.toContain('replay of');
+    expect(JSON.parse(cli(dir, ['redrive', from, '--json']).stdout).runs).toEqual([
+      { from, status: 'already-redriven', runId: replayId },
+    ]);
   });
 });
 

@@ -14,7 +14,7 @@ import {
   settleDelay,
   watchBuckets,
 } from '../../../src/runtime/local/buckets.js';
-import { type Db, DevDbError, openDevDb } from '../../../src/runtime/local/db.js';
+import { type Db, DevDbError, MIGRATIONS, openDevDb } from '../../../src/runtime/local/db.js';
 import { dockerRunArgv } from '../../../src/runtime/local/docker.js';
 import { dlqName, md5Hex, SqliteQueues } from '../../../src/runtime/local/queue.js';
 import { handleSqsAction } from '../../../src/runtime/local/sqs.js';
@@ -37,10 +37,54 @@ afterEach(() => {
 describe('dev database', () => {
   it('is WAL with a versioned migration table', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.prepare('SELECT version FROM migrations').all()).toEqual([{ version: 1 }]);
+    expect(db.prepare('SELECT version FROM migrations ORDER BY version').all()).toEqual([
+      { version: 1 },
+      { version: 2 },
+    ]);
     db.close();
     db = openDevDb(join(dir, 'dev.db')); // reopening migrates nothing twice
-    expect(db.prepare('SELECT COUNT(*) AS n FROM migrations').get()).toEqual({ n: 1 });
+    expect(db.prepare('SELECT COUNT(*) AS n FROM migrations').get()).toEqual({ n: 2 });
+  });
+
+  it('upgrades a version 1 file: replayed_by becomes the replay’s replay_of, and the data stays', async () => {
+    // A dev.db exactly as a berth with only migration 1 left it, with a run replayed by another.
+    const file = join(dir, 'v1.db');
+    const old = new Database(file);
+    old.pragma('journal_mode = WAL');
+    old.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);
+      INSERT INTO meta (key, value) VALUES ('app', 'berth-dev');
+      INSERT INTO migrations (version, name, applied_at) VALUES (1, 'v1', '2026-01-01T00:00:00.000Z');`);
+    old.exec(MIGRATIONS[0]?.sql ?? '');
+    const insert = old.prepare(
+      `INSERT INTO runs (run_id, job, status, attempt, max_attempts, trigger, trigger_kind, idempotency_key, created_at, updated_at, dead_lettered, replayed_by)
+       VALUES (?, 'j', ?, 1, 1, '{"kind":"manual","requestId":"q"}', 'manual', ?, ?, ?, ?, ?)`,
+    );
+    insert.run('rorig', 'failed', 'k1', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', 1, 'rnew');
+    insert.run('rnew', 'succeeded', 'k2', '2026-01-01T00:01:00.000Z', '2026-01-01T00:01:00.000Z', 0, null);
+    insert.run('rlone', 'failed', 'k3', '2026-01-01T00:02:00.000Z', '2026-01-01T00:02:00.000Z', 0, null);
+    old.close();
+
+    const upgraded = openDevDb(file);
+    try {
+      expect(upgraded.prepare('SELECT version FROM migrations ORDER BY version').all()).toEqual([
+        { version: 1 },
+        { version: 2 },
+      ]);
+      const columns = (upgraded.pragma('table_info(runs)') as { name: string }[]).map((c) => c.name);
+      expect(columns).toContain('replay_of');
+      expect(columns).not.toContain('replayed_by');
+      const s = new SqliteRunStore(upgraded);
+      expect((await s.getRun('rnew'))?.replayOf).toBe('rorig');
+      expect(await s.getRun('rorig')).toMatchObject({ replayOf: null, status: 'failed', deadLettered: true });
+      expect(s.replayedBy('rorig')).toBe('rnew');
+      expect(s.replayedBy('rlone')).toBeNull();
+      expect(s.unreplayedFailures('j').map((r) => r.runId)).toEqual(['rlone']);
+    } finally {
+      upgraded.close();
+    }
+    // A second open finds nothing left to do.
+    openDevDb(file).close();
   });
 
   it('refuses a corrupt file, a foreign SQLite database and a newer schema', () => {
@@ -137,6 +181,7 @@ function run(id: string, patch: Partial<RunRecord> = {}): RunRecord {
     nextAttemptAt: null,
     taskArn: null,
     deadLettered: false,
+    replayOf: null,
     ...patch,
   };
 }
@@ -156,6 +201,21 @@ describe('SqliteRunStore', () => {
       deadLettered: true,
       trigger: { key: 'images/cat.jpg' },
     });
+  });
+
+  it('keeps replayOf and derives the replays of a run from it', async () => {
+    const s = new SqliteRunStore(db);
+    await s.createRun(run('rorig', { status: 'failed' }));
+    await s.createRun(run('rother', { status: 'timed_out', createdAt: '2026-01-01T00:00:30.000Z' }));
+    expect(s.replayedBy('rorig')).toBeNull();
+    expect(s.unreplayedFailures('j').map((r) => r.runId)).toEqual(['rorig', 'rother']);
+    await s.createRun(run('rb', { replayOf: 'rorig', createdAt: '2026-01-01T00:01:00.000Z' }));
+    await s.createRun(run('rc', { replayOf: 'rorig', createdAt: '2026-01-01T00:02:00.000Z' }));
+    expect((await s.getRun('rb'))?.replayOf).toBe('rorig');
+    expect((await s.getRun('rorig'))?.replayOf).toBeNull();
+    expect(s.replayedBy('rorig')).toBe('rb');
+    expect((await s.listRuns({ replayOf: 'rorig' })).map((r) => r.runId)).toEqual(['rc', 'rb']);
+    expect(s.unreplayedFailures('j').map((r) => r.runId)).toEqual(['rother']);
   });
 
   it('takes at most max concurrency slots, idempotently per run', async () => {
