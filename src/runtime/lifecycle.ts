@@ -36,6 +36,34 @@ export const DEFAULT_MAX_INLINE_TRIGGER = 6000;
 /** How long a launch waits before another try when the job is at its concurrency cap. */
 export const CONCURRENCY_RECHECK_MS = 5000;
 
+/**
+ * A new run record: the identifying fields given, attempt 1, and everything only known later empty.
+ * The one place a run record is built (stores, launcher, tests).
+ */
+export function newRunRecord(
+  init: Pick<
+    RunRecord,
+    'runId' | 'job' | 'status' | 'maxAttempts' | 'trigger' | 'idempotencyKey' | 'createdAt'
+  > &
+    Partial<RunRecord>,
+): RunRecord {
+  return {
+    attempt: 1,
+    updatedAt: init.createdAt,
+    endedAt: null,
+    outcome: null,
+    exitCode: null,
+    stopCode: null,
+    reason: null,
+    decision: null,
+    nextAttemptAt: null,
+    taskArn: null,
+    deadLettered: false,
+    replayOf: null,
+    ...init,
+  };
+}
+
 export type AcceptResult =
   | { status: 'accepted'; runId: string }
   | { status: 'duplicate'; runId: string }
@@ -66,27 +94,17 @@ export async function acceptTrigger(
       return { status: 'skipped', reason: `overlap 'skip': ${active} run(s) of ${job.name} still active` };
   }
   const now = deps.clock.now().toISOString();
-  const run: RunRecord = {
+  const run = newRunRecord({
     runId,
     job: job.name,
     status: 'queued',
-    attempt: 1,
     maxAttempts: job.retry.maxAttempts,
     trigger,
     idempotencyKey: key,
     createdAt: now,
     updatedAt: now,
-    endedAt: null,
-    outcome: null,
-    exitCode: null,
-    stopCode: null,
-    reason: null,
-    decision: null,
-    nextAttemptAt: null,
-    taskArn: null,
-    deadLettered: false,
     replayOf: options.replayOf ?? null,
-  };
+  });
   const created = await deps.store.createRun(run);
   if (!created) {
     // A crash may have left the run created but never launched; re-queueing is safe, launches are idempotent.
@@ -479,27 +497,19 @@ export async function recordWorkerStop(
   const runId = workerRunId(job.name, stop.taskArn);
   const key = `${job.name}#service#${stop.taskArn}`;
   const now = deps.clock.now().toISOString();
-  const created = await deps.store.createRun({
-    runId,
-    job: job.name,
-    status: 'running',
-    attempt: 1,
-    maxAttempts: 1,
-    trigger: { kind: 'queue', queue: worker.queue, messageId: '', body: '', worker: worker.service },
-    idempotencyKey: key,
-    createdAt: worker.createdAt,
-    updatedAt: now,
-    endedAt: null,
-    outcome: null,
-    exitCode: null,
-    stopCode: null,
-    reason: null,
-    decision: null,
-    nextAttemptAt: null,
-    taskArn: stop.taskArn,
-    deadLettered: false,
-    replayOf: null,
-  });
+  const created = await deps.store.createRun(
+    newRunRecord({
+      runId,
+      job: job.name,
+      status: 'running',
+      maxAttempts: 1,
+      trigger: { kind: 'queue', queue: worker.queue, messageId: '', body: '', worker: worker.service },
+      idempotencyKey: key,
+      createdAt: worker.createdAt,
+      updatedAt: now,
+      taskArn: stop.taskArn,
+    }),
+  );
   if (!created) {
     const existing = await deps.store.getRun(runId);
     if (!existing || isFinalStatus(existing.status)) return { status: 'duplicate', runId };

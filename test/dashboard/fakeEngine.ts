@@ -1,10 +1,12 @@
 /** An in-memory LocalEngineApi for dashboard tests: runs and attempts are plain objects the test edits. */
+
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TriggerPayload } from '../../src/core/lifecycle/trigger.js';
 import type { Job, JobInput } from '../../src/core/model/job.js';
 import { validateJob } from '../../src/core/model/validate.js';
 import { nextFireTimes } from '../../src/core/schedule/index.js';
+import { newRunRecord } from '../../src/runtime/lifecycle.js';
 import type {
   AcceptResult,
   LocalEngineApi,
@@ -205,27 +207,15 @@ export class FakeEngine implements LocalEngineApi {
 
 export function makeRun(over: Partial<RunRecord> & { job: string }): RunRecord {
   const createdAt = over.createdAt ?? '2026-11-26T10:00:00.000Z';
-  return {
+  return newRunRecord({
     runId: newRunId(),
     status: 'queued',
-    attempt: 1,
     maxAttempts: 3,
     trigger: { kind: 'manual', requestId: 'req' },
     idempotencyKey: `${over.job}#manual#${counter}`,
     createdAt,
-    updatedAt: createdAt,
-    endedAt: null,
-    outcome: null,
-    exitCode: null,
-    stopCode: null,
-    reason: null,
-    decision: null,
-    nextAttemptAt: null,
-    taskArn: null,
-    deadLettered: false,
-    replayOf: null,
     ...over,
-  };
+  });
 }
 
 export function makeAttempt(

@@ -3,6 +3,7 @@
  * GetLogEvents), invoke's real run id, redrive moving the job queue's dead letters back, and the real
  * `berth` binary printing the same text and JSON as the local commands.
  */
+
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
@@ -36,6 +37,7 @@ import { createClients } from '../../../src/runtime/aws/clients.js';
 import { DynamoRunStore } from '../../../src/runtime/aws/dynamoRunStore.js';
 import { parseLaunchPathBody } from '../../../src/runtime/aws/messages.js';
 import { RUNS_TABLE } from '../../../src/runtime/aws/tableSchema.js';
+import { newRunRecord } from '../../../src/runtime/lifecycle.js';
 import type { RunRecord } from '../../../src/runtime/ports.js';
 import { cleanup, job as jobSource, makeProject } from '../local/harness.js';
 import { ec2Ids, type MotoServer, startMoto } from './motoServer.js';
@@ -68,7 +70,7 @@ const stageArgs = () => ({ service: SERVICE, stage: STAGE, region: REGION, endpo
 async function makeRun(jobName: string, status: RunStatus, attempts: number, extra: Partial<RunRecord> = {}) {
   const now = new Date(Date.now() + seq++).toISOString();
   const trigger = { kind: 'manual' as const, requestId: `req-${seq}` };
-  const run: RunRecord = {
+  const run: RunRecord = newRunRecord({
     runId: runIdFor(idempotencyKey(jobName, trigger)),
     job: jobName,
     status,
@@ -77,19 +79,8 @@ async function makeRun(jobName: string, status: RunStatus, attempts: number, ext
     trigger,
     idempotencyKey: idempotencyKey(jobName, trigger),
     createdAt: now,
-    updatedAt: now,
-    endedAt: null,
-    outcome: null,
-    exitCode: null,
-    stopCode: null,
-    reason: null,
-    decision: null,
-    nextAttemptAt: null,
-    taskArn: null,
-    deadLettered: false,
-    replayOf: null,
     ...extra,
-  };
+  });
   expect(await store.createRun(run)).toBe(true);
   const taskIds: string[] = [];
   for (let a = 1; a <= attempts; a++) {

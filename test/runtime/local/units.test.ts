@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { normalizeTriggers } from '../../../src/core/model/job.js';
 import { s3TriggerSchema } from '../../../src/core/model/trigger.js';
 import { validateJob } from '../../../src/core/model/validate.js';
+import { newRunRecord } from '../../../src/runtime/lifecycle.js';
 import {
   matchesS3Trigger,
   objectCreatedEvent,
@@ -162,28 +163,16 @@ describe('SQLite queues (SQS semantics)', () => {
 });
 
 function run(id: string, patch: Partial<RunRecord> = {}): RunRecord {
-  return {
+  return newRunRecord({
     runId: id,
     job: 'j',
     status: 'queued',
-    attempt: 1,
     maxAttempts: 3,
     trigger: { kind: 's3', bucket: 'b', key: 'images/cat.jpg', size: 1, time: 't' },
     idempotencyKey: id,
     createdAt: '2026-01-01T00:00:00.000Z',
-    updatedAt: '2026-01-01T00:00:00.000Z',
-    endedAt: null,
-    outcome: null,
-    exitCode: null,
-    stopCode: null,
-    reason: null,
-    decision: null,
-    nextAttemptAt: null,
-    taskArn: null,
-    deadLettered: false,
-    replayOf: null,
     ...patch,
-  };
+  });
 }
 
 describe('SqliteRunStore', () => {
