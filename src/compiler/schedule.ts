@@ -5,7 +5,7 @@
  */
 import { parseDuration } from '../core/duration.js';
 import type { Job, JobTrigger } from '../core/model/job.js';
-import { resolveWallTime } from '../core/schedule/index.js';
+import { instantOfZonedIso } from '../core/schedule/index.js';
 import { type CfnValue, getAtt, type Resources, ref } from './cfn.js';
 import type { CompileContext } from './context.js';
 import { logicalIds } from './naming.js';
@@ -38,11 +38,7 @@ export function flexibleTimeWindow(trigger: ScheduleJobTrigger): Record<string, 
  * the gap in a spring-forward gap.
  */
 export function toUtcDate(text: string, timeZone: string): string {
-  if (/(Z|[+-]\d\d:?\d\d)$/.test(text)) return new Date(text).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const wall = Date.parse(`${text}Z`);
-  if (Number.isNaN(wall))
-    throw new RangeError(`"${text}" is not an ISO-8601 date — write 2026-01-31T09:00:00`);
-  return new Date(resolveWallTime(wall, timeZone)).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return new Date(instantOfZonedIso(text, timeZone)).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 export function compileSchedule(

@@ -21,7 +21,7 @@ export type {
 export { ScheduleExpressionError } from './ast.js';
 export type { NextFireTimesOptions } from './next.js';
 export { checkScheduleExpression, parseScheduleExpression } from './parse.js';
-export { isoInZone, resolveWallTime } from './zone.js';
+export { instantOfZonedIso, isoInZone, resolveWallTime } from './zone.js';
 
 const MAX_TIME_ZONE_LENGTH = 50;
 let canonicalZones: Map<string, string> | undefined;

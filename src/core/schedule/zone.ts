@@ -113,3 +113,16 @@ export function resolveWallTime(wall: number, timeZone: string): number {
   const after = offsetAt(wall + DAY_MS, timeZone);
   return wall - Math.min(before, after);
 }
+
+/**
+ * The instant of an ISO-8601 date or date-time as a schedule reads its StartDate/EndDate: an explicit `Z`
+ * or offset is taken as written; otherwise the text is a wall-clock time in `timeZone`, resolved like
+ * `resolveWallTime` (gap shifts forward, overlap takes the earlier instant). A bare date is its midnight.
+ */
+export function instantOfZonedIso(text: string, timeZone: string): number {
+  if (/(Z|[+-]\d\d:?\d\d)$/.test(text)) return Date.parse(text);
+  const wall = Date.parse(`${text}Z`);
+  if (Number.isNaN(wall))
+    throw new RangeError(`"${text}" is not an ISO-8601 date — write 2026-01-31T09:00:00`);
+  return resolveWallTime(wall, timeZone);
+}

@@ -5,10 +5,15 @@
  * for the most recent missed time (its `scheduledTime` says which), never a storm. A schedule the engine
  * has never seen starts from now and does not look back. The last fire time is stored with the run it
  * created, in the same transaction, so a crash neither repeats nor loses a fire.
+ *
+ * `startDate` and `endDate` bound the fire times as AWS Scheduler's StartDate/EndDate do (read in the
+ * schedule's zone; both ends inclusive here): nothing fires before the start or after the end, a `rate()`
+ * counts its interval from the start, and a catch-up never reaches outside the window. `flexibleWindow`
+ * is not applied locally: a fire happens at its exact time (the window only spreads load on AWS).
  */
 
 import type { Job, JobTrigger } from '../../core/model/job.js';
-import { nextFireTimes } from '../../core/schedule/index.js';
+import { instantOfZonedIso, nextFireTimes } from '../../core/schedule/index.js';
 import type { Db } from './db.js';
 
 export type ScheduleTriggerOf = Extract<JobTrigger, { kind: 'schedule' }>;
@@ -27,6 +32,40 @@ export interface ScheduleFire {
 const MAX_TIMER_MS = 2_147_483_647;
 /** Missed fire times scanned after downtime, at most (a week of `rate(1 minute)`). */
 const MAX_MISSED_SCAN = 20_000;
+
+/** The schedule's StartDate/EndDate as instants (ms). */
+function windowOf(s: ScheduleTriggerOf): { startMs: number | undefined; endMs: number | undefined } {
+  return {
+    startMs: s.startDate ? instantOfZonedIso(s.startDate, s.timezone) : undefined,
+    endMs: s.endDate ? instantOfZonedIso(s.endDate, s.timezone) : undefined,
+  };
+}
+
+/**
+ * Up to `count` fire times strictly after `from` inside the schedule's start/end window. A `rate()` counts
+ * from its start date when it has one (AWS anchors it there), else from `anchor`.
+ */
+function windowedFireTimes(
+  s: ScheduleTriggerOf,
+  from: Date,
+  count: number,
+  anchor: Date | undefined,
+): Date[] {
+  const { startMs, endMs } = windowOf(s);
+  const after = startMs !== undefined && startMs - 1 > from.getTime() ? new Date(startMs - 1) : from;
+  const rateAnchor = s.expression.startsWith('rate(')
+    ? startMs !== undefined
+      ? new Date(startMs)
+      : anchor
+    : undefined;
+  const times = nextFireTimes(s.expression, {
+    timezone: s.timezone,
+    from: after,
+    count,
+    ...(rateAnchor ? { anchor: rateAnchor } : {}),
+  });
+  return endMs === undefined ? times : times.filter((t) => t.getTime() <= endMs);
+}
 
 interface StateRow {
   expression: string;
@@ -83,15 +122,7 @@ export class Scheduler {
     const from = this.now();
     return job.triggers
       .filter((t): t is ScheduleTriggerOf => t.kind === 'schedule')
-      .flatMap((s) => {
-        const anchor = this.anchorOf(job, s);
-        return nextFireTimes(s.expression, {
-          timezone: s.timezone,
-          from,
-          count,
-          ...(anchor ? { anchor } : {}),
-        });
-      })
+      .flatMap((s) => windowedFireTimes(s, from, count, this.anchorOf(job, s)))
       .sort((a, b) => a.getTime() - b.getTime())
       .slice(0, count)
       .map((d) => d.toISOString());
@@ -112,12 +143,7 @@ export class Scheduler {
     const anchor = s.expression.startsWith('rate(') ? new Date(state.anchor) : undefined;
     let latest: Date | undefined;
     for (let scanned = 0; scanned < MAX_MISSED_SCAN; scanned += 500) {
-      const times = nextFireTimes(s.expression, {
-        timezone: s.timezone,
-        from,
-        count: 500,
-        ...(anchor ? { anchor } : {}),
-      });
+      const times = windowedFireTimes(s, from, 500, anchor);
       const due = times.filter((t) => t.getTime() <= now);
       if (due.length > 0) latest = due[due.length - 1];
       if (due.length < times.length || times.length < 500) break;
@@ -152,13 +178,8 @@ export class Scheduler {
     const key = `${job.name}#${s.id}`;
     const now = this.now();
     const anchor = this.anchorOf(job, s);
-    const [next] = nextFireTimes(s.expression, {
-      timezone: s.timezone,
-      from: now,
-      count: 1,
-      ...(anchor ? { anchor } : {}),
-    });
-    if (!next) return;
+    const [next] = windowedFireTimes(s, now, 1, anchor);
+    if (!next) return; // past its end date (or a one-off already fired)
     const wait = Math.min(MAX_TIMER_MS, Math.max(0, next.getTime() - now.getTime()));
     const timer = setTimeout(async () => {
       if (this.now().getTime() < next.getTime()) return this.arm(job, s);
