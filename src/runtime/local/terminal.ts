@@ -11,8 +11,19 @@ import type { RunRecord } from '../ports.js';
 
 export type TerminalMode = 'live' | 'plain' | 'quiet';
 
-export function defaultTerminalMode(stream: NodeJS.WriteStream = process.stdout): TerminalMode {
-  return stream.isTTY && !process.env.CI ? 'live' : 'plain';
+/** What the view writes to: `process.stdout` by default, a fake in tests. */
+export interface TerminalStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/** Live (redrawn in place) on a TTY, plain lines when piped or when `CI` is set. */
+export function defaultTerminalMode(
+  stream: TerminalStream = process.stdout,
+  env: NodeJS.ProcessEnv = process.env,
+): TerminalMode {
+  return stream.isTTY && !env.CI ? 'live' : 'plain';
 }
 
 export function colorStatus(status: RunStatus | string): string {
@@ -59,7 +70,8 @@ export class TerminalView {
 
   constructor(
     private readonly mode: TerminalMode,
-    private readonly out: NodeJS.WriteStream = process.stdout,
+    private readonly out: TerminalStream = process.stdout,
+    private readonly now: () => number = Date.now,
   ) {
     if (mode === 'live') {
       this.timer = setInterval(() => this.redraw(), 500);
@@ -91,7 +103,7 @@ export class TerminalView {
 
   private draw(): void {
     if (this.active.size === 0) return;
-    const now = Date.now();
+    const now = this.now();
     const rows = [...this.active.values()].slice(0, 15).map((r) => {
       const since =
         r.status === 'retrying' && r.nextAttemptAt
