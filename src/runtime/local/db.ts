@@ -121,6 +121,20 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       ALTER TABLE runs DROP COLUMN replayed_by;
     `,
   },
+  {
+    version: 3,
+    name: 'FIFO queues: deduplication ids seen in the last 5 minutes',
+    sql: `
+      CREATE TABLE message_dedup (
+        queue TEXT NOT NULL,
+        dedup_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        sent_at INTEGER NOT NULL,
+        PRIMARY KEY (queue, dedup_id)
+      );
+      CREATE INDEX messages_queue_group ON messages (queue, group_id, seq);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -340,6 +340,9 @@ export class LocalEngine implements LocalEngineApi {
               delayMs: o.delaySeconds * 1000,
               ...(o.attributes ? { attributes: o.attributes } : {}),
               ...(o.groupId ? { groupId: o.groupId } : {}),
+              ...(o.deduplicationId && job.triggers.some((t) => t.kind === 'queue' && t.fifo)
+                ? { deduplicationId: o.deduplicationId }
+                : {}),
             });
             this.wake();
             return sent;
@@ -540,6 +543,7 @@ export class LocalEngine implements LocalEngineApi {
               max: q.batchSize,
               visibilityMs: parseDuration(q.visibilityTimeout),
               maxReceiveCount: q.maxReceiveCount,
+              fifo: q.fifo,
             });
             if (messages.length > 0) {
               worked = true;

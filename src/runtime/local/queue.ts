@@ -2,7 +2,10 @@
  * Durable queues in SQLite with SQS semantics: a received message is hidden for its visibility timeout and
  * comes back unless deleted; every receive counts; a message received `maxReceiveCount` times moves to the
  * queue's dead-letter queue on its next receive (SQS: "when the ReceiveCount … exceeds the maxReceiveCount");
- * messages can be sent with a delay; receive takes a batch. Used for the jobs' own queues and for the
+ * messages can be sent with a delay; receive takes a batch. FIFO queues (`fifo: true` on receive) deliver
+ * each message group in order and hold a group back while one of its messages is in flight (other groups
+ * go on in parallel); a send with a deduplication id already seen on the queue within 5 minutes is
+ * accepted and dropped, as SQS FIFO does. Used for the jobs' own queues and for the
  * engine's internal launch queue.
  */
 import { createHash, randomUUID } from 'node:crypto';
@@ -38,14 +41,21 @@ export interface SendOptions {
   messageId?: string;
   attributes?: Record<string, unknown>;
   groupId?: string;
+  /** FIFO: a second send with this id within `DEDUP_WINDOW_MS` is accepted and dropped. */
+  deduplicationId?: string;
   now?: number;
 }
+
+/** SQS FIFO deduplication interval: 5 minutes. */
+export const DEDUP_WINDOW_MS = 5 * 60_000;
 
 export interface ReceiveOptions {
   max: number;
   visibilityMs: number;
   /** Deliveries before the message moves to the dead-letter queue; unlimited when unset. */
   maxReceiveCount?: number;
+  /** FIFO: deliver each message group in order, one batch of a group in flight at a time. */
+  fifo?: boolean;
   now?: number;
 }
 
@@ -69,22 +79,41 @@ export class SqliteQueues {
 
   send(queue: string, body: string, options: SendOptions = {}): { messageId: string; md5OfBody: string } {
     const now = options.now ?? Date.now();
-    const messageId = options.messageId ?? randomUUID();
-    this.db
-      .prepare(
-        `INSERT INTO messages (queue, message_id, body, attributes, group_id, sent_at, visible_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        queue,
-        messageId,
-        body,
-        options.attributes ? JSON.stringify(options.attributes) : null,
-        options.groupId ?? null,
-        now,
-        now + Math.max(0, options.delayMs ?? 0),
-      );
-    return { messageId, md5OfBody: md5Hex(body) };
+    const insert = (): { messageId: string; md5OfBody: string } => {
+      const dedupId = options.deduplicationId;
+      if (dedupId !== undefined) {
+        this.db
+          .prepare('DELETE FROM message_dedup WHERE queue = ? AND sent_at <= ?')
+          .run(queue, now - DEDUP_WINDOW_MS);
+        const seen = this.db
+          .prepare('SELECT message_id FROM message_dedup WHERE queue = ? AND dedup_id = ?')
+          .get(queue, dedupId) as { message_id: string } | undefined;
+        // A duplicate is accepted (the sender sees success and the first message's id) but not queued.
+        if (seen) return { messageId: seen.message_id, md5OfBody: md5Hex(body) };
+      }
+      const messageId = options.messageId ?? randomUUID();
+      this.db
+        .prepare(
+          `INSERT INTO messages (queue, message_id, body, attributes, group_id, sent_at, visible_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          queue,
+          messageId,
+          body,
+          options.attributes ? JSON.stringify(options.attributes) : null,
+          options.groupId ?? null,
+          now,
+          now + Math.max(0, options.delayMs ?? 0),
+        );
+      if (dedupId !== undefined)
+        this.db
+          .prepare('INSERT INTO message_dedup (queue, dedup_id, message_id, sent_at) VALUES (?, ?, ?, ?)')
+          .run(queue, dedupId, messageId, now);
+      return { messageId, md5OfBody: md5Hex(body) };
+    };
+    if (options.deduplicationId === undefined || this.db.inTransaction) return insert();
+    return this.db.transaction(insert).immediate();
   }
 
   /**
@@ -124,12 +153,26 @@ export class SqliteQueues {
       return [];
     const take = this.db.transaction((): QueueMessage[] => {
       const out: QueueMessage[] = [];
-      const rows = this.db
-        .prepare(
-          `SELECT seq, message_id, body, attributes, group_id, sent_at, receive_count, first_received_at
-           FROM messages WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?`,
-        )
-        .all(queue, now, Math.max(1, options.max) * 2) as MessageRow[];
+      // FIFO: a group whose earlier message is in flight (or delayed) is held back entirely.
+      const rows = (
+        options.fifo
+          ? this.db
+              .prepare(
+                `SELECT seq, message_id, body, attributes, group_id, sent_at, receive_count, first_received_at
+                 FROM messages m WHERE queue = ? AND visible_at <= ? AND (group_id IS NULL OR NOT EXISTS (
+                   SELECT 1 FROM messages p WHERE p.queue = m.queue AND p.group_id = m.group_id
+                   AND p.seq < m.seq AND p.visible_at > ?))
+                 ORDER BY seq LIMIT ?`,
+              )
+              .all(queue, now, now, Math.max(1, options.max) * 2)
+          : this.db
+              .prepare(
+                `SELECT seq, message_id, body, attributes, group_id, sent_at, receive_count, first_received_at
+                 FROM messages WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?`,
+              )
+              .all(queue, now, Math.max(1, options.max) * 2)
+      ) as MessageRow[];
+      // Oldest first by seq, so a FIFO group's messages come out in order; a batch may hold several of them.
       for (const row of rows) {
         if (out.length >= options.max) break;
         if (options.maxReceiveCount !== undefined && row.receive_count >= options.maxReceiveCount) {

@@ -20,7 +20,12 @@ export interface SqsBackend {
   send(
     name: string,
     body: string,
-    options: { delaySeconds: number; attributes?: Record<string, unknown>; groupId?: string },
+    options: {
+      delaySeconds: number;
+      attributes?: Record<string, unknown>;
+      groupId?: string;
+      deduplicationId?: string;
+    },
   ): { messageId: string; md5OfBody: string };
   stats(name: string): QueueStats;
 }
@@ -115,6 +120,9 @@ export function handleSqsAction(
           ? { attributes: input.MessageAttributes as Record<string, unknown> }
           : {}),
         ...(typeof input.MessageGroupId === 'string' ? { groupId: input.MessageGroupId } : {}),
+        ...(typeof input.MessageDeduplicationId === 'string'
+          ? { deduplicationId: input.MessageDeduplicationId }
+          : {}),
       });
       return { MessageId: sent.messageId, MD5OfMessageBody: sent.md5OfBody };
     }
@@ -161,6 +169,9 @@ export function handleSqsAction(
             delaySeconds: m.delaySeconds,
             ...(e.MessageAttributes ? { attributes: e.MessageAttributes as Record<string, unknown> } : {}),
             ...(typeof e.MessageGroupId === 'string' ? { groupId: e.MessageGroupId } : {}),
+            ...(typeof e.MessageDeduplicationId === 'string'
+              ? { deduplicationId: e.MessageDeduplicationId }
+              : {}),
           });
           Successful.push({ Id: e.Id, MessageId: sent.messageId, MD5OfMessageBody: sent.md5OfBody });
         } catch (error) {

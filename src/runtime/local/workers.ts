@@ -325,7 +325,7 @@ export class WorkerPools {
       const messages = this.opts.queues.receive(queue, {
         max,
         visibilityMs,
-        ...(trigger ? { maxReceiveCount: trigger.maxReceiveCount } : {}),
+        ...(trigger ? { maxReceiveCount: trigger.maxReceiveCount, fifo: trigger.fifo } : {}),
       });
       if (messages.length > 0 || Date.now() >= deadline || closed) {
         if (closed) {

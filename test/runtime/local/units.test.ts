@@ -41,10 +41,11 @@ describe('dev database', () => {
     expect(db.prepare('SELECT version FROM migrations ORDER BY version').all()).toEqual([
       { version: 1 },
       { version: 2 },
+      { version: 3 },
     ]);
     db.close();
     db = openDevDb(join(dir, 'dev.db')); // reopening migrates nothing twice
-    expect(db.prepare('SELECT COUNT(*) AS n FROM migrations').get()).toEqual({ n: 2 });
+    expect(db.prepare('SELECT COUNT(*) AS n FROM migrations').get()).toEqual({ n: 3 });
   });
 
   it('upgrades a version 1 file: replayed_by becomes the replay’s replay_of, and the data stays', async () => {
@@ -71,6 +72,7 @@ describe('dev database', () => {
       expect(upgraded.prepare('SELECT version FROM migrations ORDER BY version').all()).toEqual([
         { version: 1 },
         { version: 2 },
+        { version: 3 },
       ]);
       const columns = (upgraded.pragma('table_info(runs)') as { name: string }[]).map((c) => c.name);
       expect(columns).toContain('replay_of');
