@@ -1,15 +1,22 @@
 /**
  * The sweeper (every minute): what no event will ever fix.
  * 1. Running past the job's timeout → StopTask with `BERTH_STOP_REASONS.timeout`; the stop event then
- *    records `timed_out` and the retry policy decides.
+ *    records `timed_out` and the retry policy decides. The run is also described (as in 2), so a lost stop
+ *    event is still reconciled; a failing StopTask is reported and the pass goes on.
  * 2. Running for a while with no stop seen → DescribeTasks: `MISSING` → recordStop as `lost`; a task that
  *    is STOPPED whose event never arrived → recordStop from DescribeTasks.
  * 3. `queued` / `retrying` past their launch time, `launching` for too long → the launch is re-enqueued
  *    (launches are idempotent: stale messages are dropped, the client token blocks a second task).
- * 4. Concurrency slots whose run no longer holds capacity, or held past timeout + grace → released.
+ * 4. Concurrency slots whose run no longer holds capacity, or held past timeout + grace → released. A slot of
+ *    a queued/retrying run is left for its first 2 minutes: its launch may be between acquire and →launching.
  * 5. Final runs whose final event never went out (a crash after the state write) → published again.
  */
-import { DescribeTasksCommand, StopTaskCommand, type Task } from '@aws-sdk/client-ecs';
+import {
+  DescribeTasksCommand,
+  type DescribeTasksCommandOutput,
+  StopTaskCommand,
+  type Task,
+} from '@aws-sdk/client-ecs';
 import { parseDuration } from '../../core/duration.js';
 import { BERTH_STOP_REASONS } from '../../core/lifecycle/classify.js';
 import { finalEventType } from '../../core/lifecycle/events.js';
@@ -43,6 +50,13 @@ export interface SweepReport {
 }
 
 const DESCRIBE_BATCH = 100;
+
+/** A slot this young may belong to a launch between acquireSlot and its →launching write: leave it. */
+const SLOT_SETTLE_MS = 2 * 60_000;
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
 
 function iso(value: Date | string | undefined): string | undefined {
   if (!value) return undefined;
@@ -84,7 +98,7 @@ export async function sweep(rt: AwsRuntime, options: SweepOptions = {}): Promise
     try {
       await fn();
     } catch (error) {
-      report.errors.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+      report.errors.push(`${what}: ${errorMessage(error)}`);
     }
   };
   await guard('running', () => sweepRunning(rt, options, report));
@@ -110,27 +124,44 @@ async function sweepRunning(rt: AwsRuntime, options: SweepOptions, report: Sweep
     const timeoutMs = parseDuration(job.timeout);
     // A service worker's run is open only while its stop is being recorded: reconcile it, never time it out.
     if (elapsed > timeoutMs && runMode(run) === 'task') {
-      await rt.ecs.send(
-        new StopTaskCommand({
-          cluster: rt.config.cluster,
-          task: run.taskArn,
-          reason:
-            `${BERTH_STOP_REASONS.timeout}: ran ${Math.round(elapsed / 1000)}s, limit ${job.timeout}`.slice(
-              0,
-              255,
-            ),
-        }),
-      );
-      report.timeoutsStopped.push(run.runId);
+      // One run's StopTask failing (ECS may have forgotten the task) must not stop the pass for the others.
+      try {
+        await rt.ecs.send(
+          new StopTaskCommand({
+            cluster: rt.config.cluster,
+            task: run.taskArn,
+            reason:
+              `${BERTH_STOP_REASONS.timeout}: ran ${Math.round(elapsed / 1000)}s, limit ${job.timeout}`.slice(
+                0,
+                255,
+              ),
+          }),
+        );
+        report.timeoutsStopped.push(run.runId);
+      } catch (error) {
+        report.errors.push(`stop ${run.runId}: ${errorMessage(error)}`);
+      }
+      // Also ask ECS about it: if the stop event is lost, the run is still reconciled (STOPPED or MISSING),
+      // whatever the job's timeout is next to reconcileAfter.
+      toDescribe.push(run);
     } else if (elapsed > reconcileAfter) {
       toDescribe.push(run);
     }
   }
   for (let i = 0; i < toDescribe.length; i += DESCRIBE_BATCH) {
     const batch = toDescribe.slice(i, i + DESCRIBE_BATCH);
-    const out = await rt.ecs.send(
-      new DescribeTasksCommand({ cluster: rt.config.cluster, tasks: batch.map((r) => r.taskArn as string) }),
-    );
+    let out: DescribeTasksCommandOutput;
+    try {
+      out = await rt.ecs.send(
+        new DescribeTasksCommand({
+          cluster: rt.config.cluster,
+          tasks: batch.map((r) => r.taskArn as string),
+        }),
+      );
+    } catch (error) {
+      report.errors.push(`describe ${batch.length} tasks: ${errorMessage(error)}`);
+      continue;
+    }
     const missing = new Set((out.failures ?? []).filter((f) => f.reason === 'MISSING').map((f) => f.arn));
     for (const run of batch) {
       const job = rt.jobs.get(run.job);
@@ -184,8 +215,12 @@ async function sweepSlots(rt: AwsRuntime, options: SweepOptions, report: SweepRe
     const limit = parseDuration(job.timeout) + (options.slotGraceMs ?? 15 * 60_000);
     for (const slot of await rt.store.listSlots(job.name)) {
       const run = await rt.store.getRun(slot.runId);
-      const holds = run && !isFinalStatus(run.status) && run.status !== 'queued' && run.status !== 'retrying';
-      if (holds && now - Date.parse(slot.acquiredAt) <= limit) continue;
+      const age = now - Date.parse(slot.acquiredAt);
+      // queued/retrying: the launch was put back (it releases its slot itself) or has not moved on yet.
+      const waiting = run?.status === 'queued' || run?.status === 'retrying';
+      if (waiting && age < SLOT_SETTLE_MS) continue;
+      const holds = run && !isFinalStatus(run.status) && !waiting;
+      if (holds && age <= limit) continue;
       await rt.store.releaseSlot(job.name, slot.runId);
       report.slotsReleased.push(slot.runId);
     }
