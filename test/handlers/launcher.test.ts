@@ -74,6 +74,29 @@ describe('launcher', () => {
     expect((await h.store.getRun(run!.runId))?.status).toBe('running');
   });
 
+  it('after a RunTask with no response, launches the same attempt again with the same client token', async () => {
+    ecsMock.reset();
+    ecsMock
+      .on(RunTaskCommand)
+      .rejectsOnce(
+        Object.assign(new Error('socket hang up'), { code: 'ECONNRESET', $metadata: { attempts: 3 } }),
+      )
+      .resolves({ tasks: [{ taskArn: TASK }] });
+    const h = harness([thumbnail()]);
+    await handleLaunchBatch(h.rt, batch(sqsRecord(s3Body())));
+    const [run] = await h.store.listRuns({});
+    expect(run?.status).toBe('queued');
+    expect(await h.store.listAttempts(run!.runId)).toMatchObject([{ attempt: 1, outcome: null }]);
+    expect(h.queue.sent.map((s) => s.message)).toEqual([
+      { type: 'launch', job: 'thumbnail', runId: run!.runId, attempt: 1 },
+    ]);
+    await handleLaunchBatch(h.rt, batch(sqsRecord(h.queue.sent[0]!.message)));
+    const tokens = ecsMock.commandCalls(RunTaskCommand).map((c) => c.args[0].input.clientToken);
+    expect(tokens).toHaveLength(2);
+    expect(tokens[1]).toBe(tokens[0]);
+    expect(await h.store.getRun(run!.runId)).toMatchObject({ status: 'running', attempt: 1, taskArn: TASK });
+  });
+
   it('fails only the record whose re-enqueue failed, so SQS redelivers it and it launches then', async () => {
     ecsMock.reset();
     ecsMock

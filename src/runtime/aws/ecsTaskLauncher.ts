@@ -20,6 +20,45 @@ const THROTTLE_NAMES = new Set([
   'ProvisionedThroughputExceededException',
 ]);
 
+/** The SDK's transient names and Node socket codes (as `@smithy` retry classifies them). */
+const NO_RESPONSE_NAMES = new Set([
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'AbortError',
+]);
+const NO_RESPONSE_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * True when the call ended without an HTTP response (socket error, timeout): the request may have reached
+ * ECS and started the task. Every error out of the SDK's retry loop carries `$metadata`; only a service
+ * response sets its `httpStatusCode`.
+ */
+export function isNoResponse(error: unknown): boolean {
+  const e = error as {
+    name?: string;
+    code?: string;
+    $metadata?: { httpStatusCode?: number };
+    $retryable?: unknown;
+    cause?: unknown;
+  } | null;
+  if (!e || typeof e !== 'object') return false;
+  if (e.$metadata && e.$metadata.httpStatusCode === undefined) return true;
+  if (e.$metadata?.httpStatusCode !== undefined) return false;
+  if ((e.name && NO_RESPONSE_NAMES.has(e.name)) || (e.code && NO_RESPONSE_CODES.has(e.code))) return true;
+  if (e.$retryable) return true;
+  return e.cause !== undefined && e.cause !== e && isNoResponse(e.cause);
+}
+
 export function isThrottle(error: unknown): boolean {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number }; message?: string } | null;
   if (!e) return false;
@@ -117,6 +156,15 @@ export class EcsTaskLauncher implements TaskLauncher {
       // Server-side faults are transient: let the queue bring the launch back rather than burn an attempt.
       if (name === 'ServerException' || (error as { $fault?: string }).$fault === 'server') {
         return { ok: false, kind: 'throttled', reason: `RunTask ${name}: ${message(error)}` };
+      }
+      // No response: RunTask may have started the task. Coming back as the same attempt reuses its client
+      // token, so ECS returns that task instead of starting a second one; a new attempt would not.
+      if (isNoResponse(error)) {
+        return {
+          ok: false,
+          kind: 'throttled',
+          reason: `RunTask got no response (${name}): ${message(error)}`,
+        };
       }
       return { ok: false, kind: 'failed', reason: `RunTask ${name}: ${message(error)}` };
     }

@@ -1,7 +1,7 @@
 import { ConflictException, ECSClient, RunTaskCommand } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { EcsTaskLauncher } from '../../../src/runtime/aws/ecsTaskLauncher.js';
+import { EcsTaskLauncher, isNoResponse } from '../../../src/runtime/aws/ecsTaskLauncher.js';
 import type { LaunchRequest } from '../../../src/runtime/ports.js';
 import { manifest, thumbnail } from './support.js';
 
@@ -105,6 +105,25 @@ describe('EcsTaskLauncher', () => {
       .on(RunTaskCommand)
       .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     await expect(launcher.launch(request())).resolves.toMatchObject({ ok: false, kind: 'throttled' });
+  });
+
+  it('maps an error with no HTTP response to throttled (RunTask may have started the task), a 4xx to failed', () => {
+    // Shapes as they leave the SDK's retry loop: it adds $metadata (attempts) to every error.
+    const reset = Object.assign(new Error('socket hang up'), {
+      code: 'ECONNRESET',
+      $metadata: { attempts: 3 },
+    });
+    const timeout = Object.assign(new Error('Connection timed out after 5000 ms'), { name: 'TimeoutError' });
+    const invalid = Object.assign(new Error('Subnet not found'), {
+      name: 'InvalidParameterException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
+    expect(isNoResponse(reset)).toBe(true);
+    expect(isNoResponse(timeout)).toBe(true);
+    expect(isNoResponse(Object.assign(new Error('wrapped'), { cause: reset }))).toBe(true);
+    expect(isNoResponse(invalid)).toBe(false);
+    expect(isNoResponse(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }))).toBe(false);
   });
 
   it('treats a client-token conflict as the attempt’s task already running', async () => {
