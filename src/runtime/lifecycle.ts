@@ -35,6 +35,8 @@ import type { LaunchCapacity, LifecycleDeps, RunRecord, StopReport } from './por
 export const DEFAULT_MAX_INLINE_TRIGGER = 6000;
 /** How long a launch waits before another try when the job is at its concurrency cap. */
 export const CONCURRENCY_RECHECK_MS = 5000;
+/** Written into an attempt's reason when Spot had no capacity and the attempt moved to on-demand. */
+const FALLBACK_NOTE = 'falling back to FARGATE';
 
 /**
  * A new run record: the identifying fields given, attempt 1, and everything only known later empty.
@@ -194,14 +196,21 @@ export async function launchAttempt(
     { attempt },
   );
   if (!moved) {
-    if (cap !== undefined) await deps.store.releaseSlot(job.name, runId);
+    // acquireSlot is idempotent per run: a stale duplicate message gets `true` for the slot another
+    // delivery of this run holds while its launch is in flight. Release only a slot the run no longer uses.
+    if (cap !== undefined) {
+      const fresh = await deps.store.getRun(runId);
+      if (!fresh || (fresh.status !== 'launching' && fresh.status !== 'running'))
+        await deps.store.releaseSlot(job.name, runId);
+    }
     return { status: 'stale', reason: `run ${runId} moved on` };
   }
-  const spot = job.task.capacity === 'FARGATE_SPOT' || job.task.capacity === 'FARGATE_SPOT_WITH_FALLBACK';
+  const fallback = job.task.capacity === 'FARGATE_SPOT_WITH_FALLBACK';
+  const spot = job.task.capacity === 'FARGATE_SPOT' || fallback;
   // EC2 jobs go to the stack's EC2 capacity provider; the Spot fallback below never applies to them.
-  const capacity: LaunchCapacity =
+  let capacity: LaunchCapacity =
     options.capacity ?? (isEc2Capacity(job.task.capacity) ? 'EC2' : spot ? 'FARGATE_SPOT' : 'FARGATE');
-  await deps.store.createAttempt({
+  const createdAttempt = await deps.store.createAttempt({
     runId,
     attempt,
     status: 'launching',
@@ -217,6 +226,12 @@ export async function launchAttempt(
     reason: null,
     costUsd: null,
   });
+  if (!createdAttempt && fallback && options.capacity === undefined) {
+    // A redelivery of an attempt that already fell back to on-demand (the earlier call may have started the
+    // on-demand task, then crashed): repeat the on-demand launch with its own token, never a second Spot try.
+    const earlier = (await deps.store.listAttempts(runId)).find((a) => a.attempt === attempt);
+    if (earlier?.capacity === 'FARGATE' || earlier?.reason?.includes(FALLBACK_NOTE)) capacity = 'FARGATE';
+  }
   const result = await deps.launcher.launch({
     job,
     run,
@@ -228,12 +243,13 @@ export async function launchAttempt(
   });
   if (result.ok) {
     const started = deps.clock.now().toISOString();
-    await deps.store.updateAttempt(runId, attempt, {
-      status: 'running',
-      taskArn: result.taskArn,
-      capacity: result.capacity,
-      startedAt: started,
-    });
+    // Not over a stop already recorded (the task may have ended before this write).
+    await deps.store.updateAttempt(
+      runId,
+      attempt,
+      { status: 'running', taskArn: result.taskArn, capacity: result.capacity, startedAt: started },
+      { onlyIfNotEnded: true },
+    );
     const running = await deps.store.transition(
       runId,
       ['launching'],
@@ -260,7 +276,8 @@ export async function launchAttempt(
       runId,
       ['launching'],
       {
-        status: run.status === 'retrying' ? 'retrying' : 'queued',
+        // By attempt, not by the status read above: a fallback try or a redelivery reads `launching`.
+        status: attempt > 1 ? 'retrying' : 'queued',
         updatedAt: deps.clock.now().toISOString(),
       },
       { attempt },
@@ -276,7 +293,8 @@ export async function launchAttempt(
   ) {
     // Spot had no capacity: record it on the attempt and try on-demand at once, within the same attempt.
     await deps.store.updateAttempt(runId, attempt, {
-      reason: `FARGATE_SPOT: ${result.reason}; falling back to FARGATE`,
+      capacity: 'FARGATE',
+      reason: `FARGATE_SPOT: ${result.reason}; ${FALLBACK_NOTE}`,
     });
     return launchAttempt(deps, job, runId, attempt, { capacity: 'FARGATE' });
   }
