@@ -1,11 +1,11 @@
-/** Shared: the runs table (on-demand, TTL, one index by job and time, one by status). */
-import { RUNS_TABLE } from '../runtime/aws/tableSchema.js';
+/** Shared: the runs table (on-demand, TTL, indexes by job and time, by status, and of unpublished final events). */
+import { RUNS_TABLE, RUNS_TABLE_INDEXES } from '../runtime/aws/tableSchema.js';
 import type { Resources } from './cfn.js';
 import type { CompileContext } from './context.js';
 import { logicalIds } from './naming.js';
 
 export function compileRunsTable(ctx: CompileContext): Resources {
-  const indexes = [RUNS_TABLE.gsiByJob, RUNS_TABLE.gsiByStatus];
+  const indexes = RUNS_TABLE_INDEXES;
   const attributes = [RUNS_TABLE.pk, RUNS_TABLE.sk, ...indexes.flatMap((i) => [i.pk, i.sk])];
   return {
     [logicalIds.runsTable]: {

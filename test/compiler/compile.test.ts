@@ -51,7 +51,7 @@ describe('compileService', () => {
       (compiled.resources.BerthRunsTable!.Properties!.GlobalSecondaryIndexes as { IndexName: string }[]).map(
         (i) => i.IndexName,
       ),
-    ).toEqual(['byJob', 'byStatus']);
+    ).toEqual(['byJob', 'byStatus', 'byEventPending']);
     expect(types('AWS::Events::EventBus')).toEqual(['BerthEventBus']);
     expect(types('AWS::Scheduler::ScheduleGroup')).toEqual(['BerthScheduleGroup']);
     expect(compiled.resources.BerthLauncherLaunchQueueMapping!.Properties).toMatchObject({

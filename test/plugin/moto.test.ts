@@ -143,6 +143,7 @@ describe('deploy into moto CloudFormation', () => {
     const ddb = new DynamoDBClient({ endpoint, region, credentials });
     const table = await ddb.send(new DescribeTableCommand({ TableName: 'berth-example-dev__runs' }));
     expect(table.Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName).sort()).toEqual([
+      'byEventPending',
       'byJob',
       'byStatus',
     ]);

@@ -4,6 +4,8 @@
  * | item            | pk               | sk                | notes                                   |
  * |-----------------|------------------|-------------------|-----------------------------------------|
  * | run             | `RUN#<runId>`    | `RUN`             | byJob + byStatus GSI keys, ttl when final |
+ *
+ * A final run also carries `eventPending` and the sparse byEventPending keys until its final event is out.
  * | attempt         | `RUN#<runId>`    | `ATTEMPT#0001`    | ttl                                     |
  * | slot holder     | `SLOT#<job>`     | `RUN#<runId>`     | one per run holding a concurrency slot  |
  * | slot counter    | `SLOT#<job>`     | `COUNT`           | `held`, changed in the same transaction |
@@ -214,7 +216,14 @@ export class DynamoRunStore implements AwsRunStore {
       updatedAt,
       ...byStatusKeys(patch.status, updatedAt, runId),
       // Entering a final state opens the outbox: the publisher clears this once the final event is out.
-      ...(final ? { eventPending: true, [RUNS_TABLE.ttl]: this.ttlFrom(patch.endedAt ?? updatedAt) } : {}),
+      ...(final
+        ? {
+            eventPending: true,
+            [RUNS_TABLE.gsiEventPending.pk]: `PENDING#${patch.status}`,
+            [RUNS_TABLE.gsiEventPending.sk]: `${updatedAt}#${runId}`,
+            [RUNS_TABLE.ttl]: this.ttlFrom(patch.endedAt ?? updatedAt),
+          }
+        : {}),
     };
     const { runId: _ignored, ...fields } = patch;
     const { expression, names, values } = updateExpression(fields, extra);
@@ -482,9 +491,14 @@ export class DynamoRunStore implements AwsRunStore {
         new UpdateCommand({
           TableName: this.table,
           Key: runKey(runId),
-          UpdateExpression: 'REMOVE #p',
+          UpdateExpression: 'REMOVE #p, #gpk, #gsk',
           ConditionExpression: 'attribute_exists(#pk)',
-          ExpressionAttributeNames: { '#p': 'eventPending', '#pk': RUNS_TABLE.pk },
+          ExpressionAttributeNames: {
+            '#p': 'eventPending',
+            '#gpk': RUNS_TABLE.gsiEventPending.pk,
+            '#gsk': RUNS_TABLE.gsiEventPending.sk,
+            '#pk': RUNS_TABLE.pk,
+          },
         }),
       )
       .catch((error: unknown) => {
@@ -492,34 +506,32 @@ export class DynamoRunStore implements AwsRunStore {
       });
   }
 
+  /**
+   * Oldest first, from the sparse byEventPending index: it holds only runs whose final event is unpublished,
+   * so no pending run is out of reach however many final runs came after it. (A run that went final before
+   * the index existed carries no index keys: it is republished only if it is written again.)
+   */
   async listUnpublishedFinalRuns(before: Date, limit = 100): Promise<RunRecord[]> {
     const out: RunRecord[] = [];
     for (const status of FINAL_RUN_STATUSES) {
+      if (out.length >= limit) break;
       const items = await this.queryAll(
         {
           TableName: this.table,
-          IndexName: RUNS_TABLE.gsiByStatus.name,
+          IndexName: RUNS_TABLE.gsiEventPending.name,
           KeyConditionExpression: '#pk = :pk AND #sk < :before',
-          FilterExpression: '#p = :true',
           ExpressionAttributeNames: {
-            '#pk': RUNS_TABLE.gsiByStatus.pk,
-            '#sk': RUNS_TABLE.gsiByStatus.sk,
-            '#p': 'eventPending',
+            '#pk': RUNS_TABLE.gsiEventPending.pk,
+            '#sk': RUNS_TABLE.gsiEventPending.sk,
           },
-          ExpressionAttributeValues: {
-            ':pk': `STATUS#${status}`,
-            ':before': before.toISOString(),
-            ':true': true,
-          },
-          ScanIndexForward: false,
+          ExpressionAttributeValues: { ':pk': `PENDING#${status}`, ':before': before.toISOString() },
+          ScanIndexForward: true,
         },
-        limit,
-        // Final runs pile up; only the recent ones can still be pending, so the scan is bounded.
-        2000,
+        limit - out.length,
       );
       out.push(...items.map(toRun));
     }
-    return out.slice(0, limit);
+    return out;
   }
 
   /** Runs a conditional write: true when it was applied, false when its condition did not hold. */

@@ -7,8 +7,11 @@
  *   time order (`berth runs list --job`).
  * - `byStatus` index: `gsi2pk` (HASH, `STATUS#<status>`) + `gsi2sk` (RANGE, `<updatedAt>#<runId>`): runs in a
  *   status (`berth runs list --status`, the sweeper's scan of launching/running runs).
+ * - `byEventPending` index (sparse): `gsi3pk` (HASH, `PENDING#<final status>`) + `gsi3sk` (RANGE,
+ *   `<updatedAt>#<runId>`), set only while a final run's event is unpublished: the sweeper's outbox, whatever
+ *   the number of final runs.
  * - `ttl`: epoch seconds; DynamoDB deletes the item after it.
- * Both indexes project all attributes; every key attribute is a string.
+ * Every index projects all attributes; every key attribute is a string.
  */
 export const RUNS_TABLE = {
   pk: 'pk',
@@ -16,4 +19,8 @@ export const RUNS_TABLE = {
   ttl: 'ttl',
   gsiByJob: { name: 'byJob', pk: 'gsi1pk', sk: 'gsi1sk' },
   gsiByStatus: { name: 'byStatus', pk: 'gsi2pk', sk: 'gsi2sk' },
+  gsiEventPending: { name: 'byEventPending', pk: 'gsi3pk', sk: 'gsi3sk' },
 } as const;
+
+/** Every global secondary index of the runs table, in the order they are declared. */
+export const RUNS_TABLE_INDEXES = [RUNS_TABLE.gsiByJob, RUNS_TABLE.gsiByStatus, RUNS_TABLE.gsiEventPending];

@@ -27,6 +27,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNames } from '../../../src/compiler/naming.js';
 import { idempotencyKey, runIdFor } from '../../../src/core/lifecycle/idempotency.js';
@@ -36,7 +37,7 @@ import { awsInvoke, awsRedrive, awsRunsLogs, type StackResources } from '../../.
 import { createClients } from '../../../src/runtime/aws/clients.js';
 import { DynamoRunStore } from '../../../src/runtime/aws/dynamoRunStore.js';
 import { parseLaunchPathBody } from '../../../src/runtime/aws/messages.js';
-import { RUNS_TABLE } from '../../../src/runtime/aws/tableSchema.js';
+import { RUNS_TABLE, RUNS_TABLE_INDEXES } from '../../../src/runtime/aws/tableSchema.js';
 import { newRunRecord } from '../../../src/runtime/lifecycle.js';
 import type { RunRecord } from '../../../src/runtime/ports.js';
 import { cleanup, job as jobSource, makeProject } from '../local/harness.js';
@@ -173,16 +174,13 @@ describe('--stage CLI against moto server', () => {
         AttributeDefinitions: [
           RUNS_TABLE.pk,
           RUNS_TABLE.sk,
-          RUNS_TABLE.gsiByJob.pk,
-          RUNS_TABLE.gsiByJob.sk,
-          RUNS_TABLE.gsiByStatus.pk,
-          RUNS_TABLE.gsiByStatus.sk,
+          ...RUNS_TABLE_INDEXES.flatMap((g) => [g.pk, g.sk]),
         ].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
         KeySchema: [
           { AttributeName: RUNS_TABLE.pk, KeyType: 'HASH' },
           { AttributeName: RUNS_TABLE.sk, KeyType: 'RANGE' },
         ],
-        GlobalSecondaryIndexes: [RUNS_TABLE.gsiByJob, RUNS_TABLE.gsiByStatus].map((g) => ({
+        GlobalSecondaryIndexes: RUNS_TABLE_INDEXES.map((g) => ({
           IndexName: g.name,
           KeySchema: [
             { AttributeName: g.pk, KeyType: 'HASH' },
@@ -376,6 +374,56 @@ describe('--stage CLI against moto server', () => {
     const { replayOf: _, ...older } = { ...original, runId: 'rbeforereplayof000000' };
     expect(await store.createRun(older as RunRecord)).toBe(true);
     expect(await store.getRun('rbeforereplayof000000')).toMatchObject({ replayOf: null, job: 'orders' });
+  });
+
+  it('DynamoRunStore outbox: pending final events from the sparse index, oldest first, gone once published', async () => {
+    const at = (minute: number) => new Date(Date.UTC(2026, 2, 1, 9, minute)).toISOString();
+    const pending = async (runId: string, minute: number) => {
+      const run = newRunRecord({
+        runId,
+        job: 'outbox',
+        status: 'running',
+        maxAttempts: 1,
+        trigger: { kind: 'manual', requestId: runId },
+        idempotencyKey: `k-${runId}`,
+        createdAt: at(minute),
+      });
+      expect(await store.createRun(run)).toBe(true);
+      expect(await store.transition(runId, ['running'], { status: 'cancelled', updatedAt: at(minute) })).toBe(
+        true,
+      );
+    };
+    await pending('routboxold00000000000', 0);
+    await pending('routboxmid00000000000', 1);
+    await pending('routboxnew00000000000', 2);
+    await store.markEventPublished('routboxmid00000000000');
+    const before = new Date(Date.UTC(2026, 2, 1, 10));
+    // Oldest first: a long backlog drains from its start instead of starving its oldest runs.
+    expect((await store.listUnpublishedFinalRuns(before, 1)).map((r) => r.runId)).toEqual([
+      'routboxold00000000000',
+    ]);
+    expect((await store.listUnpublishedFinalRuns(before)).map((r) => [r.runId, r.status])).toEqual([
+      ['routboxold00000000000', 'cancelled'],
+      ['routboxnew00000000000', 'cancelled'],
+    ]);
+    // Updated after `before`: left for a later pass.
+    expect(await store.listUnpublishedFinalRuns(new Date(Date.UTC(2026, 2, 1, 9)))).toEqual([]);
+    // The index is sparse: a published run leaves it (it stays in the status index).
+    const doc = createClients({ region: REGION, endpoint: moto.endpoint }).ddb;
+    const indexed = await doc.send(
+      new QueryCommand({
+        TableName: names.runsTable,
+        IndexName: RUNS_TABLE.gsiEventPending.name,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': RUNS_TABLE.gsiEventPending.pk },
+        ExpressionAttributeValues: { ':pk': 'PENDING#cancelled' },
+      }),
+    );
+    expect(indexed.Items?.map((i) => i.runId)).toEqual(['routboxold00000000000', 'routboxnew00000000000']);
+    expect((await store.listByStatus('cancelled')).map((r) => r.runId)).toContain('routboxmid00000000000');
+    await store.markEventPublished('routboxold00000000000');
+    await store.markEventPublished('routboxnew00000000000');
+    expect(await store.listUnpublishedFinalRuns(before)).toEqual([]);
   });
 
   it('redrive of a FIFO job keeps each message group', async () => {

@@ -36,7 +36,7 @@ import { handleLaunchBatch } from '../../../src/runtime/aws/launcher.js';
 import { type AwsRuntime, createAwsRuntime } from '../../../src/runtime/aws/runtime.js';
 import { SqsLaunchQueue } from '../../../src/runtime/aws/sqsLaunchQueue.js';
 import { sweep } from '../../../src/runtime/aws/sweeper.js';
-import { RUNS_TABLE } from '../../../src/runtime/aws/tableSchema.js';
+import { RUNS_TABLE, RUNS_TABLE_INDEXES } from '../../../src/runtime/aws/tableSchema.js';
 import type { Clock } from '../../../src/runtime/ports.js';
 import { ec2Ids, type MotoServer, startMoto } from './motoServer.js';
 import { fixture, job, manifest } from './support.js';
@@ -210,16 +210,13 @@ describe('AWS runtime against moto server', () => {
         AttributeDefinitions: [
           RUNS_TABLE.pk,
           RUNS_TABLE.sk,
-          RUNS_TABLE.gsiByJob.pk,
-          RUNS_TABLE.gsiByJob.sk,
-          RUNS_TABLE.gsiByStatus.pk,
-          RUNS_TABLE.gsiByStatus.sk,
+          ...RUNS_TABLE_INDEXES.flatMap((g) => [g.pk, g.sk]),
         ].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
         KeySchema: [
           { AttributeName: RUNS_TABLE.pk, KeyType: 'HASH' },
           { AttributeName: RUNS_TABLE.sk, KeyType: 'RANGE' },
         ],
-        GlobalSecondaryIndexes: [RUNS_TABLE.gsiByJob, RUNS_TABLE.gsiByStatus].map((g) => ({
+        GlobalSecondaryIndexes: RUNS_TABLE_INDEXES.map((g) => ({
           IndexName: g.name,
           KeySchema: [
             { AttributeName: g.pk, KeyType: 'HASH' },
