@@ -72,6 +72,8 @@ const LAUNCH_VISIBILITY_MS = 60_000;
 /** How often the engine looks for writes by other processes (`berth send`, `berth invoke`). */
 const POLL_MS = 50;
 const SHUTDOWN_REASON = 'berth dev stopped while the attempt ran';
+/** How long `stop` waits for outcome events still being delivered (webhooks) before closing the database. */
+const STOP_DELIVERY_WAIT_MS = 2000;
 
 export interface EngineOptions {
   root: string;
@@ -400,28 +402,51 @@ export class LocalEngine implements LocalEngineApi {
     this.flushOutbox();
   }
 
+  /**
+   * Delivers each outbox row once per engine and deletes it only after every consumer was tried (webhooks
+   * with their bounded retries), so a kill -9 mid-delivery repeats the event on the next start, never loses
+   * it. Runs in the background: a slow webhook never holds up the engine.
+   */
   private flushOutbox(): void {
     const rows = this.db.prepare('SELECT seq, event FROM outbox ORDER BY seq').all() as {
       seq: number;
       event: string;
     }[];
     for (const row of rows) {
+      if (this.delivering.has(row.seq)) continue;
       const event = JSON.parse(row.event) as OutcomeEvent;
-      this.db.prepare('DELETE FROM outbox WHERE seq = ?').run(row.seq);
-      this.deliver(event);
+      const done = this.deliver(event)
+        .catch((e) => this.log(`✖ event ${event.id}: ${(e as Error).message}`))
+        .finally(() => {
+          this.delivering.delete(row.seq);
+          if (this.db.open) this.db.prepare('DELETE FROM outbox WHERE seq = ?').run(row.seq);
+        });
+      this.delivering.set(row.seq, done);
     }
   }
 
-  private deliver(event: OutcomeEvent): void {
+  /** Outbox rows whose delivery is under way in this process. */
+  private readonly delivering = new Map<number, Promise<void>>();
+
+  private async deliver(event: OutcomeEvent): Promise<void> {
     this.emit({ type: 'outcome', event });
     const data = `event: outcome\nid: ${event.id}\ndata: ${JSON.stringify(event)}\n\n`;
     for (const res of this.sse) res.write(data);
+    const tries: Promise<void>[] = [];
     for (const hook of this.webhooks) {
       if (hook.events && !hook.events.includes(event['detail-type'])) continue;
-      void postWebhook(hook.url, event).catch((e) =>
-        this.log(`✖ webhook ${hook.url}: ${(e as Error).message}`),
+      tries.push(
+        postWebhook(hook.url, event).catch((e) => this.log(`✖ webhook ${hook.url}: ${(e as Error).message}`)),
       );
     }
+    for (const s of this.subscribers) {
+      tries.push(
+        s
+          .run(event)
+          .catch((error) => this.log(`✖ subscriber ${s.name} (${s.file}): ${(error as Error).message}`)),
+      );
+    }
+    await Promise.all(tries);
   }
 
   /** `defineSubscriber` handlers in `subscribers/` run here too, on the same events as on AWS. */
@@ -435,14 +460,12 @@ export class LocalEngine implements LocalEngineApi {
       const loaded = await mod.loadSubscribers(this.paths.root);
       const run = mod.runSubscriber;
       this.subscriberNames = loaded.map((l) => l.name);
-      for (const l of loaded) {
-        this.listeners.add((e) => {
-          if (e.type !== 'outcome') return;
-          void run(l.subscriber, e.event).catch((error) =>
-            this.log(`✖ subscriber ${l.name} (${l.file}): ${(error as Error).message}`),
-          );
+      for (const l of loaded)
+        this.subscribers.push({
+          name: l.name,
+          file: l.file,
+          run: async (e) => void (await run(l.subscriber, e)),
         });
-      }
     } catch (error) {
       if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return;
       throw error;
@@ -450,6 +473,8 @@ export class LocalEngine implements LocalEngineApi {
   }
 
   subscriberNames: string[] = [];
+  private readonly subscribers: { name: string; file: string; run: (e: OutcomeEvent) => Promise<void> }[] =
+    [];
 
   private emit(e: LocalEngineEvent): void {
     if (e.type === 'outcome') this.view?.onEvent(e.event);
@@ -885,6 +910,11 @@ export class LocalEngine implements LocalEngineApi {
     await this.watcher?.close();
     await this.launcher.stopAll(SHUTDOWN_REASON);
     await this.tx.idle();
+    // Give deliveries under way a moment; rows still pending are delivered again on the next start.
+    await Promise.race([
+      Promise.all(this.delivering.values()),
+      new Promise((r) => setTimeout(r, STOP_DELIVERY_WAIT_MS).unref()),
+    ]);
     for (const res of this.sse) res.end();
     this.sse.clear();
     await new Promise<void>((r) => {
