@@ -23,7 +23,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startMoto(timeoutMs = 20_000): Promise<MotoServer> {
+export async function startMoto(timeoutMs = 60_000): Promise<MotoServer> {
   const check = spawnSync('python3', ['-c', 'import moto.server, flask; print(moto.__version__)'], {
     encoding: 'utf8',
   });
