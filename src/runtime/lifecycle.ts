@@ -29,7 +29,7 @@ import {
 import { summarizeTrigger, type TriggerPayload } from '../core/lifecycle/trigger.js';
 import type { Job } from '../core/model/job.js';
 import { isEc2Capacity } from '../core/model/task.js';
-import type { LaunchCapacity, LifecycleDeps, RunRecord, StopReport } from './ports.js';
+import type { AttemptRecord, LaunchCapacity, LifecycleDeps, RunRecord, StopReport } from './ports.js';
 
 /** ECS container overrides are capped at 8,192 characters in all; keep BERTH_TRIGGER well inside. */
 export const DEFAULT_MAX_INLINE_TRIGGER = 6000;
@@ -62,6 +62,25 @@ export function newRunRecord(
     taskArn: null,
     deadLettered: false,
     replayOf: null,
+    ...init,
+  };
+}
+
+/** A new attempt record: the fields given, everything only known once it ends empty. */
+export function newAttemptRecord(
+  init: Pick<AttemptRecord, 'runId' | 'attempt' | 'status' | 'launchedAt'> & Partial<AttemptRecord>,
+): AttemptRecord {
+  return {
+    taskArn: null,
+    capacity: null,
+    startedAt: null,
+    stoppedAt: null,
+    durationMs: null,
+    outcome: null,
+    exitCode: null,
+    stopCode: null,
+    reason: null,
+    costUsd: null,
     ...init,
   };
 }
@@ -210,22 +229,9 @@ export async function launchAttempt(
   // EC2 jobs go to the stack's EC2 capacity provider; the Spot fallback below never applies to them.
   let capacity: LaunchCapacity =
     options.capacity ?? (isEc2Capacity(job.task.capacity) ? 'EC2' : spot ? 'FARGATE_SPOT' : 'FARGATE');
-  const createdAttempt = await deps.store.createAttempt({
-    runId,
-    attempt,
-    status: 'launching',
-    taskArn: null,
-    capacity,
-    launchedAt: now.toISOString(),
-    startedAt: null,
-    stoppedAt: null,
-    durationMs: null,
-    outcome: null,
-    exitCode: null,
-    stopCode: null,
-    reason: null,
-    costUsd: null,
-  });
+  const createdAttempt = await deps.store.createAttempt(
+    newAttemptRecord({ runId, attempt, status: 'launching', capacity, launchedAt: now.toISOString() }),
+  );
   if (!createdAttempt && fallback && options.capacity === undefined) {
     // A redelivery of an attempt that already fell back to on-demand (the earlier call may have started the
     // on-demand task, then crashed): repeat the on-demand launch with its own token, never a second Spot try.
@@ -533,22 +539,17 @@ export async function recordWorkerStop(
     if (!existing || isFinalStatus(existing.status)) return { status: 'duplicate', runId };
   }
   // False when a first delivery wrote it already; recordStop's conditional writes sort out the rest.
-  await deps.store.createAttempt({
-    runId,
-    attempt: 1,
-    status: 'running',
-    taskArn: stop.taskArn,
-    capacity: worker.capacity,
-    launchedAt: worker.createdAt,
-    startedAt: stop.startedAt,
-    stoppedAt: null,
-    durationMs: null,
-    outcome: null,
-    exitCode: null,
-    stopCode: null,
-    reason: null,
-    costUsd: null,
-  });
+  await deps.store.createAttempt(
+    newAttemptRecord({
+      runId,
+      attempt: 1,
+      status: 'running',
+      taskArn: stop.taskArn,
+      capacity: worker.capacity,
+      launchedAt: worker.createdAt,
+      startedAt: stop.startedAt,
+    }),
+  );
   const outcome = await recordStop(deps, job, { ...stop, runId, attempt: 1 });
   return { ...outcome, runId };
 }

@@ -24,3 +24,28 @@ export const RUNS_TABLE = {
 
 /** Every global secondary index of the runs table, in the order they are declared. */
 export const RUNS_TABLE_INDEXES = [RUNS_TABLE.gsiByJob, RUNS_TABLE.gsiByStatus, RUNS_TABLE.gsiEventPending];
+
+/**
+ * Keys and indexes of the runs table with the property names that both DynamoDB's CreateTable API and
+ * CloudFormation's `AWS::DynamoDB::Table` use: the compiler and the moto tests build the table from it.
+ */
+export function runsTableKeys(tableName: string) {
+  const attributes = [RUNS_TABLE.pk, RUNS_TABLE.sk, ...RUNS_TABLE_INDEXES.flatMap((i) => [i.pk, i.sk])];
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: attributes.map((AttributeName) => ({ AttributeName, AttributeType: 'S' as const })),
+    KeySchema: [
+      { AttributeName: RUNS_TABLE.pk, KeyType: 'HASH' as const },
+      { AttributeName: RUNS_TABLE.sk, KeyType: 'RANGE' as const },
+    ],
+    GlobalSecondaryIndexes: RUNS_TABLE_INDEXES.map((i) => ({
+      IndexName: i.name,
+      KeySchema: [
+        { AttributeName: i.pk, KeyType: 'HASH' as const },
+        { AttributeName: i.sk, KeyType: 'RANGE' as const },
+      ],
+      Projection: { ProjectionType: 'ALL' as const },
+    })),
+  };
+}

@@ -37,8 +37,8 @@ import { awsInvoke, awsRedrive, awsRunsLogs, type StackResources } from '../../.
 import { createClients } from '../../../src/runtime/aws/clients.js';
 import { DynamoRunStore } from '../../../src/runtime/aws/dynamoRunStore.js';
 import { parseLaunchPathBody } from '../../../src/runtime/aws/messages.js';
-import { RUNS_TABLE, RUNS_TABLE_INDEXES } from '../../../src/runtime/aws/tableSchema.js';
-import { newRunRecord } from '../../../src/runtime/lifecycle.js';
+import { RUNS_TABLE, runsTableKeys } from '../../../src/runtime/aws/tableSchema.js';
+import { newAttemptRecord, newRunRecord } from '../../../src/runtime/lifecycle.js';
 import type { RunRecord } from '../../../src/runtime/ports.js';
 import { cleanup, job as jobSource, makeProject } from '../local/harness.js';
 import { ec2Ids, type MotoServer, startMoto } from './motoServer.js';
@@ -99,22 +99,17 @@ async function makeRun(jobName: string, status: RunStatus, attempts: number, ext
     const taskArn = task.tasks?.[0]?.taskArn ?? '';
     expect(taskArn).toMatch(/^arn:aws:ecs:/);
     taskIds.push(taskArn.slice(taskArn.lastIndexOf('/') + 1));
-    await store.createAttempt({
-      runId: run.runId,
-      attempt: a,
-      status: a < attempts || status !== 'running' ? 'ended' : 'running',
-      taskArn,
-      capacity: 'FARGATE',
-      launchedAt: now,
-      startedAt: now,
-      stoppedAt: null,
-      durationMs: null,
-      outcome: null,
-      exitCode: null,
-      stopCode: null,
-      reason: null,
-      costUsd: null,
-    });
+    await store.createAttempt(
+      newAttemptRecord({
+        runId: run.runId,
+        attempt: a,
+        status: a < attempts || status !== 'running' ? 'ended' : 'running',
+        taskArn,
+        capacity: 'FARGATE',
+        launchedAt: now,
+        startedAt: now,
+      }),
+    );
   }
   return { run, streams: taskIds.map((id) => `orders/main/${id}`) };
 }
@@ -167,29 +162,7 @@ describe('--stage CLI against moto server', () => {
     sqs = new SQSClient(opts);
     ecs = new ECSClient(opts);
     logs = new CloudWatchLogsClient(opts);
-    await new DynamoDBClient(opts).send(
-      new CreateTableCommand({
-        TableName: names.runsTable,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          RUNS_TABLE.pk,
-          RUNS_TABLE.sk,
-          ...RUNS_TABLE_INDEXES.flatMap((g) => [g.pk, g.sk]),
-        ].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
-        KeySchema: [
-          { AttributeName: RUNS_TABLE.pk, KeyType: 'HASH' },
-          { AttributeName: RUNS_TABLE.sk, KeyType: 'RANGE' },
-        ],
-        GlobalSecondaryIndexes: RUNS_TABLE_INDEXES.map((g) => ({
-          IndexName: g.name,
-          KeySchema: [
-            { AttributeName: g.pk, KeyType: 'HASH' },
-            { AttributeName: g.sk, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        })),
-      }),
-    );
+    await new DynamoDBClient(opts).send(new CreateTableCommand(runsTableKeys(names.runsTable)));
     store = new DynamoRunStore(createClients(opts).ddb, names.runsTable);
     await ecs.send(new CreateClusterCommand({ clusterName: names.cluster }));
     const td = await ecs.send(

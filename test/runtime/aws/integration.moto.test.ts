@@ -36,7 +36,7 @@ import { handleLaunchBatch } from '../../../src/runtime/aws/launcher.js';
 import { type AwsRuntime, createAwsRuntime } from '../../../src/runtime/aws/runtime.js';
 import { SqsLaunchQueue } from '../../../src/runtime/aws/sqsLaunchQueue.js';
 import { sweep } from '../../../src/runtime/aws/sweeper.js';
-import { RUNS_TABLE, RUNS_TABLE_INDEXES } from '../../../src/runtime/aws/tableSchema.js';
+import { RUNS_TABLE, runsTableKeys } from '../../../src/runtime/aws/tableSchema.js';
 import type { Clock } from '../../../src/runtime/ports.js';
 import { ec2Ids, type MotoServer, startMoto } from './motoServer.js';
 import { fixture, job, manifest } from './support.js';
@@ -203,29 +203,7 @@ describe('AWS runtime against moto server', () => {
     sqs = new SQSClient(opts);
     ecs = new ECSClient(opts);
     const ddb = new DynamoDBClient(opts);
-    await ddb.send(
-      new CreateTableCommand({
-        TableName: 'berth-test-runs',
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          RUNS_TABLE.pk,
-          RUNS_TABLE.sk,
-          ...RUNS_TABLE_INDEXES.flatMap((g) => [g.pk, g.sk]),
-        ].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
-        KeySchema: [
-          { AttributeName: RUNS_TABLE.pk, KeyType: 'HASH' },
-          { AttributeName: RUNS_TABLE.sk, KeyType: 'RANGE' },
-        ],
-        GlobalSecondaryIndexes: RUNS_TABLE_INDEXES.map((g) => ({
-          IndexName: g.name,
-          KeySchema: [
-            { AttributeName: g.pk, KeyType: 'HASH' },
-            { AttributeName: g.sk, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        })),
-      }),
-    );
+    await ddb.send(new CreateTableCommand(runsTableKeys('berth-test-runs')));
     await ddb.send(
       new UpdateTimeToLiveCommand({
         TableName: 'berth-test-runs',

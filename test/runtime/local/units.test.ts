@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { normalizeTriggers } from '../../../src/core/model/job.js';
 import { s3TriggerSchema } from '../../../src/core/model/trigger.js';
 import { validateJob } from '../../../src/core/model/validate.js';
-import { newRunRecord } from '../../../src/runtime/lifecycle.js';
+import { newAttemptRecord, newRunRecord } from '../../../src/runtime/lifecycle.js';
 import {
   matchesS3Trigger,
   objectCreatedEvent,
@@ -225,22 +225,9 @@ describe('SqliteRunStore', () => {
     await s.createRun(
       run('rxyz', { trigger: { kind: 'manual', requestId: 'q' }, createdAt: '2026-01-02T00:00:00.000Z' }),
     );
-    await s.createAttempt({
-      runId: 'rabc',
-      attempt: 1,
-      status: 'running',
-      taskArn: null,
-      capacity: 'local',
-      launchedAt: 'x',
-      startedAt: null,
-      stoppedAt: null,
-      durationMs: null,
-      outcome: null,
-      exitCode: null,
-      stopCode: null,
-      reason: null,
-      costUsd: null,
-    });
+    await s.createAttempt(
+      newAttemptRecord({ runId: 'rabc', attempt: 1, status: 'running', capacity: 'local', launchedAt: 'x' }),
+    );
     expect(await s.updateAttempt('rabc', 1, { status: 'ended', exitCode: 0 }, { onlyIfNotEnded: true })).toBe(
       true,
     );
