@@ -14,7 +14,7 @@ export function strictObject<T extends z.ZodRawShape>(shape: T) {
         return `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `'${k}'`).join(', ')} — allowed keys are: ${allowed}`;
       }
       if (issue.code === 'invalid_type') {
-        return `expected an object — write { ${allowed} } (see the job reference in README.md)`;
+        return `expected an object — write { ${allowed} } (see the job reference in docs/jobs.md)`;
       }
       return undefined;
     },

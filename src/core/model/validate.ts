@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { type JobIssue, splitProblemFix } from '../errors.js';
 import { DEFAULT_TIMEOUT, type Job, type JobInput, jobSchemaChecked, normalizeTriggers } from './job.js';
 
-const DEFAULT_FIX = 'see the job reference in README.md';
+const DEFAULT_FIX = 'see the job reference in docs/jobs.md';
 
 function pathText(path: readonly PropertyKey[]): string {
   if (path.length === 0) return '(job)';

@@ -133,7 +133,7 @@ const CASES: [string, unknown, string][] = [
   [
     'missing task',
     { name: 'resize-images' },
-    `task: expected an object — write { image, command, entryPoint, cpu, memory, architecture, environment, secrets, ephemeralStorageGiB, volumes, capacity, permissions, logRetentionDays, local } (see the job reference in README.md)`,
+    `task: expected an object — write { image, command, entryPoint, cpu, memory, architecture, environment, secrets, ephemeralStorageGiB, volumes, capacity, permissions, logRetentionDays, local } (see the job reference in docs/jobs.md)`,
   ],
   [
     'empty image',
@@ -303,7 +303,7 @@ const CASES: [string, unknown, string][] = [
   [
     'default export that is not an object',
     'resize-images',
-    `(job): expected an object — write { name, description, trigger, task, retry, timeout, maxConcurrency, overlap, notify } (see the job reference in README.md)`,
+    `(job): expected an object — write { name, description, trigger, task, retry, timeout, maxConcurrency, overlap, notify } (see the job reference in docs/jobs.md)`,
   ],
 ];
 
@@ -321,7 +321,7 @@ describe('validateJob: bad definitions', () => {
       if (result.ok) throw new Error(`accepted: ${line}`);
       for (const issue of result.issues) {
         expect(issue.fix).not.toBe('');
-        expect(issue.fix).not.toBe('see the job reference in README.md');
+        expect(issue.fix).not.toBe('see the job reference in docs/jobs.md');
         expect(issue.problem).not.toMatch(/^(Invalid|Too (big|small))/);
       }
     }
