@@ -19,7 +19,7 @@ import { Schedule } from 'aws-cdk-lib/aws-events';
 import { bundleFunctions } from '../../src/compiler/bundle.js';
 import { compileService } from '../../src/compiler/compile.js';
 import { ResourceBudgetError } from '../../src/compiler/errors.js';
-import { BERTH_ROOT } from '../../src/compiler/index.js';
+import { BERTH_MODULE_EXT, BERTH_ROOT } from '../../src/compiler/index.js';
 import { synthesizeTemplate } from '../../src/compiler/synth.js';
 import type { JobInput } from '../../src/core/model/job.js';
 import { validateJob } from '../../src/core/model/validate.js';
@@ -155,6 +155,7 @@ const compiled = compileService({
 });
 const bundles = await bundleFunctions({
   root: BERTH_ROOT,
+  moduleExt: BERTH_MODULE_EXT,
   outDir: dir,
   manifest: compiled.manifest,
   functions: compiled.functions,

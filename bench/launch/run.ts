@@ -80,7 +80,7 @@ async function bundleLauncher(): Promise<{ bytes: number; loadMs: number }> {
   mkdirSync(outDir, { recursive: true });
   const outfile = join(outDir, 'launcher.mjs');
   await build({
-    entryPoints: [join(root, 'handlers', 'launcher.ts')],
+    entryPoints: [join(root, 'src', 'handlers', 'launcher.ts')],
     bundle: true,
     minify: true,
     platform: 'node',

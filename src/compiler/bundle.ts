@@ -20,13 +20,15 @@ export interface BundledFunction {
   fileName: string;
   sha256: string;
   bytes: number;
-  /** False when `handlers/<kind>.ts` did not exist and a stub that fails loudly was bundled instead. */
+  /** False when berth's `handlers/<kind>` module did not exist and a stub that fails loudly was bundled instead. */
   fromSource: boolean;
 }
 
 export interface BundleOptions {
-  /** Repository root holding `handlers/`. */
+  /** berth's module folder (`src/` or `dist/`) holding `handlers/`. */
   root: string;
+  /** `.ts` (source) or `.js` (built package): the extension of the handler files under `root`. */
+  moduleExt: '.ts' | '.js' | string;
   outDir: string;
   manifest: BerthManifest;
   functions: readonly FunctionSpec[];
@@ -43,7 +45,7 @@ export function manifestBanner(manifest: BerthManifest): string {
 }
 
 function stub(kind: string): string {
-  return `export const handler = async () => { throw new Error('berth: handlers/${kind}.ts did not exist when this stack was packaged — add it and package again'); };`;
+  return `export const handler = async () => { throw new Error('berth: handlers/${kind}.ts was missing from the berth package when this stack was packaged — add it and package again'); };`;
 }
 
 export interface LambdaBundleInput {
@@ -97,7 +99,7 @@ export async function bundleFunctions(options: BundleOptions): Promise<BundledFu
   const banner = manifestBanner(options.manifest);
   return Promise.all(
     options.functions.map(async (fn) => {
-      const entry = join(options.root, fn.entry);
+      const entry = join(options.root, `${fn.entry}${options.moduleExt}`);
       const fromSource = existsSync(entry);
       const bundled = await bundleLambda({
         kind: fn.kind,

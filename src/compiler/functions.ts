@@ -67,7 +67,7 @@ export function functionSpecs(ctx: CompileContext): FunctionSpec[] {
     key: logicalIds.functionKey(kind),
     name: ctx.names.functionName(kind),
     handler: `${kind}.handler`,
-    entry: `handlers/${kind}.ts`,
+    entry: `handlers/${kind}`,
     ...SIZES[kind],
     environment,
     roleLogicalId: logicalIds.lambdaRole(kind),

@@ -12,8 +12,14 @@ import { bundleSubscribers } from './subscriberBundle.js';
 export { type CompiledService, compileService, parseConfig } from './compile.js';
 export { synthesizeTemplate } from './synth.js';
 
-/** berth's own package root: `handlers/` lives there, whichever service is being built. */
-export const BERTH_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * The folder berth's own modules run from: `src/` (TypeScript, inside this repository and its tests) or
+ * `dist/` (the built package). The Lambdas and subscriber entries are bundled from the same tree as the
+ * compiler that bundles them, so a published package needs no TypeScript sources.
+ */
+export const BERTH_ROOT = fileURLToPath(new URL('../', import.meta.url));
+/** `.ts` when running from source, `.js` from `dist/`. */
+export const BERTH_MODULE_EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
 export interface BuildOptions {
   /** Service directory (the jobs folder is relative to it). */
@@ -44,6 +50,7 @@ export async function buildService(options: BuildOptions): Promise<BuiltService>
   const [own, subs] = await Promise.all([
     bundleFunctions({
       root: BERTH_ROOT,
+      moduleExt: BERTH_MODULE_EXT,
       outDir: options.outDir,
       manifest: compiled.manifest,
       functions: compiled.functions.filter((f) => !f.subscriber),
@@ -51,6 +58,7 @@ export async function buildService(options: BuildOptions): Promise<BuiltService>
     bundleSubscribers({
       serviceDir: options.serviceDir,
       berthRoot: BERTH_ROOT,
+      moduleExt: BERTH_MODULE_EXT,
       outDir: options.outDir,
       functions: compiled.functions,
     }),

@@ -13,20 +13,27 @@ import type { FunctionSpec } from './functions.js';
 export interface SubscriberBundleOptions {
   /** The service directory holding `subscribers/`. */
   serviceDir: string;
-  /** berth's package root (for `src/subscriber/index.ts`). */
+  /** berth's module folder, `src/` or `dist/` (for `subscriber/index`). */
   berthRoot: string;
+  /** `.ts` or `.js`: the extension of berth's modules under `berthRoot`. */
+  moduleExt: string;
   outDir: string;
   /** Subscriber specs (`spec.subscriber` set); others are ignored. */
   functions: readonly FunctionSpec[];
 }
 
 /** The generated entry of one subscriber Lambda. */
-export function subscriberEntry(spec: FunctionSpec, serviceDir: string, berthRoot: string): string {
+export function subscriberEntry(
+  spec: FunctionSpec,
+  serviceDir: string,
+  berthRoot: string,
+  moduleExt = '.ts',
+): string {
   if (!spec.subscriber) throw new Error(`${spec.key} is not a subscriber`);
   const factory = spec.subscriber.raw ? 'createTaskStoppedHandler' : 'createSubscriberHandler';
   return [
     `import subscriber from ${JSON.stringify(join(serviceDir, spec.subscriber.file))};`,
-    `import { ${factory} } from ${JSON.stringify(join(berthRoot, 'src/subscriber/index.ts'))};`,
+    `import { ${factory} } from ${JSON.stringify(join(berthRoot, `subscriber/index${moduleExt}`))};`,
     `export const handler = ${factory}(subscriber);`,
   ].join('\n');
 }
@@ -41,7 +48,7 @@ export async function bundleSubscribers(options: SubscriberBundleOptions): Promi
         kind: fn.kind,
         source: {
           stdin: {
-            contents: subscriberEntry(fn, options.serviceDir, options.berthRoot),
+            contents: subscriberEntry(fn, options.serviceDir, options.berthRoot, options.moduleExt),
             resolveDir: options.serviceDir,
             sourcefile: `${fn.kind}.entry.ts`,
           },

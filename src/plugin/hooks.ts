@@ -59,7 +59,10 @@ export async function addFunctions(sls: ServerlessLike, state: PluginState, log?
     }
     const bundle = built.bundles.find((b) => b.kind === spec.kind)!;
     if (!bundle.fromSource)
-      warn(log, `berth: ${spec.entry} does not exist yet; its Lambda fails until it does`);
+      warn(
+        log,
+        `berth: ${spec.entry} is missing from the berth package; its Lambda fails until it is reinstalled`,
+      );
     functions[spec.key] = {
       name: spec.name,
       handler: spec.handler,

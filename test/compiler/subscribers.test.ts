@@ -258,10 +258,13 @@ export default defineSubscriber({ on: ['Job Run Failed'] }, (e) => appendFileSyn
 `,
     );
     const spec = subscriberFunctionSpec(pageOnFailure, context());
-    expect(subscriberEntry(spec, dir, process.cwd())).toContain('createSubscriberHandler(subscriber)');
+    expect(subscriberEntry(spec, dir, join(process.cwd(), 'src'))).toContain(
+      'createSubscriberHandler(subscriber)',
+    );
     const [bundle] = await bundleSubscribers({
       serviceDir: dir,
-      berthRoot: process.cwd(),
+      berthRoot: join(process.cwd(), 'src'),
+      moduleExt: '.ts',
       outDir: join(dir, 'assets'),
       functions: [spec],
     });

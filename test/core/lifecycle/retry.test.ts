@@ -320,10 +320,7 @@ describe('docs/retries.md', () => {
       readme.indexOf('<!-- section:retries -->'),
       readme.indexOf('<!-- /section:retries -->'),
     );
-    const table = section.slice(
-      section.indexOf('## Default rules'),
-      section.indexOf('Override any of them'),
-    );
+    const table = section.slice(section.indexOf('## Default rules'), section.indexOf('Override any of them'));
     const rows = table
       .split('\n')
       .filter((l) => /^\| \d+ \|/.test(l))

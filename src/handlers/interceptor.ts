@@ -1,6 +1,6 @@
 /** Lambda: ECS Task State Change events (berth's tasks, STOPPED) → recorded outcomes, retries, events. */
-import { handleTaskStateChange, type InterceptResult } from '../src/runtime/aws/interceptor.js';
-import { runtimeFromEnv } from '../src/runtime/aws/runtime.js';
+import { handleTaskStateChange, type InterceptResult } from '../runtime/aws/interceptor.js';
+import { runtimeFromEnv } from '../runtime/aws/runtime.js';
 
 export const handler = async (event: unknown): Promise<InterceptResult> => {
   const result = await handleTaskStateChange(runtimeFromEnv(), event);

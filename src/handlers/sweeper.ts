@@ -1,6 +1,6 @@
 /** Lambda (rate 1 minute): timeouts, lost tasks, stuck launches, stale slots, unpublished final events. */
-import { runtimeFromEnv } from '../src/runtime/aws/runtime.js';
-import { type SweepReport, sweep } from '../src/runtime/aws/sweeper.js';
+import { runtimeFromEnv } from '../runtime/aws/runtime.js';
+import { type SweepReport, sweep } from '../runtime/aws/sweeper.js';
 
 export const handler = async (): Promise<SweepReport> => {
   const report = await sweep(runtimeFromEnv());
