@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-// The berth CLI. tsx is registered first so that job files (TypeScript) and berth's own sources load as-is.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/cli/main.ts');
+// The berth CLI: the built package (dist/). berth's own code is plain JavaScript; job and subscriber files
+// are bundled with esbuild when a command loads them, so no TypeScript hook is registered here.
+import '../dist/cli/main.js';

@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { loadJobsOrThrow } from '../loader/loadJobs.js';
-import { loadSubscribers } from '../subscriber/index.js';
+import { loadSubscribers } from '../loader/loadSubscribers.js';
 import { type BundledFunction, bundleFunctions } from './bundle.js';
 import { type CompiledService, compileService, parseConfig } from './compile.js';
 import { bundleSubscribers } from './subscriberBundle.js';

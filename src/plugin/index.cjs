@@ -2,20 +2,18 @@
 
 /**
  * berth's Serverless Framework plugin (osls). Serverless loads plugins with `require`, so this shim is
- * CommonJS; the work happens in hooks.ts, imported through tsx the first time a hook runs. Configuration is
- * read in hooks only.
+ * CommonJS; the work happens in hooks.js (ESM, built from hooks.ts into dist/plugin/), imported the first
+ * time a hook runs. Configuration is read in hooks only.
  *
  *   plugins:
- *     - berth/plugin        # or ./src/plugin/index.cjs inside this repository
+ *     - berth/plugin        # or ./dist/plugin/index.cjs inside this repository (after npm run build)
  */
 const configSchema = require('./configSchema.cjs');
 
 let implementation;
 async function load() {
   if (!implementation) {
-    const { register } = await import('tsx/esm/api');
-    register();
-    implementation = await import('./hooks.ts');
+    implementation = await import('./hooks.js');
   }
   return implementation;
 }

@@ -206,47 +206,6 @@ export interface LoadedSubscriber {
 }
 
 /**
- * Loads `subscribers/*.{ts,mts,js,mjs}` under `root` (through tsx, like jobs). Every file must default-export
- * `defineSubscriber(...)`; names must be unique.
- */
-export async function loadSubscribers(root: string): Promise<LoadedSubscriber[]> {
-  const { readdir } = await import('node:fs/promises');
-  const { join, basename, extname } = await import('node:path');
-  const { pathToFileURL } = await import('node:url');
-  const dir = join(root, SUBSCRIBERS_DIR);
-  let entries: string[];
-  try {
-    entries = await readdir(dir);
-  } catch {
-    return [];
-  }
-  const files = entries.filter((f) => /\.(ts|mts|js|mjs)$/.test(f) && !f.endsWith('.d.ts')).sort();
-  const loaded: LoadedSubscriber[] = [];
-  const seen = new Map<string, string>();
-  for (const f of files) {
-    const file = `${SUBSCRIBERS_DIR}/${f}`;
-    const mod = (await import(pathToFileURL(join(dir, f)).href)) as { default?: unknown };
-    if (!isSubscriber(mod.default) && !isTaskStoppedSubscriber(mod.default))
-      throw new SubscriberError(
-        `${file}: (file): does not default-export defineSubscriber(...) or defineTaskStoppedSubscriber(...) — add export default defineSubscriber({ on: [...] }, handler)`,
-      );
-    const name = mod.default.options.name ?? basename(f, extname(f));
-    if (!/^[a-z][a-z0-9-]{0,31}$/.test(name))
-      throw new SubscriberError(
-        `${file}: name: "${name}" is not a valid subscriber name — use lowercase letters, digits and '-', at most 32`,
-      );
-    const other = seen.get(name);
-    if (other)
-      throw new SubscriberError(
-        `${file}: name: "${name}" is also used by ${other} — give one of them another name`,
-      );
-    seen.set(name, file);
-    loaded.push({ file, name, subscriber: mod.default });
-  }
-  return loaded;
-}
-
-/**
  * The Lambda handler of one subscriber. The compiler bundles an entry such as
  * `import sub from '../subscribers/page.ts'; export const handler = createSubscriberHandler(sub);`
  */

@@ -102,7 +102,7 @@ describe('deploy into moto CloudFormation', () => {
     cpSync(join(ROOT, 'jobs'), join(dir, 'jobs'), { recursive: true });
     writeFileSync(
       join(dir, 'serverless.yml'),
-      readFileSync(join(ROOT, 'serverless.yml'), 'utf8').replace('./src/plugin/index.cjs', 'berth/plugin'),
+      readFileSync(join(ROOT, 'serverless.yml'), 'utf8').replace('./dist/plugin/index.cjs', 'berth/plugin'),
     );
     const { create, update } = await serverlessPackage(dir);
     const cfn = new CloudFormationClient({ endpoint, region, credentials });

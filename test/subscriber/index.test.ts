@@ -2,9 +2,9 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { OutcomeEvent } from '../../src/core/lifecycle/events.js';
+import { loadSubscribers } from '../../src/loader/loadSubscribers.js';
 import {
   defineSubscriber,
-  loadSubscribers,
   runSubscriber,
   subscriberPattern,
   taskStoppedPattern,

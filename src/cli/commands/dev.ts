@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { type EngineOptions, LocalEngine } from '../../runtime/local/engine.js';
+// The engine (SQLite, the dashboard, drivers) is imported when `dev` runs, so other commands never load it.
+import type { EngineOptions } from '../../runtime/local/engine.js';
 import { defaultTerminalMode } from '../../runtime/local/terminal.js';
 import { CliError } from '../output.js';
 import { projectPaths } from '../project.js';
@@ -38,6 +39,7 @@ export function registerDev(program: Command): void {
         }
         options.driver = opts.driver as 'auto' | 'process' | 'docker';
       }
+      const { LocalEngine } = await import('../../runtime/local/engine.js');
       const engine = await LocalEngine.start(options);
       for (const line of engine.banner()) process.stdout.write(`${line}\n`);
       await new Promise<void>((resolve) => {

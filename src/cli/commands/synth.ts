@@ -2,8 +2,6 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { buildService } from '../../compiler/index.js';
-import { synthesizeTemplate } from '../../compiler/synth.js';
 import { CliError } from '../output.js';
 import { projectPaths } from '../project.js';
 
@@ -59,6 +57,9 @@ export function registerSynth(program: Command): void {
         ? join(dirname(out), 'berth-assets')
         : join(root, '.berth', 'synth', 'berth-assets');
       const service = opts.service ?? defaults.service ?? basename(root);
+      // The compiler (esbuild, the CloudFormation writers) loads only when synth runs.
+      const { buildService } = await import('../../compiler/index.js');
+      const { synthesizeTemplate } = await import('../../compiler/synth.js');
       const { compiled, bundles } = await buildService({
         serviceDir: root,
         service,

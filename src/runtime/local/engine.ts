@@ -284,7 +284,10 @@ export class LocalEngine implements LocalEngineApi {
   private async listen(port: number): Promise<void> {
     let dashboard: ReturnType<CreateDashboard> | undefined;
     try {
-      const file = join(import.meta.dirname, '../../dashboard/index.ts');
+      const file = join(
+        import.meta.dirname,
+        `../../dashboard/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
+      );
       if (existsSync(file)) {
         const mod = (await import(pathToFileURL(file).href)) as { createDashboard?: CreateDashboard };
         if (typeof mod.createDashboard === 'function')
@@ -453,11 +456,11 @@ export class LocalEngine implements LocalEngineApi {
   private async loadSubscribers(): Promise<void> {
     try {
       const mod = (await import('../../subscriber/index.js')) as {
-        loadSubscribers?: (root: string) => Promise<{ file: string; name: string; subscriber: unknown }[]>;
         runSubscriber?: (sub: unknown, event: OutcomeEvent) => Promise<boolean>;
       };
-      if (!mod.loadSubscribers || !mod.runSubscriber) return;
-      const loaded = await mod.loadSubscribers(this.paths.root);
+      const { loadSubscribers } = await import('../../loader/loadSubscribers.js');
+      if (!mod.runSubscriber) return;
+      const loaded = await loadSubscribers(this.paths.root);
       const run = mod.runSubscriber;
       this.subscriberNames = loaded.map((l) => l.name);
       for (const l of loaded)

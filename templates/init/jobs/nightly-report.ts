@@ -1,0 +1,23 @@
+import { defineJob } from 'berth';
+
+/** Runs at 02:00 every night in its own time zone; skips a night while the last one still runs. */
+export default defineJob({
+  name: 'nightly-report',
+  description: "Build yesterday's report at 02:00 in Seoul",
+  trigger: {
+    schedule: {
+      expression: 'cron(0 2 * * ? *)',
+      timezone: 'Asia/Seoul',
+      payload: { report: 'daily' },
+    },
+  },
+  task: {
+    image: 'public.ecr.aws/docker/library/node:22-alpine',
+    command: ['node', 'tasks/nightly-report.mjs'],
+    cpu: 1024,
+    memory: 2048,
+    local: { command: ['node', 'tasks/nightly-report.mjs'] },
+  },
+  overlap: 'skip',
+  timeout: '2h',
+});
