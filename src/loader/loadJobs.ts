@@ -52,6 +52,17 @@ function posix(path: string): string {
 }
 
 /**
+ * A CommonJS file's `module.exports` arrives as `default`; one compiled from TypeScript or Babel
+ * (`exports.default = …`) arrives as `default.default`. Both count as the file's default export.
+ */
+function commonJsInterop(mod: { default?: unknown }): { default?: unknown } {
+  const inner = (mod.default as { default?: unknown } | undefined)?.default;
+  return inner !== undefined && !isJobDefinition(mod.default) && isJobDefinition(inner)
+    ? { default: inner }
+    : mod;
+}
+
+/**
  * Imports every job file and validates all of them, collecting every problem instead of stopping at the
  * first. Files are bundled with esbuild (`importProjectFiles`), so `.ts`, `.mts`, `.js` and `.mjs` files load
  * whatever the project's package.json `"type"` says, and no loader hook is registered in the process.
@@ -75,7 +86,7 @@ export async function loadJobs(options: LoadOptions = {}): Promise<LoadResult> {
       });
       return;
     }
-    const mod = result.value as { default?: unknown };
+    const mod = commonJsInterop(result.value as { default?: unknown });
     if (mod.default === undefined) {
       issues.push({
         file,
