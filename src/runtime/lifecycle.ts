@@ -15,6 +15,7 @@ import {
 import {
   clientTokenFor,
   idempotencyKey,
+  redriveIdempotencyKey,
   replayIdempotencyKey,
   runIdFor,
   startedByFor,
@@ -35,6 +36,24 @@ import type { AttemptRecord, LaunchCapacity, LifecycleDeps, RunRecord, StopRepor
 export const DEFAULT_MAX_INLINE_TRIGGER = 6000;
 /** How long a launch waits before another try when the job is at its concurrency cap. */
 export const CONCURRENCY_RECHECK_MS = 5000;
+/** Back-off after a launch's first throttle; it doubles with every further throttle of that launch. */
+export const THROTTLE_BASE_DELAY_MS = 1000;
+/** The longest back-off after a throttle. */
+export const THROTTLE_MAX_DELAY_MS = 60_000;
+
+/**
+ * How long a launch waits after its `throttles`-th throttle (0 = the first): 1 s doubling up to 60 s, keyed on
+ * how often this launch was throttled, never on the attempt number. Half of it is random ("equal jitter"), so
+ * launches throttled in the same second come back spread out instead of as one burst.
+ */
+export function throttleDelayMs(throttles: number, random: number): number {
+  const ceiling = Math.min(
+    THROTTLE_MAX_DELAY_MS,
+    THROTTLE_BASE_DELAY_MS * 2 ** Math.min(Math.max(0, throttles), 16),
+  );
+  return Math.round(ceiling / 2 + (ceiling / 2) * random);
+}
+
 /** Written into an attempt's reason when Spot had no capacity and the attempt moved to on-demand. */
 const FALLBACK_NOTE = 'falling back to FARGATE';
 
@@ -113,6 +132,14 @@ export async function acceptTrigger(
     const active = await deps.store.countActive(job.name);
     if (active > 0)
       return { status: 'skipped', reason: `overlap 'skip': ${active} run(s) of ${job.name} still active` };
+    // The decision itself is a conditional write: the job's single overlap slot, taken before the run exists.
+    // Two fires in one batch both count nothing active; only one of them gets the slot. A repeat of the same
+    // fire gets it again (acquireSlot is idempotent per run), so a duplicate stays a duplicate, not a skip.
+    if (!(await deps.store.acquireSlot(job.name, runId, 1)))
+      return {
+        status: 'skipped',
+        reason: `overlap 'skip': another run of ${job.name} holds the job (accepted at the same time)`,
+      };
   }
   const now = deps.clock.now().toISOString();
   const run = newRunRecord({
@@ -144,13 +171,19 @@ export type LaunchOutcome =
   | { status: 'launched'; taskArn: string }
   | { status: 'stale'; reason: string }
   /** Not launched yet: the caller must try again after `delayMs` (keep the message, do not drop it). */
-  | { status: 'later'; delayMs: number; reason: string }
+  | { status: 'later'; delayMs: number; reason: string /** ECS throttled the call. */; throttled?: boolean }
   | { status: 'retry-scheduled'; delayMs: number }
   | { status: 'final'; runStatus: FinalRunStatus };
 
+/** A scheduled run of an overlap `queue` or `skip` job runs alone: one slot; others by `maxConcurrency`. */
 function concurrencyCap(job: Job, run: RunRecord): number | undefined {
-  if (run.trigger.kind === 'schedule' && job.overlap === 'queue') return Math.min(job.maxConcurrency ?? 1, 1);
+  if (run.trigger.kind === 'schedule' && job.overlap !== 'allow') return 1;
   return job.maxConcurrency;
+}
+
+/** The slot an overlap `skip` fire took when it was accepted: it holds it until the run stops. */
+function holdsOverlapSlot(job: Job, run: RunRecord): boolean {
+  return run.trigger.kind === 'schedule' && job.overlap === 'skip';
 }
 
 /** The `BERTH_*` environment of one attempt. */
@@ -185,7 +218,11 @@ export async function launchAttempt(
   job: Job,
   runId: string,
   attempt: number,
-  options: { capacity?: LaunchCapacity } = {},
+  options: {
+    capacity?: LaunchCapacity;
+    /** How often ECS throttled this launch before (the launch message's `throttles`). */
+    throttles?: number;
+  } = {},
 ): Promise<LaunchOutcome> {
   const run = await deps.store.getRun(runId);
   if (!run) return { status: 'stale', reason: `run ${runId} does not exist` };
@@ -288,9 +325,13 @@ export async function launchAttempt(
       },
       { attempt },
     );
-    if (cap !== undefined) await deps.store.releaseSlot(job.name, runId);
-    const delayMs = Math.min(60_000, 1000 * 2 ** Math.min(6, attempt) * (0.5 + deps.clock.random()));
-    return { status: 'later', delayMs, reason: result.reason };
+    // An overlap 'skip' fire keeps the slot it took when accepted: it is still the one fire that runs.
+    if (cap !== undefined && !holdsOverlapSlot(job, run)) await deps.store.releaseSlot(job.name, runId);
+    // Held back by berth's own pacing: come back when the quota has room; that is no throttle by ECS.
+    if (result.retryAfterMs !== undefined)
+      return { status: 'later', delayMs: result.retryAfterMs, reason: result.reason };
+    const delayMs = throttleDelayMs(options.throttles ?? 0, deps.clock.random());
+    return { status: 'later', delayMs, reason: result.reason, throttled: true };
   }
   if (
     result.kind === 'capacity' &&
@@ -302,7 +343,7 @@ export async function launchAttempt(
       capacity: 'FARGATE',
       reason: `FARGATE_SPOT: ${result.reason}; ${FALLBACK_NOTE}`,
     });
-    return launchAttempt(deps, job, runId, attempt, { capacity: 'FARGATE' });
+    return launchAttempt(deps, job, runId, attempt, { ...options, capacity: 'FARGATE' });
   }
   // RunTask failures[] produce no ECS event: record the launch outcome here, then follow the retry policy.
   const stoppedAt = deps.clock.now().toISOString();
@@ -417,7 +458,9 @@ export async function recordStop(deps: LifecycleDeps, job: Job, stop: StopReport
         nextAttemptAt: decision.notBefore.toISOString(),
         taskArn: null,
       },
-      { attempt: stop.attempt },
+      // The Retrying event's outbox entry opens in the same write: if the SendMessage below fails, the stop
+      // comes back as a duplicate, and the sweeper still publishes the event.
+      { attempt: stop.attempt, retryEvent: true },
     );
     if (!moved) return { status: 'duplicate' };
     await deps.store.releaseSlot(job.name, stop.runId);
@@ -598,6 +641,18 @@ export async function publish(
     'detail-type': type,
     detail,
     time: deps.clock.now().toISOString(),
+  });
+}
+
+/**
+ * Redrives a dead-lettered run: a new run with its trigger, whose id is derived from the original run alone.
+ * However many redrive requests arrive (two in one batch, a retried CLI call), the run table's conditional
+ * create lets exactly one replay exist; the others find it as a duplicate.
+ */
+export async function redriveRun(deps: LifecycleDeps, job: Job, original: RunRecord): Promise<AcceptResult> {
+  return acceptTrigger(deps, job, original.trigger, {
+    idempotencyKey: redriveIdempotencyKey(job.name, original.runId),
+    replayOf: original.runId,
   });
 }
 

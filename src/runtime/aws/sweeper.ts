@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { parseDuration } from '../../core/duration.js';
 import { BERTH_STOP_REASONS } from '../../core/lifecycle/classify.js';
-import { finalEventType } from '../../core/lifecycle/events.js';
+import { EVENT_TYPES, finalEventType } from '../../core/lifecycle/events.js';
 import { isFinalStatus } from '../../core/lifecycle/states.js';
 import { publish, recordStop, runMode } from '../lifecycle.js';
 import type { RunRecord } from '../ports.js';
@@ -105,6 +105,7 @@ export async function sweep(rt: AwsRuntime, options: SweepOptions = {}): Promise
   await guard('stuck', () => sweepStuck(rt, options, report));
   await guard('slots', () => sweepSlots(rt, options, report));
   await guard('outbox', () => sweepOutbox(rt, options, report));
+  await guard('retry events', () => sweepRetryEvents(rt, options, report));
   return report;
 }
 
@@ -211,7 +212,7 @@ async function sweepStuck(rt: AwsRuntime, options: SweepOptions, report: SweepRe
 async function sweepSlots(rt: AwsRuntime, options: SweepOptions, report: SweepReport): Promise<void> {
   const now = rt.clock.now().getTime();
   for (const job of rt.jobs.values()) {
-    if (job.maxConcurrency === undefined && job.overlap !== 'queue') continue;
+    if (job.maxConcurrency === undefined && job.overlap === 'allow') continue;
     const limit = parseDuration(job.timeout) + (options.slotGraceMs ?? 15 * 60_000);
     for (const slot of await rt.store.listSlots(job.name)) {
       const run = await rt.store.getRun(slot.runId);
@@ -239,6 +240,40 @@ async function sweepOutbox(rt: AwsRuntime, options: SweepOptions, report: SweepR
       durationMs: attempt?.durationMs ?? null,
       costUsd: attempt?.costUsd ?? null,
     });
+    report.republished.push(run.runId);
+  }
+}
+
+/**
+ * `Retrying` events whose outbox entry is still open (the retry's SendMessage or the publish failed, and the
+ * redelivered stop was a duplicate): published from the entry, which keeps what the event says about the
+ * stopped attempt whatever the run did since. The publisher closes the entry.
+ */
+async function sweepRetryEvents(rt: AwsRuntime, options: SweepOptions, report: SweepReport): Promise<void> {
+  const before = new Date(rt.clock.now().getTime() - (options.outboxAfterMs ?? 2 * 60_000));
+  for (const entry of await rt.store.listUnpublishedRetryEvents(before)) {
+    const run = await rt.store.getRun(entry.runId);
+    const job = run && rt.jobs.get(run.job);
+    if (!run || !job) {
+      // Nothing to build the event from (the run expired, the job left the stack): close the entry.
+      await rt.store.markRetryEventPublished(entry.runId, entry.attempt);
+      continue;
+    }
+    const attempt = (await rt.store.listAttempts(run.runId)).find((a) => a.attempt === entry.attempt);
+    const { runId: _r, attempt: _a, nextAttemptAt, updatedAt: _u, ...fields } = entry;
+    await publish(
+      rt.deps,
+      job,
+      { ...run, ...fields, attempt: entry.attempt, status: 'retrying', taskArn: attempt?.taskArn ?? null },
+      EVENT_TYPES.retrying,
+      {
+        startedAt: attempt?.startedAt ?? null,
+        stoppedAt: attempt?.stoppedAt ?? null,
+        durationMs: attempt?.durationMs ?? null,
+        costUsd: attempt?.costUsd ?? null,
+        nextAttemptAt,
+      },
+    );
     report.republished.push(run.runId);
   }
 }
