@@ -27,9 +27,16 @@ import {
   isFinalStatus,
   type OutcomeClass,
 } from '../core/lifecycle/states.js';
-import { summarizeTrigger, type TriggerPayload } from '../core/lifecycle/trigger.js';
-import type { Job } from '../core/model/job.js';
+import {
+  planTriggerStorage,
+  triggerStub as stubOf,
+  summarizeTrigger,
+  type TriggerPayload,
+  taskTrigger,
+  triggerRef,
+} from '../core/lifecycle/trigger.js';
 import { isEc2Capacity } from '../core/model/task.js';
+import type { Job } from '../core/model/job.js';
 import type { AttemptRecord, LaunchCapacity, LifecycleDeps, RunRecord, StopReport } from './ports.js';
 
 /** ECS container overrides are capped at 8,192 characters in all; keep BERTH_TRIGGER well inside. */
@@ -147,7 +154,7 @@ export async function acceptTrigger(
     job: job.name,
     status: 'queued',
     maxAttempts: job.retry.maxAttempts,
-    trigger,
+    trigger: await storedTrigger(deps, job, runId, trigger),
     idempotencyKey: key,
     createdAt: now,
     updatedAt: now,
@@ -165,6 +172,22 @@ export async function acceptTrigger(
   if (options.launchInline) await launchAttempt(deps, job, runId, 1);
   else await deps.queue.enqueue({ type: 'launch', job: job.name, runId, attempt: 1 }, 0);
   return { status: 'accepted', runId };
+}
+
+/**
+ * The trigger as the run record keeps it (see `planTriggerStorage`): the body once, and a large trigger in
+ * the payload store with a stub in the record. Writing it again for a duplicate overwrites the same object.
+ */
+async function storedTrigger(
+  deps: LifecycleDeps,
+  job: Job,
+  runId: string,
+  trigger: TriggerPayload,
+): Promise<TriggerPayload> {
+  const plan = planTriggerStorage(trigger);
+  if (plan.kind === 'inline' || !deps.storePayload) return plan.kind === 'inline' ? plan.stored : trigger;
+  const ref = await deps.storePayload(runId, plan.json, job.name);
+  return stubOf(trigger, ref);
 }
 
 export type LaunchOutcome =
@@ -186,11 +209,16 @@ function holdsOverlapSlot(job: Job, run: RunRecord): boolean {
   return run.trigger.kind === 'schedule' && job.overlap === 'skip';
 }
 
-/** The `BERTH_*` environment of one attempt. */
+/**
+ * The `BERTH_*` environment of one attempt. The trigger goes inline when the launcher says the request fits
+ * (on ECS: the serialized overrides within RunTask's limit), else by reference: a trigger already in the
+ * payload store keeps its reference; another one is stored now.
+ */
 export async function berthEnvironment(
   deps: LifecycleDeps,
   run: RunRecord,
   attempt: number,
+  job?: Job,
 ): Promise<Record<string, string>> {
   const env: Record<string, string> = {
     BERTH_JOB: run.job,
@@ -198,15 +226,21 @@ export async function berthEnvironment(
     BERTH_ATTEMPT: String(attempt),
     BERTH_MAX_ATTEMPTS: String(run.maxAttempts),
   };
-  const json = JSON.stringify(run.trigger);
-  const limit = deps.maxInlineTrigger ?? DEFAULT_MAX_INLINE_TRIGGER;
-  if (json.length > limit && deps.storePayload) {
-    env.BERTH_TRIGGER_REF = await deps.storePayload(run.runId, json);
-    env.BERTH_TRIGGER = JSON.stringify({ kind: run.trigger.kind, ref: env.BERTH_TRIGGER_REF });
-  } else {
-    env.BERTH_TRIGGER = json;
-  }
-  return env;
+  const byRef = (ref: string) => {
+    env.BERTH_TRIGGER_REF = ref;
+    env.BERTH_TRIGGER = JSON.stringify({ kind: run.trigger.kind, ref });
+    return env;
+  };
+  const stored = triggerRef(run.trigger);
+  if (stored) return byRef(stored);
+  const json = JSON.stringify(taskTrigger(run.trigger));
+  if (!deps.storePayload) return { ...env, BERTH_TRIGGER: json };
+  const fits =
+    job && deps.launcher.fitsInline
+      ? deps.launcher.fitsInline({ job, run, attempt, environment: { ...env, BERTH_TRIGGER: json } })
+      : json.length <= (deps.maxInlineTrigger ?? DEFAULT_MAX_INLINE_TRIGGER);
+  if (fits) return { ...env, BERTH_TRIGGER: json };
+  return byRef(await deps.storePayload(run.runId, json, run.job));
 }
 
 /**
@@ -279,7 +313,7 @@ export async function launchAttempt(
     job,
     run,
     attempt,
-    environment: await berthEnvironment(deps, run, attempt),
+    environment: await berthEnvironment(deps, run, attempt, job),
     capacity,
     clientToken: clientTokenFor(runId, attempt) + (capacity === 'FARGATE' && spot ? '-od' : ''),
     startedBy: startedByFor(runId),

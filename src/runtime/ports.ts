@@ -136,6 +136,11 @@ export type LaunchResult =
 
 export interface TaskLauncher {
   launch(request: LaunchRequest): Promise<LaunchResult>;
+  /**
+   * True when a launch with this environment fits the platform's request limits (ECS: the serialized
+   * RunTask overrides). Without it the lifecycle compares `BERTH_TRIGGER`'s length with `maxInlineTrigger`.
+   */
+  fitsInline?(request: Pick<LaunchRequest, 'job' | 'run' | 'attempt' | 'environment'>): boolean;
 }
 
 /** A launch of one attempt of one run, possibly delayed. */
@@ -176,8 +181,11 @@ export interface LifecycleDeps {
   environment: 'aws' | 'local';
   /** Payloads larger than this (characters of BERTH_TRIGGER) are stored and passed by reference. */
   maxInlineTrigger?: number;
-  /** Stores a large trigger payload and returns a reference (`s3://…` or a local path). */
-  storePayload?: (runId: string, json: string) => Promise<string>;
+  /**
+   * Stores a large trigger payload and returns a reference (`s3://…` or a local path). On AWS the key is under
+   * the job's own prefix (`triggers/<job>/`), the only part of the payload bucket its task role may read.
+   */
+  storePayload?: (runId: string, json: string, job: string) => Promise<string>;
 }
 
 /** What the interceptor (or the local runner) knows when an attempt stops. */
