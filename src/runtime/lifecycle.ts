@@ -35,7 +35,7 @@ import {
   taskTrigger,
   triggerRef,
 } from '../core/lifecycle/trigger.js';
-import { isEc2Capacity } from '../core/model/task.js';
+import { isEc2Capacity } from '../core/model/capacity.js';
 import type { Job } from '../core/model/job.js';
 import type { AttemptRecord, LaunchCapacity, LifecycleDeps, RunRecord, StopReport } from './ports.js';
 

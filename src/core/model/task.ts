@@ -66,10 +66,7 @@ export const ec2CapacitySchema = strictObject({
   provider: z.literal('ec2', { error: `unknown provider — use 'ec2'` }),
 });
 
-/** True when the job runs on the EC2 capacity provider. */
-export function isEc2Capacity(capacity: Capacity): capacity is { provider: 'ec2' } {
-  return typeof capacity === 'object' && capacity.provider === 'ec2';
-}
+export { isEc2Capacity } from './capacity.js';
 
 export const taskSchema = strictObject({
   /** Container image (ECR URI or public image). */
