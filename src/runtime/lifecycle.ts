@@ -631,6 +631,69 @@ export async function recordWorkerStop(
   return { ...outcome, runId };
 }
 
+/** Why a run of a job that left the stack ends (the sweeper and the interceptor both say it). */
+export const ORPHAN_REASON = (job: string) =>
+  `job ${job} is not in this stack any more (removed or renamed): the run ends without retry`;
+
+/**
+ * Records the stop of a run whose job is no longer in the stack (removed or renamed): there is no retry
+ * policy to follow, so the run ends as its attempt ended (`timed_out` when berth stopped it for its timeout),
+ * with `why` as the decision, and its final event goes out. Idempotent like `recordStop`.
+ */
+export async function recordOrphanStop(
+  deps: LifecycleDeps,
+  stop: StopReport,
+  why: string,
+): Promise<StopOutcome> {
+  const run = await deps.store.getRun(stop.runId);
+  if (!run || isFinalStatus(run.status) || run.attempt !== stop.attempt) return { status: 'duplicate' };
+  const classification = classifyAttempt(stop);
+  const startedMs = stop.startedAt ? Date.parse(stop.startedAt) : null;
+  const durationMs = startedMs === null ? null : Math.max(0, Date.parse(stop.stoppedAt) - startedMs);
+  await deps.store.updateAttempt(
+    stop.runId,
+    stop.attempt,
+    {
+      status: 'ended',
+      taskArn: stop.taskArn,
+      startedAt: stop.startedAt,
+      stoppedAt: stop.stoppedAt,
+      durationMs,
+      outcome: classification.outcome,
+      exitCode: classification.exitCode,
+      stopCode: stop.stopCode ?? null,
+      reason: classification.reason,
+    },
+    { onlyIfNotEnded: true },
+  );
+  const status = finalStatusFor(classification.outcome);
+  const common = {
+    outcome: classification.outcome,
+    exitCode: classification.exitCode,
+    stopCode: stop.stopCode ?? null,
+    reason: classification.reason,
+    decision: why,
+    updatedAt: deps.clock.now().toISOString(),
+  };
+  const moved = await deps.store.transition(
+    stop.runId,
+    ['running', 'launching', 'queued', 'retrying'],
+    // Not redrivable: the job it would replay is gone.
+    { ...common, status, endedAt: stop.stoppedAt, deadLettered: false },
+    { attempt: stop.attempt },
+  );
+  if (!moved) return { status: 'duplicate' };
+  await deps.store.releaseSlot(run.job, stop.runId);
+  await publish(
+    deps,
+    { name: run.job },
+    { ...run, ...common, status, taskArn: stop.taskArn },
+    finalEventType(status),
+    { startedAt: stop.startedAt, stoppedAt: stop.stoppedAt, durationMs },
+  );
+  return { status: 'final', runStatus: status };
+}
+
 async function capacityOf(deps: LifecycleDeps, stop: StopReport): Promise<string | null> {
   const attempts = await deps.store.listAttempts(stop.runId);
   return attempts.find((a) => a.attempt === stop.attempt)?.capacity ?? null;
@@ -639,7 +702,7 @@ async function capacityOf(deps: LifecycleDeps, stop: StopReport): Promise<string
 /** Builds an outcome event from a run and publishes it. */
 export async function publish(
   deps: LifecycleDeps,
-  job: Job,
+  job: Pick<Job, 'name'>,
   run: RunRecord,
   type: EventType,
   extra: Partial<

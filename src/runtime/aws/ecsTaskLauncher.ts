@@ -67,6 +67,9 @@ export function isThrottle(error: unknown): boolean {
   return /rate exceeded/i.test(e.message ?? '');
 }
 
+/** Tag holding the job's timeout on every task berth starts (read back by the sweeper for orphaned runs). */
+export const TIMEOUT_TAG = 'berth:timeout';
+
 /** ECS: "A total of 8192 characters are allowed for overrides. This limit includes the JSON formatting characters". */
 export const ECS_OVERRIDES_LIMIT = 8192;
 /** What berth allows itself: the limit less a margin for anything ECS counts that berth does not see. */
@@ -111,6 +114,8 @@ export class EcsTaskLauncher implements TaskLauncher {
         { key: 'berth:job', value: req.job.name },
         { key: 'berth:run', value: req.run.runId },
         { key: 'berth:attempt', value: String(req.attempt) },
+        // The timeout travels with the task: the sweeper still enforces it if the job leaves the stack.
+        { key: TIMEOUT_TAG, value: req.job.timeout },
       ],
       overrides: {
         containerOverrides: [
