@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { outcomeDetailJsonSchema } from '../src/core/lifecycle/events.js';
+import { outcomeDetailJsonSchema } from '../src/core/lifecycle/eventSchema.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const SCHEMA_PATH = join(ROOT, 'docs/events.schema.json');

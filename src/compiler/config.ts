@@ -61,6 +61,12 @@ export const berthConfigSchema = z.strictObject({
   payloadRetentionDays: z.number().int().min(1).max(3650).default(14),
   /** Extra capacity providers: `ec2` adds an Auto Scaling group for jobs on `capacity: { provider: 'ec2' }`. */
   capacity: capacityConfigSchema.optional(),
+  /**
+   * Ship a source map in each berth Lambda zip and start the Lambdas with `--enable-source-maps`, so stack
+   * traces point into berth's sources. Off by default: the map doubles the zip and Node parses it on every
+   * cold start. @default false
+   */
+  sourceMaps: z.boolean().default(false),
 });
 
 export type BerthConfigInput = z.input<typeof berthConfigSchema>;

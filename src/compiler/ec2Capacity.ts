@@ -165,13 +165,16 @@ export function compileEc2Capacity(ctx: CompileContext): Resources {
     // Join berth's cluster; let ECS drain tasks when EC2 announces a Spot interruption.
     `echo ECS_CLUSTER=\${Cluster} >> /etc/ecs/ecs.config`,
     'echo ECS_ENABLE_SPOT_INSTANCE_DRAINING=true >> /etc/ecs/ecs.config',
+    // Tasks (awsvpc) cannot reach the instance metadata service, so never the instance role's credentials.
+    'echo ECS_AWSVPC_BLOCK_IMDS=true >> /etc/ecs/ecs.config',
     '',
   ].join('\n');
   const launchTemplateData: Record<string, CfnValue> = {
     ImageId: `{{resolve:ssm:${ECS_AMI_PARAMETER[ec2.architecture]}}}`,
     IamInstanceProfile: { Arn: getAtt(ids.instanceProfile, 'Arn') },
     UserData: { 'Fn::Base64': sub(userData, { Cluster: ctx.clusterName }) },
-    MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled' },
+    // IMDSv2 only, and a response hop limit of 1: a container behind a bridge or an extra hop gets no answer.
+    MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
   };
   if (network.assignPublicIp) {
     // Public subnets without NAT: the instance needs a public address to reach ECS and ECR.

@@ -74,6 +74,21 @@ export function executionRoleStatements(jobs: readonly Job[], ctx: CompileContex
       Action: ['ssm:GetParameters'],
       Resource: ssm,
     });
+  // Secrets under a customer managed key: decrypt with exactly the keys the jobs name, and only when Secrets
+  // Manager or SSM asks on the role's behalf (kms:ViaService), never directly.
+  const keys = [...new Set(jobs.map((j) => j.task.secretsKmsKeyArn).filter((k) => k !== undefined))].sort();
+  if (keys.length) {
+    const via: CfnValue[] = [];
+    if (sm.length) via.push(sub(`secretsmanager.\${AWS::Region}.amazonaws.com`));
+    if (ssm.length) via.push(sub(`ssm.\${AWS::Region}.amazonaws.com`));
+    statements.push({
+      Sid: 'DecryptJobSecrets',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt'],
+      Resource: keys,
+      Condition: { StringEquals: { 'kms:ViaService': via } },
+    });
+  }
   return statements;
 }
 

@@ -46,7 +46,8 @@ export function functionEnvironment(ctx: CompileContext): Record<string, CfnValu
     [BERTH_ENV.schedulerRoleArn]: ctx.schedulerRoleArn,
     [BERTH_ENV.payloadBucket]: ref(logicalIds.payloadBucket),
     [BERTH_ENV.runTtlDays]: String(ctx.config.runsTable.ttlDays),
-    NODE_OPTIONS: '--enable-source-maps',
+    // Node reads the map at start only when told to; the maps ship only with `custom.berth.sourceMaps`.
+    ...(ctx.config.sourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
   };
 }
 

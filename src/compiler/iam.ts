@@ -29,6 +29,34 @@ const clusterTasks = (ctx: CompileContext): CfnValue =>
     Cluster: ctx.clusterName,
   });
 
+/** DynamoDB actions per function: exactly what its run-store calls send (a transaction is authorized per item). */
+const TABLE_ACTIONS: Record<BerthFunctionKind, string[]> = {
+  // createRun/createAttempt/acquireSlot put; transitions update; releaseSlot deletes; reads get and query.
+  launcher: [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:Query',
+  ],
+  // recordWorkerStop puts a service worker's run and attempt.
+  interceptor: [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:Query',
+  ],
+  // The sweeper records stops (a retry puts its event's outbox entry), releases slots and reads.
+  sweeper: [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:Query',
+  ],
+};
+
 function common(fn: BerthFunctionKind): PolicyStatement[] {
   return [
     {
@@ -40,15 +68,7 @@ function common(fn: BerthFunctionKind): PolicyStatement[] {
     {
       Sid: 'RunsTable',
       Effect: 'Allow',
-      Action: [
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:DeleteItem',
-        'dynamodb:Query',
-        'dynamodb:ConditionCheckItem',
-        'dynamodb:BatchGetItem',
-      ],
+      Action: TABLE_ACTIONS[fn],
       Resource: tableResources(),
     },
     {
@@ -66,13 +86,17 @@ function common(fn: BerthFunctionKind): PolicyStatement[] {
   ];
 }
 
+/**
+ * Retries later than SQS's 15-minute delay become one-time schedules in berth's group (they delete
+ * themselves after firing: `ActionAfterCompletion: DELETE`, so no DeleteSchedule). Every function that
+ * records a stop may schedule one: the launcher (RunTask failures), the interceptor and the sweeper.
+ */
 function delayedRetries(ctx: CompileContext): PolicyStatement[] {
   return [
     {
-      // Retries later than SQS's 15-minute delay become one-time schedules in berth's group.
       Sid: 'DelayedRetrySchedules',
       Effect: 'Allow',
-      Action: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'],
+      Action: ['scheduler:CreateSchedule'],
       Resource: [scheduleArnPattern(ctx)],
     },
     {
@@ -85,12 +109,59 @@ function delayedRetries(ctx: CompileContext): PolicyStatement[] {
   ];
 }
 
+/** Above this many queues the launcher's grant is a name pattern with the queues it must not read denied. */
+export const MAX_LISTED_QUEUES = 40;
+
+/**
+ * The queues the launcher's event source mappings read: the launch queue and every task-mode queue job's
+ * queue. Never a dead-letter queue, never a service-mode job's queue (its workers read that one).
+ */
+export function launcherQueueStatements(jobs: readonly Job[], ctx: CompileContext): PolicyStatement[] {
+  const actions = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'];
+  const own: CfnValue[] = [];
+  const existing: CfnValue[] = [];
+  const workers: CfnValue[] = [];
+  for (const job of jobs)
+    for (const t of job.triggers) {
+      if (t.kind !== 'queue') continue;
+      if (t.mode === 'service') workers.push(queueArn(job, t));
+      else if (t.existing) existing.push(queueArn(job, t));
+      else own.push(queueArn(job, t));
+    }
+  const launch = getAtt(logicalIds.launchQueue, 'Arn');
+  if (own.length <= MAX_LISTED_QUEUES)
+    return [
+      {
+        Sid: 'ConsumeLaunchQueues',
+        Effect: 'Allow',
+        Action: actions,
+        Resource: [launch, ...own, ...existing],
+      },
+    ];
+  // Many queue jobs: a listed grant would outgrow IAM's 10,240-character inline policy limit. Allow berth's
+  // name prefix and deny what the launcher must never read under it.
+  return [
+    {
+      Sid: 'ConsumeLaunchQueues',
+      Effect: 'Allow',
+      Action: actions,
+      Resource: [launch, arn('sqs', `${ctx.names.prefix}*`), ...existing],
+    },
+    {
+      Sid: 'NotDeadLetterOrWorkerQueues',
+      Effect: 'Deny',
+      Action: actions,
+      Resource: [
+        getAtt(logicalIds.launchDeadLetterQueue, 'Arn'),
+        arn('sqs', `${ctx.names.prefix}*-dlq`),
+        arn('sqs', `${ctx.names.prefix}*-dlq.fifo`),
+        ...workers,
+      ],
+    },
+  ];
+}
+
 export function launcherStatements(jobs: readonly Job[], ctx: CompileContext): PolicyStatement[] {
-  const existingQueues: CfnValue[] = [];
-  for (const job of jobs) {
-    for (const t of job.triggers) if (t.kind === 'queue' && t.existing) existingQueues.push(queueArn(job, t));
-  }
-  const hasOwnQueues = jobs.some((j) => j.triggers.some((t) => t.kind === 'queue' && !t.existing));
   return [
     ...common('launcher'),
     {
@@ -116,26 +187,13 @@ export function launcherStatements(jobs: readonly Job[], ctx: CompileContext): P
       Resource: [clusterTasks(ctx)],
       Condition: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
     },
+    ...launcherQueueStatements(jobs, ctx),
     {
-      Sid: 'ConsumeLaunchQueues',
+      // Large triggers are written once (on accept or launch); only the tasks read them, each its own prefix.
+      Sid: 'WriteTriggerPayloads',
       Effect: 'Allow',
-      Action: [
-        'sqs:ReceiveMessage',
-        'sqs:DeleteMessage',
-        'sqs:GetQueueAttributes',
-        'sqs:ChangeMessageVisibility',
-      ],
-      Resource: [
-        getAtt(logicalIds.launchQueue, 'Arn'),
-        ...(hasOwnQueues ? [arn('sqs', `${ctx.names.prefix}*`)] : []),
-        ...existingQueues,
-      ],
-    },
-    {
-      Sid: 'TriggerPayloads',
-      Effect: 'Allow',
-      Action: ['s3:PutObject', 's3:GetObject'],
-      Resource: [sub(`\${${logicalIds.payloadBucket}.Arn}/*`)],
+      Action: ['s3:PutObject'],
+      Resource: [sub(`\${${logicalIds.payloadBucket}.Arn}/triggers/*`)],
     },
     ...delayedRetries(ctx),
   ];
@@ -143,18 +201,13 @@ export function launcherStatements(jobs: readonly Job[], ctx: CompileContext): P
 
 /** No sns:Publish: `notify` topics are EventBridge rule targets (notify.ts), not called by the interceptor. */
 export function interceptorStatements(_jobs: readonly Job[], ctx: CompileContext): PolicyStatement[] {
-  return [
-    ...common('interceptor'),
-    {
-      Sid: 'ReadTriggerPayloads',
-      Effect: 'Allow',
-      Action: ['s3:GetObject'],
-      Resource: [sub(`\${${logicalIds.payloadBucket}.Arn}/*`)],
-    },
-    ...delayedRetries(ctx),
-  ];
+  return [...common('interceptor'), ...delayedRetries(ctx)];
 }
 
+/**
+ * The sweeper stops tasks past their timeout (orphaned runs of a removed job too), describes tasks whose stop
+ * it never saw, and records stops, which may schedule a long retry.
+ */
 export function sweeperStatements(ctx: CompileContext): PolicyStatement[] {
   return [
     ...common('sweeper'),
@@ -165,15 +218,7 @@ export function sweeperStatements(ctx: CompileContext): PolicyStatement[] {
       Resource: [clusterTasks(ctx)],
       Condition: clusterCondition(ctx),
     },
-    {
-      // ecs:ListTasks authorizes against container instances, which Fargate tasks do not have: AWS requires
-      // Resource "*" here; the ecs:cluster condition keeps it to berth's cluster.
-      Sid: 'FindLostLaunches',
-      Effect: 'Allow',
-      Action: ['ecs:ListTasks'],
-      Resource: ['*'],
-      Condition: clusterCondition(ctx),
-    },
+    ...delayedRetries(ctx),
   ];
 }
 

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { loadJobsOrThrow } from '../loader/loadJobs.js';
 import { loadSubscribers } from '../loader/loadSubscribers.js';
 import { type BundledFunction, bundleFunctions } from './bundle.js';
+import { buildCacheDir } from './bundleCache.js';
 import { type CompiledService, compileService, parseConfig } from './compile.js';
 import { bundleSubscribers } from './subscriberBundle.js';
 
@@ -29,6 +30,8 @@ export interface BuildOptions {
   config: unknown;
   /** Where the Lambda zips go. */
   outDir: string;
+  /** Reuse unchanged Lambda builds from the service's build cache (bundleCache.ts). @default true */
+  cache?: boolean;
 }
 
 export interface BuiltService {
@@ -47,6 +50,8 @@ export async function buildService(options: BuildOptions): Promise<BuiltService>
     stage: options.stage,
     subscribers,
   });
+  const sourceMaps = config.sourceMaps;
+  const cacheDir = options.cache === false ? undefined : buildCacheDir(options.serviceDir);
   const [own, subs] = await Promise.all([
     bundleFunctions({
       root: BERTH_ROOT,
@@ -54,6 +59,8 @@ export async function buildService(options: BuildOptions): Promise<BuiltService>
       outDir: options.outDir,
       manifest: compiled.manifest,
       functions: compiled.functions.filter((f) => !f.subscriber),
+      sourceMaps,
+      cacheDir,
     }),
     bundleSubscribers({
       serviceDir: options.serviceDir,
@@ -61,6 +68,8 @@ export async function buildService(options: BuildOptions): Promise<BuiltService>
       moduleExt: BERTH_MODULE_EXT,
       outDir: options.outDir,
       functions: compiled.functions,
+      sourceMaps,
+      cacheDir,
     }),
   ]);
   return { compiled, bundles: [...own, ...subs] };

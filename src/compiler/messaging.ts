@@ -70,6 +70,9 @@ export function compileLogGroup(ctx: CompileContext): Resources {
   return {
     [logicalIds.logGroup]: {
       Type: 'AWS::Logs::LogGroup',
+      // The jobs' output outlives the stack (kept for its retention); see docs/deploy.md.
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
       Properties: { LogGroupName: ctx.names.logGroup, RetentionInDays: ctx.config.logRetentionDays },
     },
   };
@@ -94,6 +97,29 @@ export function compilePayloadBucket(ctx: CompileContext): Resources {
         LifecycleConfiguration: {
           Rules: [
             { Id: 'expire-payloads', Status: 'Enabled', ExpirationInDays: ctx.config.payloadRetentionDays },
+          ],
+        },
+      },
+    },
+    [logicalIds.payloadBucketPolicy]: {
+      Type: 'AWS::S3::BucketPolicy',
+      Properties: {
+        Bucket: ref(logicalIds.payloadBucket),
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              // Trigger payloads never travel in clear text: any request without TLS is refused.
+              Sid: 'DenyInsecureTransport',
+              Effect: 'Deny',
+              Principal: '*',
+              Action: 's3:*',
+              Resource: [
+                getAtt(logicalIds.payloadBucket, 'Arn'),
+                sub(`\${${logicalIds.payloadBucket}.Arn}/*`),
+              ],
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            },
           ],
         },
       },

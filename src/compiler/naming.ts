@@ -151,6 +151,7 @@ export const logicalIds = {
   scheduleGroup: 'BerthScheduleGroup',
   schedulerRole: 'BerthSchedulerRole',
   payloadBucket: 'BerthPayloadBucket',
+  payloadBucketPolicy: 'BerthPayloadBucketPolicy',
   interceptorRule: 'BerthTaskStoppedRule',
   interceptorPermission: 'BerthTaskStoppedRulePermission',
   sweeperSchedule: 'BerthSweeperSchedule',

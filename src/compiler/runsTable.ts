@@ -3,14 +3,14 @@ import { RUNS_TABLE, runsTableKeys } from '../runtime/aws/tableSchema.js';
 import type { Resources } from './cfn.js';
 import type { CompileContext } from './context.js';
 import { logicalIds } from './naming.js';
+import { RETAIN } from './taskDefinition.js';
 
 export function compileRunsTable(ctx: CompileContext): Resources {
   return {
     [logicalIds.runsTable]: {
       Type: 'AWS::DynamoDB::Table',
-      // Run history outlives a mistaken stack deletion only if asked; the default keeps stacks disposable.
-      DeletionPolicy: 'Delete',
-      UpdateReplacePolicy: 'Retain',
+      // Run history outlives a stack deletion or a replacement: removing the stack never loses it.
+      ...RETAIN,
       Properties: {
         ...runsTableKeys(ctx.names.runsTable),
         TimeToLiveSpecification: { AttributeName: RUNS_TABLE.ttl, Enabled: true },

@@ -1,13 +1,13 @@
 /**
- * Bundles each subscriber Lambda with esbuild, like the berth handlers (ESM, Node 22, minified, linked source
- * map, the `createRequire` banner for CommonJS dependencies): the entry imports the user's file and hands it
- * to `createSubscriberHandler` (or `createTaskStoppedHandler` for a raw subscriber). The service directory is
+ * Bundles each subscriber Lambda with esbuild, like the berth handlers (ESM, Node 22, minified, a source map
+ * only with `custom.berth.sourceMaps`, the `createRequire` banner for CommonJS dependencies): the entry
+ * imports the user's file and hands it to `createSubscriberHandler` (or `createTaskStoppedHandler` for a raw
+ * subscriber). The service directory is
  * the working directory, so `import … from 'berth'` and the service's own dependencies resolve as they do
  * under `berth dev`.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type BundledFunction, bundleLambda, REQUIRE_BANNER } from './bundle.js';
+import { type BundledFunction, bundleLambdas, REQUIRE_BANNER } from './bundle.js';
 import type { FunctionSpec } from './functions.js';
 
 export interface SubscriberBundleOptions {
@@ -20,6 +20,10 @@ export interface SubscriberBundleOptions {
   outDir: string;
   /** Subscriber specs (`spec.subscriber` set); others are ignored. */
   functions: readonly FunctionSpec[];
+  /** Ship source maps (`custom.berth.sourceMaps`). @default false */
+  sourceMaps?: boolean;
+  /** Build cache folder (bundleCache.ts); none: always build. */
+  cacheDir?: string;
 }
 
 /** The generated entry of one subscriber Lambda. */
@@ -40,24 +44,19 @@ export function subscriberEntry(
 
 export async function bundleSubscribers(options: SubscriberBundleOptions): Promise<BundledFunction[]> {
   const specs = options.functions.filter((f) => f.subscriber);
-  if (!specs.length) return [];
-  mkdirSync(options.outDir, { recursive: true });
-  return Promise.all(
-    specs.map(async (fn) => {
-      const bundled = await bundleLambda({
-        kind: fn.kind,
-        source: {
-          stdin: {
-            contents: subscriberEntry(fn, options.serviceDir, options.berthRoot, options.moduleExt),
-            resolveDir: options.serviceDir,
-            sourcefile: `${fn.kind}.entry.ts`,
-          },
-        },
-        workingDir: options.serviceDir,
-        outDir: options.outDir,
-        banner: REQUIRE_BANNER,
-      });
-      return { ...bundled, fromSource: true };
-    }),
-  );
+  // One esbuild call for all of them (one entry point each, no shared chunks).
+  const bundled = await bundleLambdas({
+    entries: specs.map((fn) => ({
+      kind: fn.kind,
+      contents: subscriberEntry(fn, options.serviceDir, options.berthRoot, options.moduleExt),
+      resolveDir: options.serviceDir,
+      sourcefile: `${fn.kind}.entry.ts`,
+    })),
+    workingDir: options.serviceDir,
+    outDir: options.outDir,
+    banner: REQUIRE_BANNER,
+    sourceMaps: options.sourceMaps,
+    cacheDir: options.cacheDir,
+  });
+  return bundled.map((b) => ({ ...b, fromSource: true }));
 }

@@ -1,18 +1,42 @@
 /**
- * Per job: the ECS task definition (one essential container, `main`), its task role when the job declares
- * permissions or mounts EFS through an access point, and its own log group only when it asks for a
- * retention other than the shared default.
+ * Per job: the ECS task definition (one essential container, `main`), its task role, and its own log group
+ * only when it asks for a retention other than the shared default. Every job that runs tasks gets a task role:
+ * it may read its own trigger payloads (`triggers/<job>/*` in the payload bucket, where large triggers go),
+ * plus the job's declared permissions and EFS access-point mounts.
  */
 import type { Job } from '../core/model/job.js';
-import { arn, type CfnValue, getAtt, type PolicyStatement, type Resources, ref } from './cfn.js';
+import { triggerPayloadPrefix } from '../runtime/aws/payloadKeys.js';
+import { arn, type CfnValue, getAtt, type PolicyStatement, type Resources, ref, sub } from './cfn.js';
 import type { CompileContext } from './context.js';
 import { logicalIds } from './naming.js';
 
 /** The container name every berth task definition uses; the launcher overrides it by this name. */
 export const CONTAINER_NAME = 'main';
 
+/**
+ * True when berth launches this job's tasks with a trigger (every job but a service-mode worker, which reads
+ * its queue itself): the task may be handed `BERTH_TRIGGER_REF`.
+ */
+export function jobReadsTriggerPayloads(job: Job): boolean {
+  return !job.triggers.some((t) => t.kind === 'queue' && t.mode === 'service');
+}
+
 export function jobHasTaskRole(job: Job): boolean {
-  return job.task.permissions.length > 0 || job.task.volumes.some((v) => v.accessPointId);
+  return (
+    jobReadsTriggerPayloads(job) ||
+    job.task.permissions.length > 0 ||
+    job.task.volumes.some((v) => v.accessPointId)
+  );
+}
+
+/** `s3:GetObject` on the job's own payload prefix, and nothing else of the bucket. */
+export function triggerPayloadStatement(job: Job): PolicyStatement {
+  return {
+    Sid: 'ReadOwnTriggerPayloads',
+    Effect: 'Allow',
+    Action: ['s3:GetObject'],
+    Resource: [sub(`\${${logicalIds.payloadBucket}.Arn}/${triggerPayloadPrefix(job.name)}*`)],
+  };
 }
 
 export function jobHasOwnLogGroup(job: Job, ctx: CompileContext): boolean {
@@ -22,6 +46,12 @@ export function jobHasOwnLogGroup(job: Job, ctx: CompileContext): boolean {
 export function jobLogGroupName(job: Job, ctx: CompileContext): string {
   return jobHasOwnLogGroup(job, ctx) ? ctx.names.jobLogGroup(job.name) : ctx.names.logGroup;
 }
+
+/**
+ * Data berth keeps when the stack is deleted or the resource replaced: run history and logs. A later deploy of
+ * the same stage fails on the retained name until it is deleted by hand (docs/deploy.md).
+ */
+export const RETAIN = { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' } as const;
 
 export const ECS_TASKS_TRUST = (): CfnValue => ({
   Version: '2012-10-17',
@@ -36,14 +66,16 @@ export const ECS_TASKS_TRUST = (): CfnValue => ({
   ],
 });
 
-/** The job's declared statements plus EFS client access for access-point mounts. */
+/** Its trigger payloads, the job's declared statements, and EFS client access for access-point mounts. */
 export function taskRoleStatements(job: Job): PolicyStatement[] {
-  const statements: PolicyStatement[] = job.task.permissions.map((p) => ({
-    Effect: p.effect,
-    Action: p.actions,
-    Resource: p.resources,
-    ...(p.conditions ? { Condition: p.conditions as Record<string, Record<string, CfnValue>> } : {}),
-  }));
+  const statements: PolicyStatement[] = jobReadsTriggerPayloads(job) ? [triggerPayloadStatement(job)] : [];
+  for (const p of job.task.permissions)
+    statements.push({
+      Effect: p.effect,
+      Action: p.actions,
+      Resource: p.resources,
+      ...(p.conditions ? { Condition: p.conditions as Record<string, Record<string, CfnValue>> } : {}),
+    });
   for (const v of job.task.volumes) {
     if (!v.accessPointId) continue;
     statements.push({
@@ -71,6 +103,7 @@ export function compileTaskDefinition(job: Job, ctx: CompileContext): Resources 
   if (jobHasOwnLogGroup(job, ctx)) {
     resources[logicalIds.jobLogGroup(job.name)] = {
       Type: 'AWS::Logs::LogGroup',
+      ...RETAIN,
       Properties: { LogGroupName: logGroupName, RetentionInDays: task.logRetentionDays! },
     };
   }

@@ -3,6 +3,7 @@ export * from './duration.js';
 export * from './errors.js';
 export * from './fargate.js';
 export * from './lifecycle/classify.js';
+export * from './lifecycle/eventSchema.js';
 export * from './lifecycle/events.js';
 export * from './lifecycle/glob.js';
 export * from './lifecycle/idempotency.js';

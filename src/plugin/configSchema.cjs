@@ -55,6 +55,7 @@ module.exports = {
     },
     logRetentionDays: { enum: LOG_RETENTION_DAYS },
     launcherConcurrency: { type: 'integer', minimum: 2, maximum: 1000 },
+    sourceMaps: { type: 'boolean' },
     payloadRetentionDays: { type: 'integer', minimum: 1, maximum: 3650 },
     capacity: {
       type: 'object',

@@ -15,6 +15,7 @@ import {
 import {
   clientTokenFor,
   idempotencyKey,
+  redriveIdempotencyKey,
   replayIdempotencyKey,
   runIdFor,
   startedByFor,
@@ -26,15 +27,40 @@ import {
   isFinalStatus,
   type OutcomeClass,
 } from '../core/lifecycle/states.js';
-import { summarizeTrigger, type TriggerPayload } from '../core/lifecycle/trigger.js';
+import {
+  planTriggerStorage,
+  triggerStub as stubOf,
+  summarizeTrigger,
+  type TriggerPayload,
+  taskTrigger,
+  triggerRef,
+} from '../core/lifecycle/trigger.js';
+import { isEc2Capacity } from '../core/model/capacity.js';
 import type { Job } from '../core/model/job.js';
-import { isEc2Capacity } from '../core/model/task.js';
 import type { AttemptRecord, LaunchCapacity, LifecycleDeps, RunRecord, StopReport } from './ports.js';
 
 /** ECS container overrides are capped at 8,192 characters in all; keep BERTH_TRIGGER well inside. */
 export const DEFAULT_MAX_INLINE_TRIGGER = 6000;
 /** How long a launch waits before another try when the job is at its concurrency cap. */
 export const CONCURRENCY_RECHECK_MS = 5000;
+/** Back-off after a launch's first throttle; it doubles with every further throttle of that launch. */
+export const THROTTLE_BASE_DELAY_MS = 1000;
+/** The longest back-off after a throttle. */
+export const THROTTLE_MAX_DELAY_MS = 60_000;
+
+/**
+ * How long a launch waits after its `throttles`-th throttle (0 = the first): 1 s doubling up to 60 s, keyed on
+ * how often this launch was throttled, never on the attempt number. Half of it is random ("equal jitter"), so
+ * launches throttled in the same second come back spread out instead of as one burst.
+ */
+export function throttleDelayMs(throttles: number, random: number): number {
+  const ceiling = Math.min(
+    THROTTLE_MAX_DELAY_MS,
+    THROTTLE_BASE_DELAY_MS * 2 ** Math.min(Math.max(0, throttles), 16),
+  );
+  return Math.round(ceiling / 2 + (ceiling / 2) * random);
+}
+
 /** Written into an attempt's reason when Spot had no capacity and the attempt moved to on-demand. */
 const FALLBACK_NOTE = 'falling back to FARGATE';
 
@@ -113,6 +139,14 @@ export async function acceptTrigger(
     const active = await deps.store.countActive(job.name);
     if (active > 0)
       return { status: 'skipped', reason: `overlap 'skip': ${active} run(s) of ${job.name} still active` };
+    // The decision itself is a conditional write: the job's single overlap slot, taken before the run exists.
+    // Two fires in one batch both count nothing active; only one of them gets the slot. A repeat of the same
+    // fire gets it again (acquireSlot is idempotent per run), so a duplicate stays a duplicate, not a skip.
+    if (!(await deps.store.acquireSlot(job.name, runId, 1)))
+      return {
+        status: 'skipped',
+        reason: `overlap 'skip': another run of ${job.name} holds the job (accepted at the same time)`,
+      };
   }
   const now = deps.clock.now().toISOString();
   const run = newRunRecord({
@@ -120,7 +154,7 @@ export async function acceptTrigger(
     job: job.name,
     status: 'queued',
     maxAttempts: job.retry.maxAttempts,
-    trigger,
+    trigger: await storedTrigger(deps, job, runId, trigger),
     idempotencyKey: key,
     createdAt: now,
     updatedAt: now,
@@ -140,24 +174,51 @@ export async function acceptTrigger(
   return { status: 'accepted', runId };
 }
 
+/**
+ * The trigger as the run record keeps it (see `planTriggerStorage`): the body once, and a large trigger in
+ * the payload store with a stub in the record. Writing it again for a duplicate overwrites the same object.
+ */
+async function storedTrigger(
+  deps: LifecycleDeps,
+  job: Job,
+  runId: string,
+  trigger: TriggerPayload,
+): Promise<TriggerPayload> {
+  const plan = planTriggerStorage(trigger);
+  if (plan.kind === 'inline' || !deps.storePayload) return plan.kind === 'inline' ? plan.stored : trigger;
+  const ref = await deps.storePayload(runId, plan.json, job.name);
+  return stubOf(trigger, ref);
+}
+
 export type LaunchOutcome =
   | { status: 'launched'; taskArn: string }
   | { status: 'stale'; reason: string }
   /** Not launched yet: the caller must try again after `delayMs` (keep the message, do not drop it). */
-  | { status: 'later'; delayMs: number; reason: string }
+  | { status: 'later'; delayMs: number; reason: string /** ECS throttled the call. */; throttled?: boolean }
   | { status: 'retry-scheduled'; delayMs: number }
   | { status: 'final'; runStatus: FinalRunStatus };
 
+/** A scheduled run of an overlap `queue` or `skip` job runs alone: one slot; others by `maxConcurrency`. */
 function concurrencyCap(job: Job, run: RunRecord): number | undefined {
-  if (run.trigger.kind === 'schedule' && job.overlap === 'queue') return Math.min(job.maxConcurrency ?? 1, 1);
+  if (run.trigger.kind === 'schedule' && job.overlap !== 'allow') return 1;
   return job.maxConcurrency;
 }
 
-/** The `BERTH_*` environment of one attempt. */
+/** The slot an overlap `skip` fire took when it was accepted: it holds it until the run stops. */
+function holdsOverlapSlot(job: Job, run: RunRecord): boolean {
+  return run.trigger.kind === 'schedule' && job.overlap === 'skip';
+}
+
+/**
+ * The `BERTH_*` environment of one attempt. The trigger goes inline when the launcher says the request fits
+ * (on ECS: the serialized overrides within RunTask's limit), else by reference: a trigger already in the
+ * payload store keeps its reference; another one is stored now.
+ */
 export async function berthEnvironment(
   deps: LifecycleDeps,
   run: RunRecord,
   attempt: number,
+  job?: Job,
 ): Promise<Record<string, string>> {
   const env: Record<string, string> = {
     BERTH_JOB: run.job,
@@ -165,15 +226,21 @@ export async function berthEnvironment(
     BERTH_ATTEMPT: String(attempt),
     BERTH_MAX_ATTEMPTS: String(run.maxAttempts),
   };
-  const json = JSON.stringify(run.trigger);
-  const limit = deps.maxInlineTrigger ?? DEFAULT_MAX_INLINE_TRIGGER;
-  if (json.length > limit && deps.storePayload) {
-    env.BERTH_TRIGGER_REF = await deps.storePayload(run.runId, json);
-    env.BERTH_TRIGGER = JSON.stringify({ kind: run.trigger.kind, ref: env.BERTH_TRIGGER_REF });
-  } else {
-    env.BERTH_TRIGGER = json;
-  }
-  return env;
+  const byRef = (ref: string) => {
+    env.BERTH_TRIGGER_REF = ref;
+    env.BERTH_TRIGGER = JSON.stringify({ kind: run.trigger.kind, ref });
+    return env;
+  };
+  const stored = triggerRef(run.trigger);
+  if (stored) return byRef(stored);
+  const json = JSON.stringify(taskTrigger(run.trigger));
+  if (!deps.storePayload) return { ...env, BERTH_TRIGGER: json };
+  const fits =
+    job && deps.launcher.fitsInline
+      ? deps.launcher.fitsInline({ job, run, attempt, environment: { ...env, BERTH_TRIGGER: json } })
+      : json.length <= (deps.maxInlineTrigger ?? DEFAULT_MAX_INLINE_TRIGGER);
+  if (fits) return { ...env, BERTH_TRIGGER: json };
+  return byRef(await deps.storePayload(run.runId, json, run.job));
 }
 
 /**
@@ -185,7 +252,11 @@ export async function launchAttempt(
   job: Job,
   runId: string,
   attempt: number,
-  options: { capacity?: LaunchCapacity } = {},
+  options: {
+    capacity?: LaunchCapacity;
+    /** How often ECS throttled this launch before (the launch message's `throttles`). */
+    throttles?: number;
+  } = {},
 ): Promise<LaunchOutcome> {
   const run = await deps.store.getRun(runId);
   if (!run) return { status: 'stale', reason: `run ${runId} does not exist` };
@@ -242,7 +313,7 @@ export async function launchAttempt(
     job,
     run,
     attempt,
-    environment: await berthEnvironment(deps, run, attempt),
+    environment: await berthEnvironment(deps, run, attempt, job),
     capacity,
     clientToken: clientTokenFor(runId, attempt) + (capacity === 'FARGATE' && spot ? '-od' : ''),
     startedBy: startedByFor(runId),
@@ -288,9 +359,13 @@ export async function launchAttempt(
       },
       { attempt },
     );
-    if (cap !== undefined) await deps.store.releaseSlot(job.name, runId);
-    const delayMs = Math.min(60_000, 1000 * 2 ** Math.min(6, attempt) * (0.5 + deps.clock.random()));
-    return { status: 'later', delayMs, reason: result.reason };
+    // An overlap 'skip' fire keeps the slot it took when accepted: it is still the one fire that runs.
+    if (cap !== undefined && !holdsOverlapSlot(job, run)) await deps.store.releaseSlot(job.name, runId);
+    // Held back by berth's own pacing: come back when the quota has room; that is no throttle by ECS.
+    if (result.retryAfterMs !== undefined)
+      return { status: 'later', delayMs: result.retryAfterMs, reason: result.reason };
+    const delayMs = throttleDelayMs(options.throttles ?? 0, deps.clock.random());
+    return { status: 'later', delayMs, reason: result.reason, throttled: true };
   }
   if (
     result.kind === 'capacity' &&
@@ -302,7 +377,7 @@ export async function launchAttempt(
       capacity: 'FARGATE',
       reason: `FARGATE_SPOT: ${result.reason}; ${FALLBACK_NOTE}`,
     });
-    return launchAttempt(deps, job, runId, attempt, { capacity: 'FARGATE' });
+    return launchAttempt(deps, job, runId, attempt, { ...options, capacity: 'FARGATE' });
   }
   // RunTask failures[] produce no ECS event: record the launch outcome here, then follow the retry policy.
   const stoppedAt = deps.clock.now().toISOString();
@@ -417,7 +492,9 @@ export async function recordStop(deps: LifecycleDeps, job: Job, stop: StopReport
         nextAttemptAt: decision.notBefore.toISOString(),
         taskArn: null,
       },
-      { attempt: stop.attempt },
+      // The Retrying event's outbox entry opens in the same write: if the SendMessage below fails, the stop
+      // comes back as a duplicate, and the sweeper still publishes the event.
+      { attempt: stop.attempt, retryEvent: true },
     );
     if (!moved) return { status: 'duplicate' };
     await deps.store.releaseSlot(job.name, stop.runId);
@@ -554,6 +631,69 @@ export async function recordWorkerStop(
   return { ...outcome, runId };
 }
 
+/** Why a run of a job that left the stack ends (the sweeper and the interceptor both say it). */
+export const ORPHAN_REASON = (job: string) =>
+  `job ${job} is not in this stack any more (removed or renamed): the run ends without retry`;
+
+/**
+ * Records the stop of a run whose job is no longer in the stack (removed or renamed): there is no retry
+ * policy to follow, so the run ends as its attempt ended (`timed_out` when berth stopped it for its timeout),
+ * with `why` as the decision, and its final event goes out. Idempotent like `recordStop`.
+ */
+export async function recordOrphanStop(
+  deps: LifecycleDeps,
+  stop: StopReport,
+  why: string,
+): Promise<StopOutcome> {
+  const run = await deps.store.getRun(stop.runId);
+  if (!run || isFinalStatus(run.status) || run.attempt !== stop.attempt) return { status: 'duplicate' };
+  const classification = classifyAttempt(stop);
+  const startedMs = stop.startedAt ? Date.parse(stop.startedAt) : null;
+  const durationMs = startedMs === null ? null : Math.max(0, Date.parse(stop.stoppedAt) - startedMs);
+  await deps.store.updateAttempt(
+    stop.runId,
+    stop.attempt,
+    {
+      status: 'ended',
+      taskArn: stop.taskArn,
+      startedAt: stop.startedAt,
+      stoppedAt: stop.stoppedAt,
+      durationMs,
+      outcome: classification.outcome,
+      exitCode: classification.exitCode,
+      stopCode: stop.stopCode ?? null,
+      reason: classification.reason,
+    },
+    { onlyIfNotEnded: true },
+  );
+  const status = finalStatusFor(classification.outcome);
+  const common = {
+    outcome: classification.outcome,
+    exitCode: classification.exitCode,
+    stopCode: stop.stopCode ?? null,
+    reason: classification.reason,
+    decision: why,
+    updatedAt: deps.clock.now().toISOString(),
+  };
+  const moved = await deps.store.transition(
+    stop.runId,
+    ['running', 'launching', 'queued', 'retrying'],
+    // Not redrivable: the job it would replay is gone.
+    { ...common, status, endedAt: stop.stoppedAt, deadLettered: false },
+    { attempt: stop.attempt },
+  );
+  if (!moved) return { status: 'duplicate' };
+  await deps.store.releaseSlot(run.job, stop.runId);
+  await publish(
+    deps,
+    { name: run.job },
+    { ...run, ...common, status, taskArn: stop.taskArn },
+    finalEventType(status),
+    { startedAt: stop.startedAt, stoppedAt: stop.stoppedAt, durationMs },
+  );
+  return { status: 'final', runStatus: status };
+}
+
 async function capacityOf(deps: LifecycleDeps, stop: StopReport): Promise<string | null> {
   const attempts = await deps.store.listAttempts(stop.runId);
   return attempts.find((a) => a.attempt === stop.attempt)?.capacity ?? null;
@@ -562,7 +702,7 @@ async function capacityOf(deps: LifecycleDeps, stop: StopReport): Promise<string
 /** Builds an outcome event from a run and publishes it. */
 export async function publish(
   deps: LifecycleDeps,
-  job: Job,
+  job: Pick<Job, 'name'>,
   run: RunRecord,
   type: EventType,
   extra: Partial<
@@ -598,6 +738,18 @@ export async function publish(
     'detail-type': type,
     detail,
     time: deps.clock.now().toISOString(),
+  });
+}
+
+/**
+ * Redrives a dead-lettered run: a new run with its trigger, whose id is derived from the original run alone.
+ * However many redrive requests arrive (two in one batch, a retried CLI call), the run table's conditional
+ * create lets exactly one replay exist; the others find it as a duplicate.
+ */
+export async function redriveRun(deps: LifecycleDeps, job: Job, original: RunRecord): Promise<AcceptResult> {
+  return acceptTrigger(deps, job, original.trigger, {
+    idempotencyKey: redriveIdempotencyKey(job.name, original.runId),
+    replayOf: original.runId,
   });
 }
 

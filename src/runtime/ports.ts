@@ -59,6 +59,19 @@ export interface RunFilter {
   limit?: number;
 }
 
+/** The extra condition of a run transition, and what it writes besides the run. */
+export interface TransitionOptions {
+  /** Applies only when the run's current attempt is this one. */
+  attempt?: number;
+  /**
+   * Opens an outbox entry for the `Retrying` event of attempt `attempt`, in the same write as the
+   * transition (the AWS store; the local engine keeps all its events in its own outbox). The publisher clears
+   * it once the event is out; the sweeper publishes what stays, so a crash or a failed SendMessage between the
+   * state write and the event never loses the event.
+   */
+  retryEvent?: boolean;
+}
+
 export interface RunStore {
   /** Creates the run when its id is new. Returns false for a duplicate (the trigger was seen before). */
   createRun(run: RunRecord): Promise<boolean>;
@@ -71,7 +84,7 @@ export interface RunStore {
     runId: string,
     from: readonly RunStatus[],
     patch: Partial<RunRecord> & { status: RunStatus },
-    condition?: { attempt?: number },
+    condition?: TransitionOptions,
   ): Promise<boolean>;
   /** Writes a new attempt; false when that attempt already exists. */
   createAttempt(attempt: AttemptRecord): Promise<boolean>;
@@ -115,11 +128,19 @@ export type LaunchResult =
   | { ok: true; taskArn: string; capacity: string }
   /** No capacity, quota or a bad request: ECS `failures[]` or an immediate error. */
   | { ok: false; kind: 'capacity' | 'failed'; reason: string }
-  /** Throttled: try again later; nothing was started. */
-  | { ok: false; kind: 'throttled'; reason: string };
+  /**
+   * Throttled: try again later; nothing was started. With `retryAfterMs`, berth held the call back itself
+   * (pacing under the RunTask quota) and ECS was not called: come back after that long.
+   */
+  | { ok: false; kind: 'throttled'; reason: string; retryAfterMs?: number };
 
 export interface TaskLauncher {
   launch(request: LaunchRequest): Promise<LaunchResult>;
+  /**
+   * True when a launch with this environment fits the platform's request limits (ECS: the serialized
+   * RunTask overrides). Without it the lifecycle compares `BERTH_TRIGGER`'s length with `maxInlineTrigger`.
+   */
+  fitsInline?(request: Pick<LaunchRequest, 'job' | 'run' | 'attempt' | 'environment'>): boolean;
 }
 
 /** A launch of one attempt of one run, possibly delayed. */
@@ -128,6 +149,11 @@ export interface LaunchMessage {
   job: string;
   runId: string;
   attempt: number;
+  /**
+   * How many times ECS throttled this launch so far (absent: never). The back-off grows with it, not with
+   * the attempt number: a first attempt throttled five times waits like a fifth throttle.
+   */
+  throttles?: number;
 }
 
 export interface LaunchQueue {
@@ -155,8 +181,11 @@ export interface LifecycleDeps {
   environment: 'aws' | 'local';
   /** Payloads larger than this (characters of BERTH_TRIGGER) are stored and passed by reference. */
   maxInlineTrigger?: number;
-  /** Stores a large trigger payload and returns a reference (`s3://…` or a local path). */
-  storePayload?: (runId: string, json: string) => Promise<string>;
+  /**
+   * Stores a large trigger payload and returns a reference (`s3://…` or a local path). On AWS the key is under
+   * the job's own prefix (`triggers/<job>/`), the only part of the payload bucket its task role may read.
+   */
+  storePayload?: (runId: string, json: string, job: string) => Promise<string>;
 }
 
 /** What the interceptor (or the local runner) knows when an attempt stops. */

@@ -28,8 +28,8 @@ describe('compileService', () => {
   ];
   const compiled = compileService({ jobs, service: 'shop', stage: 'dev' });
 
-  it('spends the resource budget: 2 per S3/schedule job, 4 per own-queue job, +1 for a task role', () => {
-    expect(compiled.perJob).toEqual({ thumb: 2, nightly: 2, orders: 4, manual: 1, secure: 3 });
+  it('spends the resource budget: task definition + task role (every task job reads its own payloads), + 1 per S3/schedule trigger, + 3 per own queue', () => {
+    expect(compiled.perJob).toEqual({ thumb: 3, nightly: 3, orders: 5, manual: 2, secure: 3 });
   });
 
   it('writes the shared core once', () => {
@@ -98,7 +98,7 @@ describe('compileService', () => {
       family: 'shop-dev__orders',
       containerName: 'main',
       logGroup: '/berth/shop-dev/jobs',
-      hasTaskRole: false,
+      hasTaskRole: true,
     });
     expect(compiled.manifest.queues).toEqual({ 'shop-dev__orders': 'orders' });
     expect(compiled.manifest.jobs.map((j) => j.name)).toEqual([

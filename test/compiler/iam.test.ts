@@ -1,8 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub strings are expected values here
 /**
  * Every statement of every role berth writes, with its actions and resources rendered readably. A change
- * to any policy shows up here first. `*` appears only where AWS requires it (ecr:GetAuthorizationToken,
- * ecs:ListTasks).
+ * to any policy shows up here first. `*` appears only where AWS requires it (ecr:GetAuthorizationToken).
  */
 import { describe, expect, it } from 'vitest';
 import type { CfnValue, PolicyStatement } from '../../src/compiler/cfn.js';
@@ -70,7 +69,30 @@ function statements(
 
 const P = 'arn:${AWS::Partition}';
 const R = '${AWS::Region}:${AWS::AccountId}';
-const COMMON = (fn: string) => [
+const TABLE = {
+  Launcher: [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:Query',
+  ],
+  Interceptor: [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:Query',
+  ],
+  Sweeper: [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:Query',
+  ],
+};
+const COMMON = (fn: keyof typeof TABLE) => [
   {
     Sid: 'OwnLogs',
     Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
@@ -78,15 +100,7 @@ const COMMON = (fn: string) => [
   },
   {
     Sid: 'RunsTable',
-    Action: [
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-      'dynamodb:Query',
-      'dynamodb:ConditionCheckItem',
-      'dynamodb:BatchGetItem',
-    ],
+    Action: TABLE[fn],
     Resource: ['<BerthRunsTable.Arn>', '${BerthRunsTable.Arn}/index/*'],
   },
   { Sid: 'Enqueue', Action: ['sqs:SendMessage'], Resource: ['<BerthLaunchQueue.Arn>'] },
@@ -95,7 +109,7 @@ const COMMON = (fn: string) => [
 const RETRY_SCHEDULES = [
   {
     Sid: 'DelayedRetrySchedules',
-    Action: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'],
+    Action: ['scheduler:CreateSchedule'],
     Resource: [`${P}:scheduler:${R}:schedule/shop-dev/*`],
   },
   {
@@ -130,37 +144,29 @@ describe('IAM statements', () => {
         Condition: 'StringEquals ecs:CreateAction=RunTask',
       },
       {
+        // Exactly the queues its mappings read: not the DLQs, not a service-mode job's queue.
         Sid: 'ConsumeLaunchQueues',
-        Action: [
-          'sqs:ReceiveMessage',
-          'sqs:DeleteMessage',
-          'sqs:GetQueueAttributes',
-          'sqs:ChangeMessageVisibility',
-        ],
+        Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
         Resource: [
           '<BerthLaunchQueue.Arn>',
-          `${P}:sqs:${R}:shop-dev__*`,
+          '<BerthJobOrdersQueue.Arn>',
           'arn:aws:sqs:us-east-1:123456789012:legacy-in',
         ],
       },
       {
-        Sid: 'TriggerPayloads',
-        Action: ['s3:PutObject', 's3:GetObject'],
-        Resource: ['${BerthPayloadBucket.Arn}/*'],
+        Sid: 'WriteTriggerPayloads',
+        Action: ['s3:PutObject'],
+        Resource: ['${BerthPayloadBucket.Arn}/triggers/*'],
       },
       ...RETRY_SCHEDULES,
     ]);
   });
 
   it('interceptor: records, re-enqueues, schedules late retries, publishes; no sns:Publish (notify is a rule)', () => {
-    expect(statements('BerthInterceptorRole')).toEqual([
-      ...COMMON('Interceptor'),
-      { Sid: 'ReadTriggerPayloads', Action: ['s3:GetObject'], Resource: ['${BerthPayloadBucket.Arn}/*'] },
-      ...RETRY_SCHEDULES,
-    ]);
+    expect(statements('BerthInterceptorRole')).toEqual([...COMMON('Interceptor'), ...RETRY_SCHEDULES]);
   });
 
-  it('sweeper: stops and describes tasks of berth cluster; ListTasks is the one * (AWS requires it)', () => {
+  it('sweeper: stops and describes tasks of berth cluster, schedules long retries; no ListTasks', () => {
     expect(statements('BerthSweeperRole')).toEqual([
       ...COMMON('Sweeper'),
       {
@@ -169,7 +175,7 @@ describe('IAM statements', () => {
         Resource: [`${P}:ecs:${R}:task/<BerthCluster>/*`],
         Condition: CLUSTER,
       },
-      { Sid: 'FindLostLaunches', Action: ['ecs:ListTasks'], Resource: ['*'], Condition: CLUSTER },
+      ...RETRY_SCHEDULES,
     ]);
   });
 
@@ -215,11 +221,21 @@ describe('IAM statements', () => {
     ]);
   });
 
-  it('job task role: the declared statements only', () => {
+  it('job task role: its own trigger payloads, then the declared statements; every task job has one', () => {
+    const payloads = (job: string) => ({
+      Sid: 'ReadOwnTriggerPayloads',
+      Action: ['s3:GetObject'],
+      Resource: [`\${BerthPayloadBucket.Arn}/triggers/${job}/*`],
+    });
     expect(statements('BerthJobResizeTaskRole')).toEqual([
+      payloads('resize'),
       { Action: ['s3:GetObject'], Resource: ['arn:aws:s3:::uploads/*'] },
     ]);
-    expect(compiled.resources.BerthJobOrdersTaskRole).toBeUndefined();
+    // A job without permissions still gets a role that may read its by-reference triggers (and no more).
+    expect(statements('BerthJobOrdersTaskRole')).toEqual([payloads('orders')]);
+    expect(compiled.resources.BerthJobOrdersTaskDefinition?.Properties?.TaskRoleArn).toEqual({
+      'Fn::GetAtt': ['BerthJobOrdersTaskRole', 'Arn'],
+    });
   });
 
   it('trusts only the intended services, with the account as confused-deputy guard', () => {
@@ -237,7 +253,7 @@ describe('IAM statements', () => {
     expect(trust('BerthLauncherRole')).toMatchObject({ Principal: { Service: 'lambda.amazonaws.com' } });
   });
 
-  it('the only * resources are the two AWS requires', () => {
+  it('the only * resource is the one AWS requires', () => {
     const stars = Object.entries(compiled.resources)
       .filter(([, r]) => r.Type === 'AWS::IAM::Role')
       .flatMap(([id]) =>
@@ -245,6 +261,6 @@ describe('IAM statements', () => {
           .filter((s) => s.Resource.includes('*'))
           .map((s) => s.Action.join(',')),
       );
-    expect(stars.sort()).toEqual(['ecr:GetAuthorizationToken', 'ecs:ListTasks']);
+    expect(stars.sort()).toEqual(['ecr:GetAuthorizationToken']);
   });
 });

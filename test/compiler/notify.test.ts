@@ -124,8 +124,8 @@ describe('notify in the compiled service', () => {
     const quiet = { ...report, notify: undefined };
     const compiled = compileService({ jobs: [report], service: 'svc', stage: 'dev' });
     const without = compileService({ jobs: [quiet], service: 'svc', stage: 'dev' });
-    // Task definition + schedule, then topic + topic policy + rule.
-    expect(compiled.perJob['nightly-report']).toBe(5);
+    // Task definition + task role + schedule, then topic + topic policy + rule.
+    expect(compiled.perJob['nightly-report']).toBe(6);
     expect(compiled.perJob['nightly-report']! - without.perJob['nightly-report']!).toBe(3);
     expect(Object.keys(compiled.resources).length - Object.keys(without.resources).length).toBe(3);
     for (const fn of ['launcher', 'interceptor', 'sweeper'] as const)

@@ -11,7 +11,7 @@ describe('compileTaskDefinition', () => {
       job({ name: 'resize', task: { image: 'img:1', cpu: 512, memory: 1024 } }),
       ctx,
     );
-    expect(Object.keys(r)).toEqual(['BerthJobResizeTaskDefinition']);
+    expect(Object.keys(r)).toEqual(['BerthJobResizeTaskRole', 'BerthJobResizeTaskDefinition']);
     const p = resource(r, 'BerthJobResizeTaskDefinition', 'AWS::ECS::TaskDefinition').Properties!;
     expect(p).toMatchObject({
       Family: 'svc-dev__resize',
@@ -22,7 +22,8 @@ describe('compileTaskDefinition', () => {
       RuntimePlatform: { OperatingSystemFamily: 'LINUX', CpuArchitecture: 'X86_64' },
       ExecutionRoleArn: { 'Fn::GetAtt': ['BerthExecutionRole', 'Arn'] },
     });
-    expect(p.TaskRoleArn).toBeUndefined();
+    // Every task job has a task role: it reads the job's by-reference triggers (triggers/resize/*).
+    expect(p.TaskRoleArn).toEqual({ 'Fn::GetAtt': ['BerthJobResizeTaskRole', 'Arn'] });
     const [container] = p.ContainerDefinitions as Record<string, unknown>[];
     expect(container).toMatchObject({
       Name: 'main',
@@ -35,7 +36,7 @@ describe('compileTaskDefinition', () => {
     });
   });
 
-  it('adds a task role only for declared permissions, secrets by ARN, EFS with transit encryption, storage and ARM64', () => {
+  it('adds declared permissions to the task role, secrets by ARN, EFS with transit encryption, storage and ARM64', () => {
     const ctx = context();
     const r = compileTaskDefinition(
       job({
@@ -64,6 +65,7 @@ describe('compileTaskDefinition', () => {
     const statements = (role.Policies as { PolicyDocument: { Statement: { Action: string[] }[] } }[])[0]!
       .PolicyDocument.Statement;
     expect(statements.map((s) => s.Action)).toEqual([
+      ['s3:GetObject'],
       ['s3:GetObject'],
       ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
     ]);
@@ -102,8 +104,12 @@ describe('compileTaskDefinition', () => {
     const ctx = context({ logRetentionDays: 30 });
     expect(
       Object.keys(compileTaskDefinition(job({ name: 'a', task: { image: 'i', logRetentionDays: 30 } }), ctx)),
-    ).toEqual(['BerthJobATaskDefinition']);
+    ).toEqual(['BerthJobATaskRole', 'BerthJobATaskDefinition']);
     const r = compileTaskDefinition(job({ name: 'b', task: { image: 'i', logRetentionDays: 7 } }), ctx);
+    expect(resource(r, 'BerthJobBLogGroup', 'AWS::Logs::LogGroup')).toMatchObject({
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
     expect(resource(r, 'BerthJobBLogGroup', 'AWS::Logs::LogGroup').Properties).toEqual({
       LogGroupName: '/berth/svc-dev/jobs/b',
       RetentionInDays: 7,

@@ -59,11 +59,13 @@ describe('launcher', () => {
     const [run] = await h.store.listRuns({});
     expect(run?.status).toBe('queued');
     expect(h.queue.sent).toHaveLength(1);
+    // The message counts the throttle: the next back-off grows with it.
     expect(h.queue.sent[0]!.message).toEqual({
       type: 'launch',
       job: 'thumbnail',
       runId: run!.runId,
       attempt: 1,
+      throttles: 1,
     });
     expect(h.queue.sent[0]!.delayMs).toBeGreaterThan(0);
 
@@ -88,7 +90,7 @@ describe('launcher', () => {
     expect(run?.status).toBe('queued');
     expect(await h.store.listAttempts(run!.runId)).toMatchObject([{ attempt: 1, outcome: null }]);
     expect(h.queue.sent.map((s) => s.message)).toEqual([
-      { type: 'launch', job: 'thumbnail', runId: run!.runId, attempt: 1 },
+      { type: 'launch', job: 'thumbnail', runId: run!.runId, attempt: 1, throttles: 1 },
     ]);
     await handleLaunchBatch(h.rt, batch(sqsRecord(h.queue.sent[0]!.message)));
     const tokens = ecsMock.commandCalls(RunTaskCommand).map((c) => c.args[0].input.clientToken);

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { type FinalRunStatus, OUTCOME_CLASSES, RUN_STATUSES } from './states.js';
+import type { FinalRunStatus, OutcomeClass, RunStatus } from './states.js';
 
 /** EventBridge `source` of every outcome event. */
 export const EVENT_SOURCE = 'berth';
@@ -39,37 +38,38 @@ export function finalEventType(status: FinalRunStatus): EventType {
   }
 }
 
-/** The `detail` of every outcome event. Stable: fields are only ever added. */
-export const outcomeDetailSchema = z
-  .object({
-    schemaVersion: z.literal(1),
-    job: z.string(),
-    runId: z.string(),
-    attempt: z.number().int().min(1),
-    maxAttempts: z.number().int().min(1),
-    status: z.enum(RUN_STATUSES),
-    outcome: z.enum(OUTCOME_CLASSES).nullable(),
-    exitCode: z.number().int().nullable(),
-    stopCode: z.string().nullable(),
-    reason: z.string().nullable(),
-    /** Why the run was retried or ended (the retry decision). */
-    decision: z.string().nullable(),
-    createdAt: z.string(),
-    startedAt: z.string().nullable(),
-    stoppedAt: z.string().nullable(),
-    durationMs: z.number().nullable(),
-    costUsd: z.number().nullable(),
-    /** ECS task ARN on AWS; `local:<pid>` locally. */
-    taskArn: z.string().nullable(),
-    trigger: z.object({ kind: z.enum(['s3', 'schedule', 'queue', 'manual']), summary: z.string() }),
-    /** When the next attempt starts (Job Run Retrying only). */
-    nextAttemptAt: z.string().nullable(),
-    mode: z.enum(['task', 'service']),
-    environment: z.enum(['aws', 'local']),
-  })
-  .meta({ title: 'berth outcome event detail' });
-
-export type OutcomeDetail = z.infer<typeof outcomeDetailSchema>;
+/**
+ * The `detail` of every outcome event. Stable: fields are only ever added. A plain type, so the Lambdas that
+ * publish it carry no schema library; its zod schema and JSON Schema live in `eventSchema.ts` (checked
+ * against this type at compile time).
+ */
+export interface OutcomeDetail {
+  schemaVersion: 1;
+  job: string;
+  runId: string;
+  /** 1-based. */
+  attempt: number;
+  maxAttempts: number;
+  status: RunStatus;
+  outcome: OutcomeClass | null;
+  exitCode: number | null;
+  stopCode: string | null;
+  reason: string | null;
+  /** Why the run was retried or ended (the retry decision). */
+  decision: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  stoppedAt: string | null;
+  durationMs: number | null;
+  costUsd: number | null;
+  /** ECS task ARN on AWS; `local:<pid>` locally. */
+  taskArn: string | null;
+  trigger: { kind: 's3' | 'schedule' | 'queue' | 'manual'; summary: string };
+  /** When the next attempt starts (Job Run Retrying only). */
+  nextAttemptAt: string | null;
+  mode: 'task' | 'service';
+  environment: 'aws' | 'local';
+}
 
 /** An outcome event as EventBridge delivers it. */
 export interface OutcomeEvent {
@@ -78,17 +78,4 @@ export interface OutcomeEvent {
   detail: OutcomeDetail;
   time: string;
   id?: string;
-}
-
-/**
- * JSON Schema (draft 2020-12) of the event detail, published in docs/events.schema.json
- * (`node --import tsx scripts/gen-schema.ts`). Written in zod's `input` mode so that objects stay open:
- * fields are only ever added, and a subscriber validating with today's schema must accept tomorrow's events.
- */
-export function outcomeDetailJsonSchema(): Record<string, unknown> {
-  return {
-    ...(z.toJSONSchema(outcomeDetailSchema, { io: 'input' }) as Record<string, unknown>),
-    description:
-      'The `detail` of every berth outcome event (source `berth`, detail-types Job Run Started, Succeeded, Failed, Retrying, Timed Out, Cancelled). Fields are only ever added.',
-  };
 }

@@ -26,7 +26,15 @@ export function idempotencyKey(job: string, trigger: TriggerPayload): string {
   }
 }
 
-/** The key of a replay (redrive) of `runId`: every request is a new run, never a duplicate of the original. */
+/**
+ * The key of the redrive of a dead-lettered run: derived from the run alone, so however many redrive requests
+ * arrive for it, one replay exists (the run table drops the others as duplicates).
+ */
+export function redriveIdempotencyKey(job: string, runId: string): string {
+  return `${job}#redrive#${runId}`;
+}
+
+/** The key of a replay (`berth replay`) of `runId`: every request is a new run, never a duplicate of the original. */
 export function replayIdempotencyKey(job: string, runId: string, requestId: string): string {
   return `${job}#replay#${runId}#${requestId}`;
 }

@@ -181,6 +181,14 @@ function checkServiceMode(job: ParsedJob, ctx: z.RefinementCtx): void {
 
 function checkJob(job: ParsedJob, ctx: z.RefinementCtx): void {
   checkTaskSize(job.task, ctx, ['task']);
+  if (job.task.secretsKmsKeyArn && Object.keys(job.task.secrets).length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['task', 'secretsKmsKeyArn'],
+      message:
+        'names a KMS key for secrets but the job has no secrets — add task.secrets or remove secretsKmsKeyArn',
+    });
+  }
   if (job.overlap !== 'allow' && !job.trigger.schedule) {
     // overlap only concerns schedules; accepting it elsewhere would suggest a guarantee berth does not give.
     ctx.addIssue({

@@ -5,6 +5,7 @@ import { strictObject } from './common.js';
 const SECRET_ARN_RE =
   /^arn:aws[a-z-]*:(secretsmanager:[a-z0-9-]+:\d{12}:secret:.+|ssm:[a-z0-9-]+:\d{12}:parameter\/.+)$/;
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const KMS_KEY_ARN_RE = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 
 export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -65,10 +66,7 @@ export const ec2CapacitySchema = strictObject({
   provider: z.literal('ec2', { error: `unknown provider — use 'ec2'` }),
 });
 
-/** True when the job runs on the EC2 capacity provider. */
-export function isEc2Capacity(capacity: Capacity): capacity is { provider: 'ec2' } {
-  return typeof capacity === 'object' && capacity.provider === 'ec2';
-}
+export { isEc2Capacity } from './capacity.js';
 
 export const taskSchema = strictObject({
   /** Container image (ECR URI or public image). */
@@ -104,6 +102,17 @@ export const taskSchema = strictObject({
       }),
     )
     .default({}),
+  /**
+   * The customer managed KMS key the `secrets` are encrypted with, when not the AWS managed key: the execution
+   * role may then `kms:Decrypt` with this key, only through Secrets Manager or SSM.
+   */
+  secretsKmsKeyArn: z
+    .string()
+    .regex(KMS_KEY_ARN_RE, {
+      error:
+        'is not a KMS key ARN — give the key ARN (arn:aws:kms:<region>:<account>:key/<key-id>); aliases cannot be granted kms:Decrypt',
+    })
+    .optional(),
   /** Task ephemeral storage in GiB (21–200). Fargate gives 20 GiB when unset. */
   ephemeralStorageGiB: z
     .number()

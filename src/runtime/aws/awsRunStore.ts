@@ -8,6 +8,24 @@ export interface SlotHolder {
 }
 
 /**
+ * An unconfirmed `Retrying` event: the outbox entry a retry transition opens (`TransitionOptions.retryEvent`).
+ * It keeps what the event says about the attempt that stopped, whatever the run has done since.
+ */
+export interface PendingRetryEvent {
+  runId: string;
+  /** The attempt that stopped and is retried. */
+  attempt: number;
+  outcome: RunRecord['outcome'];
+  exitCode: number | null;
+  stopCode: string | null;
+  reason: string | null;
+  decision: string | null;
+  nextAttemptAt: string | null;
+  /** When the run entered `retrying`. */
+  updatedAt: string;
+}
+
+/**
  * The run store the AWS handlers need: the lifecycle's `RunStore` plus what only the AWS side does
  * (ECS event versions, the final-event outbox, slot housekeeping).
  */
@@ -21,6 +39,10 @@ export interface AwsRunStore extends RunStore {
   markEventPublished(runId: string): Promise<void>;
   /** Final runs whose final event was not confirmed published, last changed before `before`. */
   listUnpublishedFinalRuns(before: Date, limit?: number): Promise<RunRecord[]>;
+  /** Closes the outbox entry of the `Retrying` event of one attempt. */
+  markRetryEventPublished(runId: string, attempt: number): Promise<void>;
+  /** `Retrying` events not confirmed published, opened before `before`, oldest first. */
+  listUnpublishedRetryEvents(before: Date, limit?: number): Promise<PendingRetryEvent[]>;
   /** Runs in one status, optionally only those last changed before `before` (sweeper queries). */
   listByStatus(status: RunStatus, options?: { before?: Date; limit?: number }): Promise<RunRecord[]>;
   /** Concurrency slots currently held for a job. */

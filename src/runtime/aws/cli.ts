@@ -30,7 +30,7 @@ import pc from 'picocolors';
 import { type RunJson, runJson } from '../../cli/runJson.js';
 import { createNames } from '../../compiler/naming.js';
 import { BerthError } from '../../core/errors.js';
-import { idempotencyKey, replayIdempotencyKey, runIdFor } from '../../core/lifecycle/idempotency.js';
+import { idempotencyKey, redriveIdempotencyKey, runIdFor } from '../../core/lifecycle/idempotency.js';
 import { isFinalStatus, RUN_STATUSES, type RunStatus } from '../../core/lifecycle/states.js';
 import type { Json } from '../../core/model/common.js';
 import type { Job } from '../../core/model/job.js';
@@ -500,10 +500,11 @@ export async function awsRedrive(
       runId: run.runId,
       requestId,
     });
+    // The launcher derives the replay's id from the run alone (one replay however many requests).
     runs.push({
       from: run.runId,
       status: 'queued',
-      runId: runIdFor(replayIdempotencyKey(run.job, run.runId, requestId)),
+      runId: runIdFor(redriveIdempotencyKey(run.job, run.runId)),
     });
   }
   let messages = 0;

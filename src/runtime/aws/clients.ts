@@ -1,16 +1,29 @@
-/** SDK clients of the berth Lambdas and CLI, built in one place so every one honours region and endpoint. */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+/** SDK clients of the CLI (all six; the factories live in sdkClients.ts, shared with the Lambdas). */
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  type ClientOptions,
+  createDocumentClient,
+  createEcsClient,
+  createEventBridgeClient,
+  createSchedulerClient,
+  createSqsClient,
+  s3ClientConfig,
+} from './sdkClients.js';
 
-export interface ClientOptions {
-  region?: string;
-  endpoint?: string;
-}
+export {
+  type ClientOptions,
+  createDocumentClient,
+  createEcsClient,
+  createEventBridgeClient,
+  createSchedulerClient,
+  createSqsClient,
+  s3ClientConfig,
+} from './sdkClients.js';
 
 export interface AwsClients {
   ecs: ECSClient;
@@ -21,30 +34,19 @@ export interface AwsClients {
   s3: S3Client;
 }
 
-function base(options: ClientOptions) {
-  return {
-    ...(options.region ? { region: options.region } : {}),
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-  };
-}
+export const createS3Client = (options: ClientOptions) => new S3Client(s3ClientConfig(options));
 
 /**
- * ECS is called with 2 SDK attempts only: a throttled launch goes back to the launch queue with a delay
- * instead of holding the Lambda in SDK back-off (the deterministic clientToken makes the SDK retry safe).
+ * All six clients at once (the CLI). The Lambdas import the factories they need one by one instead, so a
+ * bundle carries no SDK package it does not use (see runtime.ts).
  */
-export function createEcsClient(options: ClientOptions): ECSClient {
-  return new ECSClient({ ...base(options), maxAttempts: 2 });
-}
-
 export function createClients(options: ClientOptions): AwsClients {
   return {
     ecs: createEcsClient(options),
-    ddb: DynamoDBDocumentClient.from(new DynamoDBClient(base(options)), {
-      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-    }),
-    sqs: new SQSClient(base(options)),
-    events: new EventBridgeClient(base(options)),
-    scheduler: new SchedulerClient(base(options)),
-    s3: new S3Client({ ...base(options), ...(options.endpoint ? { forcePathStyle: true } : {}) }),
+    ddb: createDocumentClient(options),
+    sqs: createSqsClient(options),
+    events: createEventBridgeClient(options),
+    scheduler: createSchedulerClient(options),
+    s3: createS3Client(options),
   };
 }

@@ -10,6 +10,7 @@
  * | slot holder     | `SLOT#<job>`     | `RUN#<runId>`     | one per run holding a concurrency slot  |
  * | slot counter    | `SLOT#<job>`     | `COUNT`           | `held`, changed in the same transaction |
  * | task version    | `TASK#<taskArn>` | `VERSION`         | highest ECS `detail.version`, ttl 2 days |
+ * | retry event     | `RUN#<runId>`    | `EVENT#RETRYING#0001` | outbox entry of a `Retrying` event; byEventPending keys until it is out |
  *
  * Every state change is a conditional write; the run id is derived from the trigger's idempotency key, so
  * `attribute_not_exists(pk)` on the run item drops duplicate triggers.
@@ -30,8 +31,8 @@ import {
   RUN_STATUSES,
   type RunStatus,
 } from '../../core/lifecycle/states.js';
-import type { AttemptRecord, RunFilter, RunRecord } from '../ports.js';
-import type { AwsRunStore, SlotHolder } from './awsRunStore.js';
+import type { AttemptRecord, RunFilter, RunRecord, TransitionOptions } from '../ports.js';
+import type { AwsRunStore, PendingRetryEvent, SlotHolder } from './awsRunStore.js';
 import { RUNS_TABLE } from './tableSchema.js';
 
 const DAY_S = 86_400;
@@ -89,6 +90,24 @@ const slotKey = (job: string, runId: string) => ({
 });
 const slotCounterKey = (job: string) => ({ [RUNS_TABLE.pk]: `SLOT#${job}`, [RUNS_TABLE.sk]: 'COUNT' });
 const taskKey = (taskArn: string) => ({ [RUNS_TABLE.pk]: `TASK#${taskArn}`, [RUNS_TABLE.sk]: 'VERSION' });
+export const retryEventKey = (runId: string, attempt: number) => ({
+  [RUNS_TABLE.pk]: `RUN#${runId}`,
+  [RUNS_TABLE.sk]: `EVENT#RETRYING#${String(attempt).padStart(4, '0')}`,
+});
+/** The byEventPending partition of unpublished `Retrying` events (final runs use `PENDING#<status>`). */
+const RETRY_PENDING_PK = 'PENDING#retrying';
+
+const RETRY_EVENT_FIELDS = [
+  'runId',
+  'attempt',
+  'outcome',
+  'exitCode',
+  'stopCode',
+  'reason',
+  'decision',
+  'nextAttemptAt',
+  'updatedAt',
+] as const satisfies readonly (keyof PendingRetryEvent)[];
 
 const byJobKeys = (run: Pick<RunRecord, 'job' | 'createdAt' | 'runId'>) => ({
   [RUNS_TABLE.gsiByJob.pk]: `JOB#${run.job}`,
@@ -208,7 +227,7 @@ export class DynamoRunStore implements AwsRunStore {
     runId: string,
     from: readonly RunStatus[],
     patch: Partial<RunRecord> & { status: RunStatus },
-    condition: { attempt?: number } = {},
+    condition: TransitionOptions = {},
   ): Promise<boolean> {
     const updatedAt = patch.updatedAt ?? this.now().toISOString();
     const final = isFinalStatus(patch.status);
@@ -236,23 +255,59 @@ export class DynamoRunStore implements AwsRunStore {
       conditionExpression += ' AND #attempt = :condAttempt';
       fromValues[':condAttempt'] = condition.attempt;
     }
-    return this.unlessConditionFails(() =>
-      this.ddb.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: runKey(runId),
-          UpdateExpression: expression,
-          ConditionExpression: conditionExpression,
-          ExpressionAttributeNames: {
-            ...names,
-            '#pk': RUNS_TABLE.pk,
-            '#status': 'status',
-            ...(condition.attempt !== undefined ? { '#attempt': 'attempt' } : {}),
-          },
-          ExpressionAttributeValues: { ...values, ...fromValues },
+    const update = {
+      TableName: this.table,
+      Key: runKey(runId),
+      UpdateExpression: expression,
+      ConditionExpression: conditionExpression,
+      ExpressionAttributeNames: {
+        ...names,
+        '#pk': RUNS_TABLE.pk,
+        '#status': 'status',
+        ...(condition.attempt !== undefined ? { '#attempt': 'attempt' } : {}),
+      },
+      ExpressionAttributeValues: { ...values, ...fromValues },
+    };
+    if (!condition.retryEvent)
+      return this.unlessConditionFails(() => this.ddb.send(new UpdateCommand(update)));
+    // The retry and its event's outbox entry in one transaction: neither exists without the other.
+    const stopped = condition.attempt ?? (patch.attempt ?? 2) - 1;
+    const entry: PendingRetryEvent = {
+      runId,
+      attempt: stopped,
+      outcome: patch.outcome ?? null,
+      exitCode: patch.exitCode ?? null,
+      stopCode: patch.stopCode ?? null,
+      reason: patch.reason ?? null,
+      decision: patch.decision ?? null,
+      nextAttemptAt: patch.nextAttemptAt ?? null,
+      updatedAt,
+    };
+    try {
+      await this.ddb.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Update: update },
+            {
+              Put: {
+                TableName: this.table,
+                Item: {
+                  ...retryEventKey(runId, stopped),
+                  ...entry,
+                  [RUNS_TABLE.gsiEventPending.pk]: RETRY_PENDING_PK,
+                  [RUNS_TABLE.gsiEventPending.sk]: `${updatedAt}#${runId}`,
+                  [RUNS_TABLE.ttl]: this.ttlFrom(updatedAt, ATTEMPT_EXTRA_DAYS),
+                },
+              },
+            },
+          ],
         }),
-      ),
-    );
+      );
+      return true;
+    } catch (error) {
+      if (cancellationCodes(error)?.[0] === 'ConditionalCheckFailed') return false;
+      throw error;
+    }
   }
 
   async createAttempt(attempt: AttemptRecord): Promise<boolean> {
@@ -532,6 +587,47 @@ export class DynamoRunStore implements AwsRunStore {
       out.push(...items.map(toRun));
     }
     return out;
+  }
+
+  async markRetryEventPublished(runId: string, attempt: number): Promise<void> {
+    // Leaves the byEventPending index (the item itself expires with its TTL); never creates a bare item.
+    await this.ddb
+      .send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: retryEventKey(runId, attempt),
+          UpdateExpression: 'REMOVE #gpk, #gsk SET #published = :true',
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: {
+            '#gpk': RUNS_TABLE.gsiEventPending.pk,
+            '#gsk': RUNS_TABLE.gsiEventPending.sk,
+            '#published': 'published',
+            '#pk': RUNS_TABLE.pk,
+          },
+          ExpressionAttributeValues: { ':true': true },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!isConditionFailure(error)) throw error;
+      });
+  }
+
+  async listUnpublishedRetryEvents(before: Date, limit = 100): Promise<PendingRetryEvent[]> {
+    const items = await this.queryAll(
+      {
+        TableName: this.table,
+        IndexName: RUNS_TABLE.gsiEventPending.name,
+        KeyConditionExpression: '#pk = :pk AND #sk < :before',
+        ExpressionAttributeNames: {
+          '#pk': RUNS_TABLE.gsiEventPending.pk,
+          '#sk': RUNS_TABLE.gsiEventPending.sk,
+        },
+        ExpressionAttributeValues: { ':pk': RETRY_PENDING_PK, ':before': before.toISOString() },
+        ScanIndexForward: true,
+      },
+      limit,
+    );
+    return items.map((item) => pick<PendingRetryEvent>(item, RETRY_EVENT_FIELDS));
   }
 
   /** Runs a conditional write: true when it was applied, false when its condition did not hold. */

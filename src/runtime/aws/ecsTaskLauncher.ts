@@ -67,6 +67,23 @@ export function isThrottle(error: unknown): boolean {
   return /rate exceeded/i.test(e.message ?? '');
 }
 
+/** Tag holding the job's timeout on every task berth starts (read back by the sweeper for orphaned runs). */
+export const TIMEOUT_TAG = 'berth:timeout';
+
+/** ECS: "A total of 8192 characters are allowed for overrides. This limit includes the JSON formatting characters". */
+export const ECS_OVERRIDES_LIMIT = 8192;
+/** What berth allows itself: the limit less a margin for anything ECS counts that berth does not see. */
+export const OVERRIDES_BUDGET = ECS_OVERRIDES_LIMIT - 512;
+
+/**
+ * Characters a RunTask request spends against the overrides limit, measured as ECS does: the overrides
+ * serialized as JSON (every escaped quote and backslash counted), plus the tags berth adds, to stay on the
+ * safe side of any future count that includes them.
+ */
+export function overridesLength(input: Pick<RunTaskCommandInput, 'overrides' | 'tags'>): number {
+  return JSON.stringify(input.overrides ?? {}).length + JSON.stringify(input.tags ?? []).length;
+}
+
 export class EcsTaskLauncher implements TaskLauncher {
   constructor(
     private readonly ecs: ECSClient,
@@ -97,6 +114,8 @@ export class EcsTaskLauncher implements TaskLauncher {
         { key: 'berth:job', value: req.job.name },
         { key: 'berth:run', value: req.run.runId },
         { key: 'berth:attempt', value: String(req.attempt) },
+        // The timeout travels with the task: the sweeper still enforces it if the job leaves the stack.
+        { key: TIMEOUT_TAG, value: req.job.timeout },
       ],
       overrides: {
         containerOverrides: [
@@ -132,8 +151,23 @@ export class EcsTaskLauncher implements TaskLauncher {
     return { launchType: 'FARGATE' };
   }
 
+  /** True when the request for this environment keeps its overrides within `OVERRIDES_BUDGET`. */
+  fitsInline(req: Pick<LaunchRequest, 'job' | 'run' | 'attempt' | 'environment'>): boolean {
+    const input = this.request({ ...req, capacity: 'FARGATE', clientToken: '', startedBy: '' });
+    return overridesLength(input) <= OVERRIDES_BUDGET;
+  }
+
   async launch(req: LaunchRequest): Promise<LaunchResult> {
     const input = this.request(req);
+    const length = overridesLength(input);
+    if (length > ECS_OVERRIDES_LIMIT) {
+      // RunTask would refuse it on every try: fail the attempt with the reason instead of calling ECS.
+      return {
+        ok: false,
+        kind: 'failed',
+        reason: `RunTask overrides would be ${length} characters (ECS allows ${ECS_OVERRIDES_LIMIT}) — pass the trigger by reference (payload bucket)`,
+      };
+    }
     try {
       const out = await this.ecs.send(new RunTaskCommand(input));
       const taskArn = out.tasks?.[0]?.taskArn;

@@ -1,6 +1,6 @@
 /** `EventPublisher` on berth's EventBridge bus, with the final-event outbox mark cleared after publishing. */
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { FINAL_EVENT_TYPES, type OutcomeEvent } from '../../core/lifecycle/events.js';
+import { EVENT_TYPES, FINAL_EVENT_TYPES, type OutcomeEvent } from '../../core/lifecycle/events.js';
 import type { EventPublisher } from '../ports.js';
 import type { AwsRunStore } from './awsRunStore.js';
 
@@ -43,12 +43,15 @@ export class EventBridgePublisher implements EventPublisher {
 export class OutboxPublisher implements EventPublisher {
   constructor(
     private readonly inner: EventPublisher,
-    private readonly store: Pick<AwsRunStore, 'markEventPublished'>,
+    private readonly store: Pick<AwsRunStore, 'markEventPublished' | 'markRetryEventPublished'>,
   ) {}
 
   async publish(event: OutcomeEvent): Promise<void> {
     await this.inner.publish(event);
     if (FINAL_EVENT_TYPES.includes(event['detail-type']))
       await this.store.markEventPublished(event.detail.runId);
+    // A Retrying event has its own outbox entry per attempt (opened with the retry's transition).
+    else if (event['detail-type'] === EVENT_TYPES.retrying)
+      await this.store.markRetryEventPublished(event.detail.runId, event.detail.attempt);
   }
 }

@@ -6,7 +6,14 @@
  */
 import { runIdFromStartedBy } from '../../core/lifecycle/idempotency.js';
 import type { Job } from '../../core/model/job.js';
-import { type RunMode, recordStop, recordWorkerStop, type StopOutcome } from '../lifecycle.js';
+import {
+  ORPHAN_REASON,
+  type RunMode,
+  recordOrphanStop,
+  recordStop,
+  recordWorkerStop,
+  type StopOutcome,
+} from '../lifecycle.js';
 import type { AwsRuntime } from './runtime.js';
 import {
   type EcsTaskStateChangeEvent,
@@ -59,7 +66,7 @@ async function interceptTask(rt: AwsRuntime, event: EcsTaskStateChangeEvent): Pr
   const run = await rt.store.getRun(runId);
   if (!run) return { status: 'ignored', reason: `run ${runId} is not in the runs table` };
   const job = rt.jobs.get(run.job);
-  if (!job) return { status: 'ignored', reason: `job ${run.job} is not in this stack's manifest` };
+  if (!job) return interceptOrphan(rt, event, run.job, runId);
   const container = rt.manifest.tasks[job.name]?.containerName;
   const attempt = await attemptOf(rt, runId, detail.taskArn, overrideEnv(detail, container).BERTH_ATTEMPT);
   if (attempt === undefined)
@@ -72,6 +79,25 @@ async function interceptTask(rt: AwsRuntime, event: EcsTaskStateChangeEvent): Pr
     event.time ?? rt.clock.now().toISOString(),
   );
   const outcome = await recordStop(rt.deps, job, report);
+  return { status: 'recorded', runId, attempt, outcome };
+}
+
+/**
+ * The stop of a run whose job left the stack (removed or renamed): recorded and the run ended, without
+ * retry, with the sweeper's reason; never ignored, or the run would stay `running` for ever.
+ */
+async function interceptOrphan(
+  rt: AwsRuntime,
+  event: EcsTaskStateChangeEvent,
+  jobName: string,
+  runId: string,
+): Promise<InterceptResult> {
+  const { detail } = event;
+  const attempt = await attemptOf(rt, runId, detail.taskArn, overrideEnv(detail).BERTH_ATTEMPT);
+  if (attempt === undefined)
+    return { status: 'ignored', reason: `task ${detail.taskArn} matches no attempt of run ${runId}` };
+  const stop = stopReportFrom(detail, runId, attempt, undefined, event.time ?? rt.clock.now().toISOString());
+  const outcome = await recordOrphanStop(rt.deps, stop, ORPHAN_REASON(jobName));
   return { status: 'recorded', runId, attempt, outcome };
 }
 

@@ -7,6 +7,9 @@
  * the dead-letter `maxReceiveCount`, so a long throttling storm would dead-letter healthy triggers. If that
  * re-enqueue itself fails, the record fails and SQS redelivers it: the run exists already, so the repeat
  * finds it `queued` and launches it. Nothing is dropped either way.
+ *
+ * A record that fails is logged (one JSON line: job, message id, receive count, reason) before SQS takes it
+ * back, so a message that ends in the dead-letter queue after its tenth receive has said ten times why.
  */
 import {
   BatchProcessor,
@@ -16,9 +19,9 @@ import {
 } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { isFinalStatus } from '../../core/lifecycle/states.js';
-import { acceptTrigger, type LaunchOutcome, launchAttempt, replayRun } from '../lifecycle.js';
+import { acceptTrigger, type LaunchOutcome, launchAttempt, redriveRun } from '../lifecycle.js';
 import type { LaunchMessage } from '../ports.js';
-import { MessageError, toWork, type Work } from './messages.js';
+import { MessageError, queueNameFromArn, toWork, type Work } from './messages.js';
 import type { AwsRuntime } from './runtime.js';
 
 export type RecordResult =
@@ -28,13 +31,28 @@ export type RecordResult =
   | { status: 'redriven'; runId: string; newRunId?: string }
   | { status: 'ignored'; reason: string };
 
-/** Launches one message's attempt now; a `later` outcome goes back on the queue with its delay. */
+/**
+ * Launches one message's attempt now; a `later` outcome goes back on the queue with its delay, counting one
+ * more throttle when ECS throttled the call (the next back-off grows with that count).
+ */
 async function launchNow(rt: AwsRuntime, message: LaunchMessage): Promise<LaunchOutcome> {
   const job = rt.jobs.get(message.job);
   if (!job) throw new MessageError(`job ${message.job} is not in this stack's manifest`);
-  const outcome = await launchAttempt(rt.deps, job, message.runId, message.attempt);
+  const outcome = await launchAttempt(rt.deps, job, message.runId, message.attempt, {
+    throttles: message.throttles ?? 0,
+  });
   if (outcome.status === 'later') {
-    await rt.queue.enqueue(message, outcome.delayMs);
+    const throttles = (message.throttles ?? 0) + (outcome.throttled ? 1 : 0);
+    await rt.queue.enqueue(
+      {
+        type: 'launch',
+        job: message.job,
+        runId: message.runId,
+        attempt: message.attempt,
+        ...(throttles ? { throttles } : {}),
+      },
+      outcome.delayMs,
+    );
     await noteWaiting(rt, message, outcome.delayMs);
   }
   return outcome;
@@ -98,6 +116,7 @@ export async function processWork(rt: AwsRuntime, work: Work): Promise<RecordRes
           job: work.job,
           runId: work.runId,
           attempt: work.attempt,
+          ...(work.throttles ? { throttles: work.throttles } : {}),
         }),
       };
     case 'redrive': {
@@ -106,7 +125,8 @@ export async function processWork(rt: AwsRuntime, work: Work): Promise<RecordRes
         return { status: 'ignored', reason: `run ${work.runId} of ${work.job} not found` };
       if (!isFinalStatus(run.status) || !run.deadLettered)
         return { status: 'ignored', reason: `run ${work.runId} is ${run.status}, not dead-lettered` };
-      const replay = await replayRun(rt.deps, job, run, work.requestId);
+      // The replay's id comes from the run alone: two redrive requests in one batch make one replay.
+      const replay = await redriveRun(rt.deps, job, run);
       if (replay.status === 'skipped') return { status: 'ignored', reason: replay.reason };
       await rt.store.transition(run.runId, [run.status], {
         status: run.status,
@@ -138,7 +158,42 @@ export async function handleLaunchBatch(
   const fifo = event.Records[0]?.eventSourceARN.endsWith('.fifo') ?? false;
   // FIFO: stop at the first failure so a message group keeps its order (Powertools fails the rest).
   const processor = fifo ? new SqsFifoPartialProcessorAsync() : new BatchProcessor(EventType.SQS);
-  return processPartialResponse(event, (record: SQSRecord) => processRecord(rt, record), processor, {
-    ...(context ? { context } : {}),
-  });
+  const handle = async (record: SQSRecord) => {
+    try {
+      return await processRecord(rt, record);
+    } catch (error) {
+      logRecordFailure(rt, record, error);
+      throw error;
+    }
+  };
+  return processPartialResponse(event, handle, processor, { ...(context ? { context } : {}) });
+}
+
+/** The job a record is for, as far as it can be told (a queue job's queue, else the body's `job`). */
+function jobOfRecord(rt: AwsRuntime, record: SQSRecord): string | null {
+  const queueJob = rt.manifest.queues[queueNameFromArn(record.eventSourceARN ?? '')];
+  if (queueJob) return queueJob;
+  try {
+    const body = JSON.parse(record.body) as { job?: unknown };
+    return typeof body?.job === 'string' ? body.job : null;
+  } catch {
+    return null;
+  }
+}
+
+/** One JSON line per failed record: CloudWatch Logs Insights can group dead-letter causes by job and reason. */
+export function logRecordFailure(rt: AwsRuntime, record: SQSRecord, error: unknown): void {
+  const receiveCount = Number(record.attributes?.ApproximateReceiveCount);
+  console.error(
+    JSON.stringify({
+      level: 'ERROR',
+      msg: 'launch record failed; SQS will deliver it again (then to the dead-letter queue)',
+      job: jobOfRecord(rt, record),
+      messageId: record.messageId,
+      queue: queueNameFromArn(record.eventSourceARN ?? ''),
+      receiveCount: Number.isFinite(receiveCount) ? receiveCount : null,
+      error: (error as { name?: string } | null)?.name ?? 'Error',
+      reason: error instanceof Error ? error.message : String(error),
+    }),
+  );
 }

@@ -3,8 +3,8 @@
  * launch benchmark, where DynamoDB itself is not what is measured.
  */
 import { isFinalStatus, type RunStatus } from '../../core/lifecycle/states.js';
-import type { AttemptRecord, RunFilter, RunRecord } from '../ports.js';
-import type { AwsRunStore, SlotHolder } from './awsRunStore.js';
+import type { AttemptRecord, RunFilter, RunRecord, TransitionOptions } from '../ports.js';
+import type { AwsRunStore, PendingRetryEvent, SlotHolder } from './awsRunStore.js';
 
 const clone = <T>(value: T): T => structuredClone(value);
 
@@ -13,16 +13,33 @@ export class MemoryRunStore implements AwsRunStore {
   readonly attempts = new Map<string, AttemptRecord>();
   readonly slots = new Map<string, SlotHolder>();
   readonly taskVersions = new Map<string, number>();
+  /** Outbox entries of `Retrying` events, by `<runId>#<attempt>`, until published. */
+  readonly retryEvents = new Map<string, PendingRetryEvent>();
+  /** Store operations served, by name (the launch benchmark reports them per task). */
+  readonly ops = new Map<string, number>();
+
+  private count(op: string): void {
+    this.ops.set(op, (this.ops.get(op) ?? 0) + 1);
+  }
+
+  /** All store operations served so far. */
+  get opCount(): number {
+    let n = 0;
+    for (const v of this.ops.values()) n += v;
+    return n;
+  }
 
   constructor(private readonly now: () => Date = () => new Date()) {}
 
   async createRun(run: RunRecord): Promise<boolean> {
+    this.count('createRun');
     if (this.runs.has(run.runId)) return false;
     this.runs.set(run.runId, clone(run));
     return true;
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
+    this.count('getRun');
     const run = this.runs.get(runId);
     if (!run) return undefined;
     const { eventPending: _p, ...rest } = run;
@@ -33,18 +50,35 @@ export class MemoryRunStore implements AwsRunStore {
     runId: string,
     from: readonly RunStatus[],
     patch: Partial<RunRecord> & { status: RunStatus },
-    condition: { attempt?: number } = {},
+    condition: TransitionOptions = {},
   ): Promise<boolean> {
+    this.count('transition');
     const run = this.runs.get(runId);
     if (!run || !from.includes(run.status)) return false;
     if (condition.attempt !== undefined && run.attempt !== condition.attempt) return false;
     const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
-    Object.assign(run, clone(defined), { updatedAt: patch.updatedAt ?? this.now().toISOString() });
+    const updatedAt = patch.updatedAt ?? this.now().toISOString();
+    Object.assign(run, clone(defined), { updatedAt });
     if (isFinalStatus(patch.status)) run.eventPending = true;
+    if (condition.retryEvent) {
+      const attempt = condition.attempt ?? (patch.attempt ?? 2) - 1;
+      this.retryEvents.set(`${runId}#${attempt}`, {
+        runId,
+        attempt,
+        outcome: patch.outcome ?? null,
+        exitCode: patch.exitCode ?? null,
+        stopCode: patch.stopCode ?? null,
+        reason: patch.reason ?? null,
+        decision: patch.decision ?? null,
+        nextAttemptAt: patch.nextAttemptAt ?? null,
+        updatedAt,
+      });
+    }
     return true;
   }
 
   async createAttempt(attempt: AttemptRecord): Promise<boolean> {
+    this.count('createAttempt');
     const key = `${attempt.runId}#${attempt.attempt}`;
     if (this.attempts.has(key)) return false;
     this.attempts.set(key, clone(attempt));
@@ -57,6 +91,7 @@ export class MemoryRunStore implements AwsRunStore {
     patch: Partial<AttemptRecord>,
     options: { onlyIfNotEnded?: boolean } = {},
   ): Promise<boolean> {
+    this.count('updateAttempt');
     const record = this.attempts.get(`${runId}#${attempt}`);
     if (!record) return false;
     if (options.onlyIfNotEnded && record.status === 'ended') return false;
@@ -66,6 +101,7 @@ export class MemoryRunStore implements AwsRunStore {
   }
 
   async listAttempts(runId: string): Promise<AttemptRecord[]> {
+    this.count('listAttempts');
     return [...this.attempts.values()]
       .filter((a) => a.runId === runId)
       .sort((a, b) => a.attempt - b.attempt)
@@ -73,6 +109,7 @@ export class MemoryRunStore implements AwsRunStore {
   }
 
   async listRuns(filter: RunFilter): Promise<RunRecord[]> {
+    this.count('listRuns');
     return [...this.runs.values()]
       .filter((r) => (!filter.job || r.job === filter.job) && (!filter.status || r.status === filter.status))
       .filter((r) => !filter.since || r.createdAt >= (filter.since as string))
@@ -85,6 +122,7 @@ export class MemoryRunStore implements AwsRunStore {
     status: RunStatus,
     options: { before?: Date; limit?: number } = {},
   ): Promise<RunRecord[]> {
+    this.count('listByStatus');
     return [...this.runs.values()]
       .filter((r) => r.status === status && (!options.before || r.updatedAt < options.before.toISOString()))
       .slice(0, options.limit ?? Number.POSITIVE_INFINITY)
@@ -92,12 +130,14 @@ export class MemoryRunStore implements AwsRunStore {
   }
 
   async countActive(job: string): Promise<number> {
+    this.count('countActive');
     return [...this.runs.values()].filter(
       (r) => r.job === job && (r.status === 'launching' || r.status === 'running'),
     ).length;
   }
 
   async acquireSlot(job: string, runId: string, max: number): Promise<boolean> {
+    this.count('acquireSlot');
     const key = `${job}#${runId}`;
     if (this.slots.has(key)) return true;
     const held = [...this.slots.values()].filter((s) => s.job === job).length;
@@ -107,14 +147,17 @@ export class MemoryRunStore implements AwsRunStore {
   }
 
   async releaseSlot(job: string, runId: string): Promise<void> {
+    this.count('releaseSlot');
     this.slots.delete(`${job}#${runId}`);
   }
 
   async listSlots(job: string): Promise<SlotHolder[]> {
+    this.count('listSlots');
     return [...this.slots.values()].filter((s) => s.job === job).map(clone);
   }
 
   async recordTaskVersion(taskArn: string, version: number): Promise<boolean> {
+    this.count('recordTaskVersion');
     const seen = this.taskVersions.get(taskArn);
     if (seen !== undefined && seen > version) return false;
     this.taskVersions.set(taskArn, version);
@@ -122,11 +165,27 @@ export class MemoryRunStore implements AwsRunStore {
   }
 
   async markEventPublished(runId: string): Promise<void> {
+    this.count('markEventPublished');
     const run = this.runs.get(runId);
     if (run) delete run.eventPending;
   }
 
+  async markRetryEventPublished(runId: string, attempt: number): Promise<void> {
+    this.count('markRetryEventPublished');
+    this.retryEvents.delete(`${runId}#${attempt}`);
+  }
+
+  async listUnpublishedRetryEvents(before: Date, limit = 100): Promise<PendingRetryEvent[]> {
+    this.count('listUnpublishedRetryEvents');
+    return [...this.retryEvents.values()]
+      .filter((e) => e.updatedAt < before.toISOString())
+      .sort((a, b) => (a.updatedAt < b.updatedAt ? -1 : 1))
+      .slice(0, limit)
+      .map(clone);
+  }
+
   async listUnpublishedFinalRuns(before: Date, limit = 100): Promise<RunRecord[]> {
+    this.count('listUnpublishedFinalRuns');
     return [...this.runs.values()]
       .filter((r) => r.eventPending && r.updatedAt < before.toISOString())
       .slice(0, limit)

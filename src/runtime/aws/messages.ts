@@ -98,11 +98,13 @@ export function parseLaunchMessage(m: Obj): LaunchMessage {
   const attempt = m.attempt;
   if (typeof attempt !== 'number' || !Number.isInteger(attempt) || attempt < 1)
     throw new MessageError('launch message: "attempt" must be a positive integer');
+  const throttles = m.throttles;
   return {
     type: 'launch',
     job: str(m, 'job', 'launch message'),
     runId: str(m, 'runId', 'launch message'),
     attempt,
+    ...(typeof throttles === 'number' && Number.isInteger(throttles) && throttles > 0 ? { throttles } : {}),
   };
 }
 
@@ -200,7 +202,7 @@ export function invokeTrigger(message: InvokeMessage): TriggerPayload {
 /** What one record asks the launcher to do. */
 export type Work =
   | { kind: 'accept'; job: string; trigger: TriggerPayload; idempotencyKey?: string }
-  | { kind: 'launch'; job: string; runId: string; attempt: number }
+  | { kind: 'launch'; job: string; runId: string; attempt: number; throttles?: number }
   | { kind: 'redrive'; job: string; runId: string; requestId: string };
 
 /** The one dispatch: an SQS record (job queue or launch queue) → work. */
@@ -226,7 +228,13 @@ export function toWork(record: SQSRecord, manifest: Pick<BerthManifest, 'queues'
     case 'invoke':
       return { kind: 'accept', job: message.job, trigger: invokeTrigger(message) };
     case 'launch':
-      return { kind: 'launch', job: message.job, runId: message.runId, attempt: message.attempt };
+      return {
+        kind: 'launch',
+        job: message.job,
+        runId: message.runId,
+        attempt: message.attempt,
+        ...(message.throttles ? { throttles: message.throttles } : {}),
+      };
     case 'redrive':
       return { kind: 'redrive', job: message.job, runId: message.runId, requestId: message.requestId };
     default: {

@@ -1,8 +1,9 @@
 /**
- * Wires the AWS adapters into the lifecycle's ports. Handlers build one `AwsRuntime` per cold start;
- * tests and the benchmark build theirs with their own clients, store or queue.
+ * Wires the AWS adapters into the lifecycle's ports. Handlers build one `AwsRuntime` per cold start, its SDK
+ * clients each on first use; tests and the benchmark build theirs with their own clients, store or queue.
  */
 import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Job } from '../../core/model/job.js';
 import {
   type Clock,
@@ -12,13 +13,21 @@ import {
   systemClock,
 } from '../ports.js';
 import type { AwsRunStore } from './awsRunStore.js';
-import { type AwsClients, createClients } from './clients.js';
+import type { AwsClients } from './clients.js';
 import { type AwsRuntimeConfig, configFromEnv } from './config.js';
 import { DynamoRunStore } from './dynamoRunStore.js';
 import { EcsTaskLauncher } from './ecsTaskLauncher.js';
 import { EventBridgePublisher, OutboxPublisher } from './eventBridgePublisher.js';
+import { LaunchPacer, PacedTaskLauncher } from './launchPacer.js';
 import { type BerthManifest, loadManifest } from './manifest.js';
-import { s3PayloadStore } from './payloadStore.js';
+import {
+  type ClientOptions,
+  createDocumentClient,
+  createEcsClient,
+  createEventBridgeClient,
+  createSchedulerClient,
+  createSqsClient,
+} from './sdkClients.js';
 import { SqsLaunchQueue } from './sqsLaunchQueue.js';
 
 export interface AwsRuntime {
@@ -44,15 +53,63 @@ export interface RuntimeOverrides {
   clock?: Clock;
 }
 
+/**
+ * Stands in for a client and builds it on first use (any property read: `send`, `config`, `destroy`…). A
+ * handler wires every adapter at cold start but one invocation uses only some clients (the interceptor never
+ * runs a task, a sweep with nothing to retry never schedules); building the others would only cost start-up
+ * time.
+ */
+export function lazy<T extends object>(make: () => T): T {
+  let real: T | undefined;
+  const target = () => {
+    real ??= make();
+    return real;
+  };
+  return new Proxy({} as T, {
+    get(_, key) {
+      const value = Reflect.get(target(), key);
+      return typeof value === 'function' ? value.bind(target()) : value;
+    },
+    has: (_, key) => Reflect.has(target(), key),
+    set: (_, key, value) => Reflect.set(target(), key, value),
+  });
+}
+
+/** The clients of the lifecycle, each built when first used; `overrides` are used as given. */
+export function lazyClients(
+  options: ClientOptions,
+  overrides: Partial<AwsClients> = {},
+): Omit<AwsClients, 's3'> {
+  return {
+    ecs: overrides.ecs ?? lazy(() => createEcsClient(options)),
+    ddb: overrides.ddb ?? lazy(() => createDocumentClient(options)),
+    sqs: overrides.sqs ?? lazy(() => createSqsClient(options)),
+    events: overrides.events ?? lazy(() => createEventBridgeClient(options)),
+    scheduler: overrides.scheduler ?? lazy(() => createSchedulerClient(options)),
+  };
+}
+
+type StorePayload = NonNullable<LifecycleDeps['storePayload']>;
+
+/**
+ * The payload bucket, loaded on first use: only triggers too large for the run record or RunTask need it, and
+ * the S3 client costs more to load than the ECS one (the bundler puts it in a chunk of its own).
+ */
+export function deferredPayloadStore(options: ClientOptions, bucket: string, s3?: S3Client): StorePayload {
+  let store: Promise<StorePayload> | undefined;
+  return async (runId, json, job) => {
+    store ??= import('./s3PayloadStore.js').then((m) => m.createS3PayloadStore(options, bucket, s3));
+    return (await store)(runId, json, job);
+  };
+}
+
 export function createAwsRuntime(
   config: AwsRuntimeConfig,
   manifest: BerthManifest,
   overrides: RuntimeOverrides = {},
 ): AwsRuntime {
-  const clients = {
-    ...createClients({ region: config.region, endpoint: config.endpoint }),
-    ...overrides.clients,
-  };
+  const clientOptions = { region: config.region, endpoint: config.endpoint };
+  const clients = lazyClients(clientOptions, overrides.clients);
   const clock = overrides.clock ?? systemClock;
   const store =
     overrides.store ??
@@ -71,15 +128,19 @@ export function createAwsRuntime(
     overrides.events ?? new EventBridgePublisher(clients.events, config.eventBus),
     store,
   );
-  const launcher = new EcsTaskLauncher(clients.ecs, {
-    cluster: config.cluster,
-    manifest,
-    network: {
-      subnets: config.subnets,
-      securityGroups: config.securityGroups,
-      assignPublicIp: config.assignPublicIp,
-    },
-  });
+  // RunTask calls wait for this instance's share of the Fargate quotas instead of being throttled.
+  const launcher = new PacedTaskLauncher(
+    new EcsTaskLauncher(clients.ecs, {
+      cluster: config.cluster,
+      manifest,
+      network: {
+        subnets: config.subnets,
+        securityGroups: config.securityGroups,
+        assignPublicIp: config.assignPublicIp,
+      },
+    }),
+    new LaunchPacer({ instances: config.launchConcurrency ?? 1 }),
+  );
   const deps: AwsRuntime['deps'] = {
     store,
     launcher,
@@ -87,7 +148,9 @@ export function createAwsRuntime(
     events,
     clock,
     environment: 'aws',
-    ...(config.payloadBucket ? { storePayload: s3PayloadStore(clients.s3, config.payloadBucket) } : {}),
+    ...(config.payloadBucket
+      ? { storePayload: deferredPayloadStore(clientOptions, config.payloadBucket, overrides.clients?.s3) }
+      : {}),
   };
   return { deps, store, queue, ecs: clients.ecs, manifest, config, clock, jobs: jobIndex(manifest) };
 }

@@ -19,10 +19,11 @@ import {
 } from '@aws-sdk/client-ecs';
 import { parseDuration } from '../../core/duration.js';
 import { BERTH_STOP_REASONS } from '../../core/lifecycle/classify.js';
-import { finalEventType } from '../../core/lifecycle/events.js';
+import { EVENT_TYPES, finalEventType } from '../../core/lifecycle/events.js';
 import { isFinalStatus } from '../../core/lifecycle/states.js';
-import { publish, recordStop, runMode } from '../lifecycle.js';
-import type { RunRecord } from '../ports.js';
+import { ORPHAN_REASON, publish, recordOrphanStop, recordStop, runMode } from '../lifecycle.js';
+import type { RunRecord, StopReport } from '../ports.js';
+import { TIMEOUT_TAG } from './ecsTaskLauncher.js';
 import type { AwsRuntime } from './runtime.js';
 import { type EcsTaskDetail, stopReportFrom } from './taskEvents.js';
 
@@ -46,6 +47,8 @@ export interface SweepReport {
   requeued: string[];
   slotsReleased: string[];
   republished: string[];
+  /** Runs of a job no longer in the stack, ended because their task stopped or is gone. */
+  orphansEnded: string[];
   errors: string[];
 }
 
@@ -92,6 +95,7 @@ export async function sweep(rt: AwsRuntime, options: SweepOptions = {}): Promise
     requeued: [],
     slotsReleased: [],
     republished: [],
+    orphansEnded: [],
     errors: [],
   };
   const guard = async (what: string, fn: () => Promise<void>) => {
@@ -105,8 +109,17 @@ export async function sweep(rt: AwsRuntime, options: SweepOptions = {}): Promise
   await guard('stuck', () => sweepStuck(rt, options, report));
   await guard('slots', () => sweepSlots(rt, options, report));
   await guard('outbox', () => sweepOutbox(rt, options, report));
+  await guard('retry events', () => sweepRetryEvents(rt, options, report));
   return report;
 }
+
+/**
+ * Runs whose job is not in this stack's manifest any more (removed or renamed): no job to read a timeout or a
+ * retry policy from. Their timeout travels on the task (`berth:timeout`, tasks started before that tag fall
+ * back to berth's default timeout); the run ends without retry, with this reason.
+ */
+/** `DEFAULT_TIMEOUT` of core/model/job.ts, for tasks without the tag (not imported: it would bundle zod). */
+export const ORPHAN_DEFAULT_TIMEOUT = '1h';
 
 async function sweepRunning(rt: AwsRuntime, options: SweepOptions, report: SweepReport): Promise<void> {
   const now = rt.clock.now();
@@ -114,85 +127,179 @@ async function sweepRunning(rt: AwsRuntime, options: SweepOptions, report: Sweep
   const stoppedGrace = options.stoppedGraceMs ?? 5 * 60_000;
   const running = await rt.store.listByStatus('running');
   const toDescribe: RunRecord[] = [];
+  const orphans: RunRecord[] = [];
   for (const run of running) {
+    if (!run.taskArn) continue;
     const job = rt.jobs.get(run.job);
-    if (!job || !run.taskArn) continue;
-    const attempts = await rt.store.listAttempts(run.runId);
-    const current = attempts.find((a) => a.attempt === run.attempt);
-    const since = Date.parse(current?.startedAt ?? current?.launchedAt ?? run.updatedAt);
-    const elapsed = now.getTime() - since;
-    const timeoutMs = parseDuration(job.timeout);
-    // A service worker's run is open only while its stop is being recorded: reconcile it, never time it out.
-    if (elapsed > timeoutMs && runMode(run) === 'task') {
-      // One run's StopTask failing (ECS may have forgotten the task) must not stop the pass for the others.
-      try {
-        await rt.ecs.send(
-          new StopTaskCommand({
-            cluster: rt.config.cluster,
-            task: run.taskArn,
-            reason:
-              `${BERTH_STOP_REASONS.timeout}: ran ${Math.round(elapsed / 1000)}s, limit ${job.timeout}`.slice(
-                0,
-                255,
-              ),
-          }),
-        );
-        report.timeoutsStopped.push(run.runId);
-      } catch (error) {
-        report.errors.push(`stop ${run.runId}: ${errorMessage(error)}`);
-      }
-      // Also ask ECS about it: if the stop event is lost, the run is still reconciled (STOPPED or MISSING),
-      // whatever the job's timeout is next to reconcileAfter.
-      toDescribe.push(run);
-    } else if (elapsed > reconcileAfter) {
-      toDescribe.push(run);
+    if (!job) {
+      orphans.push(run);
+      continue;
     }
+    // One run's failure (a read, a StopTask ECS refuses) is reported and never ends the pass for the others.
+    await perRun(report, run, 'check', async () => {
+      const attempts = await rt.store.listAttempts(run.runId);
+      const current = attempts.find((a) => a.attempt === run.attempt);
+      const since = Date.parse(current?.startedAt ?? current?.launchedAt ?? run.updatedAt);
+      const elapsed = now.getTime() - since;
+      const timeoutMs = parseDuration(job.timeout);
+      // A service worker's run is open only while its stop is being recorded: reconcile it, never time it out.
+      if (elapsed > timeoutMs && runMode(run) === 'task') {
+        await perRun(report, run, 'stop', async () => {
+          await stopTask(
+            rt,
+            run.taskArn as string,
+            `${BERTH_STOP_REASONS.timeout}: ran ${Math.round(elapsed / 1000)}s, limit ${job.timeout}`,
+          );
+          report.timeoutsStopped.push(run.runId);
+        });
+        // Also ask ECS about it: if the stop event is lost, the run is still reconciled (STOPPED or MISSING),
+        // whatever the job's timeout is next to reconcileAfter.
+        toDescribe.push(run);
+      } else if (elapsed > reconcileAfter) {
+        toDescribe.push(run);
+      }
+    });
   }
   for (let i = 0; i < toDescribe.length; i += DESCRIBE_BATCH) {
     const batch = toDescribe.slice(i, i + DESCRIBE_BATCH);
-    let out: DescribeTasksCommandOutput;
-    try {
-      out = await rt.ecs.send(
-        new DescribeTasksCommand({
-          cluster: rt.config.cluster,
-          tasks: batch.map((r) => r.taskArn as string),
-        }),
-      );
-    } catch (error) {
-      report.errors.push(`describe ${batch.length} tasks: ${errorMessage(error)}`);
-      continue;
-    }
-    const missing = new Set((out.failures ?? []).filter((f) => f.reason === 'MISSING').map((f) => f.arn));
+    const out = await describe(rt, batch, report);
+    if (!out) continue;
     for (const run of batch) {
       const job = rt.jobs.get(run.job);
       if (!job || !run.taskArn) continue;
-      const container = rt.manifest.tasks[job.name]?.containerName;
-      if (missing.has(run.taskArn)) {
-        const outcome = await recordStop(rt.deps, job, {
-          runId: run.runId,
-          attempt: run.attempt,
-          taskArn: run.taskArn,
-          startedAt: null,
-          stoppedAt: now.toISOString(),
-          containers: [],
-          missing: true,
-          stoppedReason: 'DescribeTasks: MISSING',
-        });
-        if (outcome.status !== 'duplicate') report.lost.push(run.runId);
-        continue;
-      }
-      const task = out.tasks?.find((t) => t.taskArn === run.taskArn);
-      if (task?.lastStatus !== 'STOPPED') continue;
-      const stoppedAt = task.stoppedAt ? task.stoppedAt.getTime() : now.getTime();
-      if (now.getTime() - stoppedAt < stoppedGrace) continue;
-      const outcome = await recordStop(
-        rt.deps,
-        job,
-        stopReportFrom(detailFromTask(task), run.runId, run.attempt, container, now.toISOString()),
-      );
-      if (outcome.status !== 'duplicate') report.recoveredStops.push(run.runId);
+      await perRun(report, run, 'reconcile', async () => {
+        const container = rt.manifest.tasks[job.name]?.containerName;
+        if (out.missing.has(run.taskArn as string)) {
+          const outcome = await recordStop(rt.deps, job, missingStop(run, now));
+          if (outcome.status !== 'duplicate') report.lost.push(run.runId);
+          return;
+        }
+        const task = out.tasks.find((t) => t.taskArn === run.taskArn);
+        if (task?.lastStatus !== 'STOPPED') return;
+        const stoppedAt = task.stoppedAt ? task.stoppedAt.getTime() : now.getTime();
+        if (now.getTime() - stoppedAt < stoppedGrace) return;
+        const outcome = await recordStop(
+          rt.deps,
+          job,
+          stopReportFrom(detailFromTask(task), run.runId, run.attempt, container, now.toISOString()),
+        );
+        if (outcome.status !== 'duplicate') report.recoveredStops.push(run.runId);
+      });
     }
   }
+  await sweepOrphans(rt, orphans, options, report);
+}
+
+/**
+ * Runs of a job that left the stack: stopped once past the timeout their task carries, and ended (without
+ * retry, with `ORPHAN_REASON`) once their task is stopped or gone. Every one is described on every pass: they
+ * are rare, and nothing else watches them.
+ */
+async function sweepOrphans(
+  rt: AwsRuntime,
+  orphans: RunRecord[],
+  options: SweepOptions,
+  report: SweepReport,
+): Promise<void> {
+  const now = rt.clock.now();
+  const stoppedGrace = options.stoppedGraceMs ?? 5 * 60_000;
+  for (let i = 0; i < orphans.length; i += DESCRIBE_BATCH) {
+    const batch = orphans.slice(i, i + DESCRIBE_BATCH);
+    const out = await describe(rt, batch, report);
+    if (!out) continue;
+    for (const run of batch) {
+      await perRun(report, run, 'orphan', async () => {
+        const why = ORPHAN_REASON(run.job);
+        if (out.missing.has(run.taskArn as string)) {
+          const outcome = await recordOrphanStop(rt.deps, missingStop(run, now), why);
+          if (outcome.status !== 'duplicate') report.orphansEnded.push(run.runId);
+          return;
+        }
+        const task = out.tasks.find((t) => t.taskArn === run.taskArn);
+        if (!task) return;
+        if (task.lastStatus === 'STOPPED') {
+          const stoppedAt = task.stoppedAt ? task.stoppedAt.getTime() : now.getTime();
+          if (now.getTime() - stoppedAt < stoppedGrace) return;
+          const stop = stopReportFrom(
+            detailFromTask(task),
+            run.runId,
+            run.attempt,
+            undefined,
+            now.toISOString(),
+          );
+          const outcome = await recordOrphanStop(rt.deps, stop, why);
+          if (outcome.status !== 'duplicate') report.orphansEnded.push(run.runId);
+          return;
+        }
+        const timeout = task.tags?.find((t) => t.key === TIMEOUT_TAG)?.value ?? ORPHAN_DEFAULT_TIMEOUT;
+        const since = (task.startedAt ?? task.createdAt)?.getTime() ?? Date.parse(run.updatedAt);
+        const elapsed = now.getTime() - since;
+        if (elapsed <= parseDuration(timeout)) return;
+        await stopTask(
+          rt,
+          run.taskArn as string,
+          `${BERTH_STOP_REASONS.timeout}: ran ${Math.round(elapsed / 1000)}s, limit ${timeout}; ${why}`,
+        );
+        report.timeoutsStopped.push(run.runId);
+      });
+    }
+  }
+}
+
+/** A run's work in a pass: a failure is reported with the run and never ends the pass. */
+async function perRun(
+  report: SweepReport,
+  run: RunRecord,
+  what: string,
+  fn: () => Promise<void>,
+): Promise<void> {
+  try {
+    await fn();
+  } catch (error) {
+    report.errors.push(`${what} ${run.runId} (${run.job}): ${errorMessage(error)}`);
+  }
+}
+
+async function stopTask(rt: AwsRuntime, task: string, reason: string): Promise<void> {
+  await rt.ecs.send(new StopTaskCommand({ cluster: rt.config.cluster, task, reason: reason.slice(0, 255) }));
+}
+
+/** DescribeTasks for a batch (with tags); undefined (reported) when the call fails. */
+async function describe(
+  rt: AwsRuntime,
+  batch: RunRecord[],
+  report: SweepReport,
+): Promise<{ tasks: Task[]; missing: Set<string | undefined> } | undefined> {
+  let out: DescribeTasksCommandOutput;
+  try {
+    out = await rt.ecs.send(
+      new DescribeTasksCommand({
+        cluster: rt.config.cluster,
+        tasks: batch.map((r) => r.taskArn as string),
+        include: ['TAGS'],
+      }),
+    );
+  } catch (error) {
+    report.errors.push(`describe ${batch.length} tasks: ${errorMessage(error)}`);
+    return undefined;
+  }
+  return {
+    tasks: out.tasks ?? [],
+    missing: new Set((out.failures ?? []).filter((f) => f.reason === 'MISSING').map((f) => f.arn)),
+  };
+}
+
+function missingStop(run: RunRecord, now: Date): StopReport {
+  return {
+    runId: run.runId,
+    attempt: run.attempt,
+    taskArn: run.taskArn,
+    startedAt: null,
+    stoppedAt: now.toISOString(),
+    containers: [],
+    missing: true,
+    stoppedReason: 'DescribeTasks: MISSING',
+  };
 }
 
 async function sweepStuck(rt: AwsRuntime, options: SweepOptions, report: SweepReport): Promise<void> {
@@ -202,8 +309,10 @@ async function sweepStuck(rt: AwsRuntime, options: SweepOptions, report: SweepRe
     for (const run of await rt.store.listByStatus(status, { before })) {
       // A run waiting for its (delayed) launch message is not stuck until that message is overdue.
       if (run.nextAttemptAt && Date.parse(run.nextAttemptAt) > before.getTime()) continue;
-      await rt.queue.enqueue({ type: 'launch', job: run.job, runId: run.runId, attempt: run.attempt }, 0);
-      report.requeued.push(run.runId);
+      await perRun(report, run, 'requeue', async () => {
+        await rt.queue.enqueue({ type: 'launch', job: run.job, runId: run.runId, attempt: run.attempt }, 0);
+        report.requeued.push(run.runId);
+      });
     }
   }
 }
@@ -211,18 +320,20 @@ async function sweepStuck(rt: AwsRuntime, options: SweepOptions, report: SweepRe
 async function sweepSlots(rt: AwsRuntime, options: SweepOptions, report: SweepReport): Promise<void> {
   const now = rt.clock.now().getTime();
   for (const job of rt.jobs.values()) {
-    if (job.maxConcurrency === undefined && job.overlap !== 'queue') continue;
+    if (job.maxConcurrency === undefined && job.overlap === 'allow') continue;
     const limit = parseDuration(job.timeout) + (options.slotGraceMs ?? 15 * 60_000);
     for (const slot of await rt.store.listSlots(job.name)) {
-      const run = await rt.store.getRun(slot.runId);
-      const age = now - Date.parse(slot.acquiredAt);
-      // queued/retrying: the launch was put back (it releases its slot itself) or has not moved on yet.
-      const waiting = run?.status === 'queued' || run?.status === 'retrying';
-      if (waiting && age < SLOT_SETTLE_MS) continue;
-      const holds = run && !isFinalStatus(run.status) && !waiting;
-      if (holds && age <= limit) continue;
-      await rt.store.releaseSlot(job.name, slot.runId);
-      report.slotsReleased.push(slot.runId);
+      await perRun(report, { runId: slot.runId, job: job.name } as RunRecord, 'slot', async () => {
+        const run = await rt.store.getRun(slot.runId);
+        const age = now - Date.parse(slot.acquiredAt);
+        // queued/retrying: the launch was put back (it releases its slot itself) or has not moved on yet.
+        const waiting = run?.status === 'queued' || run?.status === 'retrying';
+        if (waiting && age < SLOT_SETTLE_MS) return;
+        const holds = run && !isFinalStatus(run.status) && !waiting;
+        if (holds && age <= limit) return;
+        await rt.store.releaseSlot(job.name, slot.runId);
+        report.slotsReleased.push(slot.runId);
+      });
     }
   }
 }
@@ -230,15 +341,52 @@ async function sweepSlots(rt: AwsRuntime, options: SweepOptions, report: SweepRe
 async function sweepOutbox(rt: AwsRuntime, options: SweepOptions, report: SweepReport): Promise<void> {
   const before = new Date(rt.clock.now().getTime() - (options.outboxAfterMs ?? 2 * 60_000));
   for (const run of await rt.store.listUnpublishedFinalRuns(before)) {
-    const job = rt.jobs.get(run.job);
-    if (!job || !isFinalStatus(run.status)) continue;
-    const attempt = (await rt.store.listAttempts(run.runId)).find((a) => a.attempt === run.attempt);
-    await publish(rt.deps, job, run, finalEventType(run.status), {
-      startedAt: attempt?.startedAt ?? null,
-      stoppedAt: attempt?.stoppedAt ?? run.endedAt,
-      durationMs: attempt?.durationMs ?? null,
-      costUsd: attempt?.costUsd ?? null,
+    // An orphaned run's event goes out too: publishing needs only the job's name.
+    const status = run.status;
+    if (!isFinalStatus(status)) continue;
+    await perRun(report, run, 'republish', async () => {
+      const attempt = (await rt.store.listAttempts(run.runId)).find((a) => a.attempt === run.attempt);
+      await publish(rt.deps, { name: run.job }, run, finalEventType(status), {
+        startedAt: attempt?.startedAt ?? null,
+        stoppedAt: attempt?.stoppedAt ?? run.endedAt,
+        durationMs: attempt?.durationMs ?? null,
+        costUsd: attempt?.costUsd ?? null,
+      });
+      report.republished.push(run.runId);
     });
+  }
+}
+
+/**
+ * `Retrying` events whose outbox entry is still open (the retry's SendMessage or the publish failed, and the
+ * redelivered stop was a duplicate): published from the entry, which keeps what the event says about the
+ * stopped attempt whatever the run did since. The publisher closes the entry.
+ */
+async function sweepRetryEvents(rt: AwsRuntime, options: SweepOptions, report: SweepReport): Promise<void> {
+  const before = new Date(rt.clock.now().getTime() - (options.outboxAfterMs ?? 2 * 60_000));
+  for (const entry of await rt.store.listUnpublishedRetryEvents(before)) {
+    const run = await rt.store.getRun(entry.runId);
+    const job = run && rt.jobs.get(run.job);
+    if (!run || !job) {
+      // Nothing to build the event from (the run expired, the job left the stack): close the entry.
+      await rt.store.markRetryEventPublished(entry.runId, entry.attempt);
+      continue;
+    }
+    const attempt = (await rt.store.listAttempts(run.runId)).find((a) => a.attempt === entry.attempt);
+    const { runId: _r, attempt: _a, nextAttemptAt, updatedAt: _u, ...fields } = entry;
+    await publish(
+      rt.deps,
+      job,
+      { ...run, ...fields, attempt: entry.attempt, status: 'retrying', taskArn: attempt?.taskArn ?? null },
+      EVENT_TYPES.retrying,
+      {
+        startedAt: attempt?.startedAt ?? null,
+        stoppedAt: attempt?.stoppedAt ?? null,
+        durationMs: attempt?.durationMs ?? null,
+        costUsd: attempt?.costUsd ?? null,
+        nextAttemptAt,
+      },
+    );
     report.republished.push(run.runId);
   }
 }

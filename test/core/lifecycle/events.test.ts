@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { outcomeDetailJsonSchema, outcomeDetailSchema } from '../../../src/core/lifecycle/eventSchema.js';
 import {
   ALL_EVENT_TYPES,
   FINAL_EVENT_TYPES,
   finalEventType,
   type OutcomeDetail,
-  outcomeDetailJsonSchema,
-  outcomeDetailSchema,
 } from '../../../src/core/lifecycle/events.js';
 import { FINAL_RUN_STATUSES } from '../../../src/core/lifecycle/states.js';
 import { REPO_ROOT } from '../../loader/tmpProject.js';

@@ -15,6 +15,7 @@ function event(type: OutcomeEvent['detail-type']): OutcomeEvent {
     detail: {
       job: 'thumbnail',
       runId: 'r1',
+      attempt: 1,
       taskArn: 'arn:aws:ecs:us-east-1:111122223333:task/c/t',
     } as OutcomeEvent['detail'],
   };
@@ -44,15 +45,34 @@ describe('EventBridgePublisher', () => {
   });
 
   it('clears the outbox mark only after a final event went out', async () => {
-    const store = { markEventPublished: vi.fn(async () => {}) };
+    const store = {
+      markEventPublished: vi.fn(async () => {}),
+      markRetryEventPublished: vi.fn(async () => {}),
+    };
     const inner = { publish: vi.fn(async () => {}) };
     const outbox = new OutboxPublisher(inner, store);
     await outbox.publish(event('Job Run Started'));
     expect(store.markEventPublished).not.toHaveBeenCalled();
+    expect(store.markRetryEventPublished).not.toHaveBeenCalled();
     await outbox.publish(event('Job Run Failed'));
     expect(store.markEventPublished).toHaveBeenCalledWith('r1');
     inner.publish.mockRejectedValueOnce(new Error('down'));
     await expect(outbox.publish(event('Job Run Succeeded'))).rejects.toThrow('down');
     expect(store.markEventPublished).toHaveBeenCalledTimes(1);
+  });
+
+  it('closes the Retrying event outbox entry of its attempt once the event went out', async () => {
+    const store = {
+      markEventPublished: vi.fn(async () => {}),
+      markRetryEventPublished: vi.fn(async () => {}),
+    };
+    const inner = { publish: vi.fn(async () => {}) };
+    const outbox = new OutboxPublisher(inner, store);
+    inner.publish.mockRejectedValueOnce(new Error('down'));
+    await expect(outbox.publish(event('Job Run Retrying'))).rejects.toThrow('down');
+    expect(store.markRetryEventPublished).not.toHaveBeenCalled();
+    await outbox.publish(event('Job Run Retrying'));
+    expect(store.markRetryEventPublished).toHaveBeenCalledWith('r1', 1);
+    expect(store.markEventPublished).not.toHaveBeenCalled();
   });
 });

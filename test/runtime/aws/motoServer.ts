@@ -23,7 +23,23 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startMoto(timeoutMs = 60_000): Promise<MotoServer> {
+/**
+ * moto server answering one request at a time. moto's default server is threaded and its backends take no
+ * locks, so two concurrent conditional writes (DynamoDB PutItem with a condition, TransactWriteItems) can both
+ * pass their condition, which DynamoDB itself never allows. Tests of races between concurrent writers use this.
+ */
+const SERIAL_MOTO = [
+  'import os, sys',
+  'from werkzeug.serving import run_simple',
+  'from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app',
+  'os.environ.setdefault("MOTO_PORT", sys.argv[1])',
+  'run_simple("127.0.0.1", int(sys.argv[1]), DomainDispatcherApplication(create_backend_app), threaded=False)',
+].join('\n');
+
+export async function startMoto(
+  timeoutMs = 60_000,
+  options: { serialized?: boolean } = {},
+): Promise<MotoServer> {
   const check = spawnSync('python3', ['-c', 'import moto.server, flask; print(moto.__version__)'], {
     encoding: 'utf8',
   });
@@ -33,9 +49,10 @@ export async function startMoto(timeoutMs = 60_000): Promise<MotoServer> {
     );
   }
   const port = await freePort();
-  const child: ChildProcess = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const args = options.serialized
+    ? ['-c', SERIAL_MOTO, String(port)]
+    : ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)];
+  const child: ChildProcess = spawn('python3', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
