@@ -7,6 +7,7 @@ import { loadJobsOrThrow } from '../loader/loadJobs.js';
 import { loadSubscribers } from '../subscriber/index.js';
 import { type BundledFunction, bundleFunctions } from './bundle.js';
 import { type CompiledService, compileService, parseConfig } from './compile.js';
+import { assertBuildPaths } from './imageChecks.js';
 import { bundleSubscribers } from './subscriberBundle.js';
 
 export { type CompiledService, compileService, parseConfig } from './compile.js';
@@ -39,6 +40,7 @@ export interface BuiltService {
 export async function buildService(options: BuildOptions): Promise<BuiltService> {
   const config = parseConfig(options.config);
   const jobs = await loadJobsOrThrow({ root: options.serviceDir, jobsDir: config.jobsDir });
+  assertBuildPaths(jobs, options.serviceDir);
   const subscribers = await loadSubscribers(options.serviceDir);
   const compiled = compileService({
     jobs,

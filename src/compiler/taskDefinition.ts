@@ -6,6 +6,7 @@
 import type { Job } from '../core/model/job.js';
 import { arn, type CfnValue, getAtt, type PolicyStatement, type Resources, ref } from './cfn.js';
 import type { CompileContext } from './context.js';
+import { taskImage } from './ecr.js';
 import { logicalIds } from './naming.js';
 
 /** The container name every berth task definition uses; the launcher overrides it by this name. */
@@ -95,7 +96,7 @@ export function compileTaskDefinition(job: Job, ctx: CompileContext): Resources 
 
   const container: Record<string, CfnValue> = {
     Name: CONTAINER_NAME,
-    Image: task.image,
+    Image: taskImage(job),
     Essential: true,
     LogConfiguration: {
       LogDriver: 'awslogs',
