@@ -1,5 +1,5 @@
 /**
- * The images of `task.build` jobs: the ECR repositories (a bootstrap stack of their own, `<base>-images`,
+ * The images of `task.build` jobs: the ECR repositories (a bootstrap stack of their own, `<service>-<stage>-images`,
  * deployed before the service stack so the first push has somewhere to go), their lifecycle policy, and how a
  * task definition names its image (a parameter that only accepts `repo@sha256:…`, filled in at deploy).
  * See docs/images.md for why the repositories live in a separate stack.
@@ -27,7 +27,7 @@ export function buildJobs(jobs: readonly Job[]): Job[] {
 
 /** Name of the bootstrap stack that holds the repositories. */
 export function imagesStackName(names: Names): string {
-  return `${names.base}-images`;
+  return `${names.service}-${names.stage}-images`;
 }
 
 /** The repository a job's image goes to. */

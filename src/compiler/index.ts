@@ -3,6 +3,7 @@
  * Serverless plugin do before they render their templates.
  */
 import { fileURLToPath } from 'node:url';
+import type { Job } from '../core/model/job.js';
 import { loadJobsOrThrow } from '../loader/loadJobs.js';
 import { loadSubscribers } from '../subscriber/index.js';
 import { type BundledFunction, bundleFunctions } from './bundle.js';
@@ -34,6 +35,8 @@ export interface BuildOptions {
 
 export interface BuiltService {
   compiled: CompiledService;
+  /** The jobs the service was compiled from. */
+  jobs: Job[];
   bundles: BundledFunction[];
 }
 
@@ -65,5 +68,5 @@ export async function buildService(options: BuildOptions): Promise<BuiltService>
       functions: compiled.functions,
     }),
   ]);
-  return { compiled, bundles: [...own, ...subs] };
+  return { compiled, jobs, bundles: [...own, ...subs] };
 }
