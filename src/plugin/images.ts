@@ -13,6 +13,7 @@ import {
   type CloudFormationClient,
   CreateStackCommand,
   DescribeStacksCommand,
+  GetTemplateCommand,
   type Stack,
   UpdateStackCommand,
   waitUntilStackCreateComplete,
@@ -106,6 +107,16 @@ export async function deployImagesStack(
         `stack ${stackName} is ROLLBACK_COMPLETE (its creation failed) — delete it (aws cloudformation delete-stack --stack-name ${stackName}) and deploy again; its repositories were never created`,
       );
     }
+    // The same template again: no update call at all (CloudFormation would refuse it: "No updates are to be performed").
+    const deployed = await cfn.send(new GetTemplateCommand({ StackName: stackName }));
+    if (
+      deployed.TemplateBody &&
+      sameJson(deployed.TemplateBody, body) &&
+      existing.StackStatus?.endsWith('_COMPLETE')
+    ) {
+      say(`berth: stack ${stackName} is up to date`);
+      return outputsOf(existing);
+    }
     try {
       await cfn.send(new UpdateStackCommand({ StackName: stackName, TemplateBody: body, Tags: tags }));
       say(`berth: updating stack ${stackName} (image repositories)`);
@@ -119,8 +130,19 @@ export async function deployImagesStack(
       say(`berth: stack ${stackName} is up to date`);
     }
   }
-  const stack = await describeStack(cfn, stackName);
+  return outputsOf(await describeStack(cfn, stackName));
+}
+
+function outputsOf(stack: Stack | undefined): Record<string, string> {
   return Object.fromEntries((stack?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
+}
+
+function sameJson(a: string, b: string): boolean {
+  try {
+    return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b));
+  } catch {
+    return false;
+  }
 }
 
 async function describeStack(cfn: CloudFormationClient, stackName: string): Promise<Stack | undefined> {
