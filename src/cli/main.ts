@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerDev } from './commands/dev.js';
+import { registerImage } from './commands/image.js';
 import { registerInvoke } from './commands/invoke.js';
 import { registerList } from './commands/list.js';
 import { registerPut } from './commands/put.js';
@@ -22,6 +23,7 @@ program
 
 // Each command registers itself; keep this list sorted.
 registerDev(program);
+registerImage(program);
 registerInvoke(program);
 registerList(program);
 registerPut(program);

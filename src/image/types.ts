@@ -4,6 +4,7 @@
  * OCI distribution API. `buildDockerfileImage` hands a `task.build.dockerfile` job to the first builder that
  * works (`docker buildx`, `podman`, `buildah`).
  */
+import { BerthError } from '../core/errors.js';
 
 /** `task.architecture` → OCI platform architecture. */
 export type TaskArchitecture = 'x86_64' | 'arm64';
@@ -89,7 +90,7 @@ export interface BuildDockerfileImageOptions {
 }
 
 /** Thrown for every image error: the message names the file/field/registry and the fix. */
-export class ImageBuildError extends Error {
+export class ImageBuildError extends BerthError {
   override name = 'ImageBuildError';
 }
 
