@@ -55,7 +55,7 @@ const build = (
     ...extra,
   });
 
-describe('buildNodeImage → a real registry', () => {
+describe('buildNodeImage → a real registry', { timeout: 90_000 }, () => {
   it('pushes the base layers plus ONE app layer, with the config set for the bundle', async () => {
     const events: BuildProgress[] = [];
     const result = await build(project(), 'apps/hello', {
