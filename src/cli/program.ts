@@ -23,6 +23,11 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: 'Run the jobs on this machine: bucket folders, schedules, queues, child processes (or docker)',
     load: async () => (await import('./commands/dev.js')).registerDev,
   },
+  image: {
+    usage: '',
+    summary: "Build and push jobs' images (task.build)",
+    load: async () => (await import('./commands/image.js')).registerImage,
+  },
   init: {
     usage: '[dir]',
     summary: 'Scaffold a berth project here (or in dir): example jobs, tasks, serverless.yml, scripts',

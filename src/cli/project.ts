@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { assertBuildPaths } from '../compiler/imageChecks.js';
 import type { Job } from '../core/model/job.js';
 import { loadJobsOrThrow } from '../loader/loadJobs.js';
 import { CliError } from './output.js';
@@ -16,7 +17,10 @@ export function projectPaths(cmd: Command): { root: string; jobsDir: string } {
 }
 
 export async function loadProjectJobs(cmd: Command): Promise<Job[]> {
-  return loadJobsOrThrow(projectPaths(cmd));
+  const paths = projectPaths(cmd);
+  const jobs = await loadJobsOrThrow(paths);
+  assertBuildPaths(jobs, paths.root);
+  return jobs;
 }
 
 export function findJob(jobs: Job[], name: string): Job {

@@ -20,6 +20,8 @@ export interface CfnParameter {
   Type: 'String';
   Description?: string;
   Default?: string;
+  AllowedPattern?: string;
+  ConstraintDescription?: string;
 }
 
 export interface Template {

@@ -6,7 +6,7 @@ import type { Job } from '../core/model/job.js';
 import type { BerthManifest } from '../runtime/aws/manifest.js';
 import type { LoadedSubscriber } from '../subscriber/index.js';
 import { triggerBuckets } from './buckets.js';
-import type { CfnValue, Resources } from './cfn.js';
+import type { CfnValue, Resources, Template } from './cfn.js';
 import { getAtt, ref } from './cfn.js';
 import { compileCluster } from './cluster.js';
 import { type BerthConfig, type BerthConfigInput, berthConfigSchema } from './config.js';
@@ -17,6 +17,7 @@ import {
   checkCapacity,
   compileEc2Capacity,
 } from './ec2Capacity.js';
+import { compileImagesTemplate, imageParameters } from './ecr.js';
 import { CompileError } from './errors.js';
 import { compileExecutionRole } from './executionRole.js';
 import { type FunctionSpec, functionSpecs } from './functions.js';
@@ -63,6 +64,10 @@ export interface CompiledService {
   /** Buckets named by S3 triggers. */
   buckets: string[];
   outputs: Record<string, { Description: string; Value: CfnValue }>;
+  /** One parameter per `task.build` job: its pinned image, filled in at deploy (src/compiler/ecr.ts). */
+  parameters: NonNullable<Template['Parameters']>;
+  /** The bootstrap stack of the image repositories, deployed first; undefined when no job builds. */
+  imagesTemplate: Template | undefined;
 }
 
 export function parseConfig(config: unknown): BerthConfig {
@@ -143,5 +148,7 @@ export function compileService(input: CompileInput): CompiledService {
     perJob,
     buckets: triggerBuckets(jobs),
     outputs,
+    parameters: imageParameters(jobs),
+    imagesTemplate: compileImagesTemplate(jobs, ctx),
   };
 }

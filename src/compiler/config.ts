@@ -26,6 +26,70 @@ export const networkSchema = z.union([
   }),
 ]);
 
+export const IMAGE_SCAN_SEVERITIES = ['CRITICAL', 'HIGH'] as const;
+const KMS_KEY_RE = /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+|alias\/.+|[0-9a-f-]{36})$/;
+
+/** `custom.berth.images`: the ECR repositories berth builds the `task.build` jobs into (docs/images.md). */
+export const imagesConfigSchema = z
+  .strictObject({
+    /** One repository for every job of the stage, or one per job. @default 'service' */
+    repository: z
+      .enum(['service', 'job'], { error: `unknown repository layout — use 'service' or 'job'` })
+      .default('service'),
+    /** ECR basic scanning on every push (`ImageScanningConfiguration.ScanOnPush`). @default true */
+    scanOnPush: z.boolean().default(true),
+    /** `AES256` (S3-managed keys) or `{ kmsKey }`: a KMS key ARN, id or alias. @default 'AES256' */
+    encryption: z
+      .union([
+        z.literal('AES256'),
+        z.strictObject({
+          kmsKey: z.string().regex(KMS_KEY_RE, {
+            error: 'is not a KMS key — give a key ARN, a key id or alias/<name>',
+          }),
+        }),
+      ])
+      .default('AES256'),
+    /** Images kept per job (older ones expire, lifecycle policy). @default 10 */
+    keepLast: z.number().int().min(1).max(1000).default(10),
+    /** Days an untagged image stays (lifecycle policy). @default 7 */
+    untaggedDays: z.number().int().min(1).max(3650).default(7),
+    /** Refuse to deploy an image whose scan finds this severity or worse. Needs scanOnPush. */
+    failOn: z
+      .enum(IMAGE_SCAN_SEVERITIES, { error: `unknown severity — use 'CRITICAL' or 'HIGH'` })
+      .optional(),
+    /** Longest wait for a push's scan, in seconds. @default 600 */
+    scanTimeoutSeconds: z.number().int().min(10).max(3600).default(600),
+    /**
+     * Another registry instead of ECR: `<host>[:port]/<path>` (berth creates no repository and runs no scan
+     * gate there; the tasks must be able to pull from it).
+     */
+    registry: z
+      .string()
+      .regex(/^[A-Za-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+$/, {
+        error: 'is not a registry path — write it like ghcr.io/acme/jobs or registry.example.com:5000/jobs',
+      })
+      .optional(),
+  })
+  .superRefine((images, ctx) => {
+    if (images.failOn && !images.scanOnPush) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['failOn'],
+        message:
+          'needs scanOnPush: true — the gate reads the scan of each push; turn scanOnPush on or remove failOn',
+      });
+    }
+    if (images.failOn && images.registry) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['failOn'],
+        message: `only works with ECR's scan on push — remove failOn or registry`,
+      });
+    }
+  });
+
+export type ImagesConfig = z.output<typeof imagesConfigSchema>;
+
 export const berthConfigSchema = z.strictObject({
   /** Folder of job files, relative to the service directory. @default 'jobs' */
   jobsDir: z.string().min(1).default('jobs'),
@@ -67,6 +131,15 @@ export const berthConfigSchema = z.strictObject({
    * cold start. @default false
    */
   sourceMaps: z.boolean().default(false),
+  /** ECR repositories, scanning and lifecycle of the images berth builds for `task.build` jobs. */
+  images: imagesConfigSchema.default({
+    repository: 'service',
+    scanOnPush: true,
+    encryption: 'AES256',
+    keepLast: 10,
+    untaggedDays: 7,
+    scanTimeoutSeconds: 600,
+  }),
 });
 
 export type BerthConfigInput = z.input<typeof berthConfigSchema>;

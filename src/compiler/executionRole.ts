@@ -5,6 +5,7 @@
 import type { Job } from '../core/model/job.js';
 import { arn, type CfnValue, type PolicyStatement, type Resources, sub } from './cfn.js';
 import type { CompileContext } from './context.js';
+import { imageRepositoryArns } from './ecr.js';
 import { logicalIds } from './naming.js';
 import { ECS_TASKS_TRUST, jobHasOwnLogGroup, jobLogGroupName } from './taskDefinition.js';
 
@@ -41,13 +42,20 @@ export function executionRoleStatements(jobs: readonly Job[], ctx: CompileContex
       Resource: [...logGroups].sort().map((g) => arn('logs', `log-group:${g}:log-stream:*`)),
     },
   ];
-  const repos = [...new Set(jobs.map((j) => ecrRepositoryArn(j.task.image)).filter((a) => a !== undefined))];
-  if (repos.length) {
+  const repos = [
+    ...new Set(
+      jobs
+        .map((j) => (j.task.image === undefined ? undefined : ecrRepositoryArn(j.task.image)))
+        .filter((a) => a !== undefined),
+    ),
+  ];
+  const built = imageRepositoryArns(jobs, ctx);
+  if (repos.length || built.length) {
     statements.push({
       Sid: 'PullJobImages',
       Effect: 'Allow',
       Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
-      Resource: repos.sort(),
+      Resource: [...repos.sort(), ...built],
     });
     // ecr:GetAuthorizationToken has no resource type: AWS requires Resource "*".
     statements.push({

@@ -3,11 +3,13 @@
  * Serverless plugin do before they render their templates.
  */
 import { fileURLToPath } from 'node:url';
+import type { Job } from '../core/model/job.js';
 import { loadJobsOrThrow } from '../loader/loadJobs.js';
 import { loadSubscribers } from '../loader/loadSubscribers.js';
 import { type BundledFunction, bundleFunctions } from './bundle.js';
 import { buildCacheDir } from './bundleCache.js';
 import { type CompiledService, compileService, parseConfig } from './compile.js';
+import { assertBuildPaths } from './imageChecks.js';
 import { bundleSubscribers } from './subscriberBundle.js';
 
 export { type CompiledService, compileService, parseConfig } from './compile.js';
@@ -36,12 +38,15 @@ export interface BuildOptions {
 
 export interface BuiltService {
   compiled: CompiledService;
+  /** The jobs the service was compiled from. */
+  jobs: Job[];
   bundles: BundledFunction[];
 }
 
 export async function buildService(options: BuildOptions): Promise<BuiltService> {
   const config = parseConfig(options.config);
   const jobs = await loadJobsOrThrow({ root: options.serviceDir, jobsDir: config.jobsDir });
+  assertBuildPaths(jobs, options.serviceDir);
   const subscribers = await loadSubscribers(options.serviceDir);
   const compiled = compileService({
     jobs,
@@ -72,5 +77,5 @@ export async function buildService(options: BuildOptions): Promise<BuiltService>
       cacheDir,
     }),
   ]);
-  return { compiled, bundles: [...own, ...subs] };
+  return { compiled, jobs, bundles: [...own, ...subs] };
 }

@@ -47,6 +47,7 @@ export function synthesizeTemplate(
         Description: 'Key prefix of the zips in that bucket (end it with /)',
         Default: 'berth/',
       },
+      ...compiled.parameters,
     },
     Resources: resources,
     Outputs: compiled.outputs,

@@ -8,6 +8,7 @@ import type { Job } from '../core/model/job.js';
 import { triggerPayloadPrefix } from '../runtime/aws/payloadKeys.js';
 import { arn, type CfnValue, getAtt, type PolicyStatement, type Resources, ref, sub } from './cfn.js';
 import type { CompileContext } from './context.js';
+import { taskImage } from './ecr.js';
 import { logicalIds } from './naming.js';
 
 /** The container name every berth task definition uses; the launcher overrides it by this name. */
@@ -128,7 +129,7 @@ export function compileTaskDefinition(job: Job, ctx: CompileContext): Resources 
 
   const container: Record<string, CfnValue> = {
     Name: CONTAINER_NAME,
-    Image: task.image,
+    Image: taskImage(job),
     Essential: true,
     LogConfiguration: {
       LogDriver: 'awslogs',

@@ -92,5 +92,29 @@ module.exports = {
         },
       },
     },
+    images: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        repository: { enum: ['service', 'job'] },
+        scanOnPush: { type: 'boolean' },
+        encryption: {
+          anyOf: [
+            { const: 'AES256' },
+            {
+              type: 'object',
+              additionalProperties: false,
+              required: ['kmsKey'],
+              properties: { kmsKey: { type: 'string', minLength: 1 } },
+            },
+          ],
+        },
+        keepLast: { type: 'integer', minimum: 1, maximum: 1000 },
+        untaggedDays: { type: 'integer', minimum: 1, maximum: 3650 },
+        failOn: { enum: ['CRITICAL', 'HIGH'] },
+        scanTimeoutSeconds: { type: 'integer', minimum: 10, maximum: 3600 },
+        registry: { type: 'string', pattern: '^[A-Za-z0-9.-]+(:\\d+)?(/[a-z0-9._-]+)+$' },
+      },
+    },
   },
 };

@@ -2,7 +2,10 @@
  * What berth's Serverless plugin does, hook by hook (index.cjs wires them). Kept apart from the CommonJS shim
  * so it is plain TypeScript, and apart from the compiler so the compiler never knows about Serverless.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { ECRClient } from '@aws-sdk/client-ecr';
 import { enableEventBridgeOnOwnedBuckets } from '../compiler/buckets.js';
 import { checkBudget } from '../compiler/budget.js';
 import type { Resources, Template } from '../compiler/cfn.js';
@@ -10,6 +13,7 @@ import { CompileError } from '../compiler/errors.js';
 import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME } from '../compiler/functions.js';
 import { type BuiltService, buildService } from '../compiler/index.js';
 import { logicalIds } from '../compiler/naming.js';
+import { buildAndPushImages, type ImageBuilders, type ImageDeployOptions, pinImages } from './images.js';
 
 /** The slice of the Serverless instance berth touches. */
 export interface ServerlessLike {
@@ -21,11 +25,13 @@ export interface ServerlessLike {
     resources?: { Resources?: Resources };
     provider: { compiledCloudFormationTemplate: Template };
   };
-  getProvider(name: 'aws'): { getStage(): string };
+  getProvider(name: 'aws'): { getStage(): string; getRegion?(): string };
 }
 
 export interface PluginState {
   built?: BuiltService;
+  /** Set by `deployImages`: the image each built job deploys with. */
+  pinnedImages?: { job: string; reference: string }[];
   externalBuckets?: string[];
 }
 
@@ -37,6 +43,64 @@ interface Log {
 
 const say = (log: Log | undefined, message: string) => (log?.notice ?? log ?? console.log)(message);
 const warn = (log: Log | undefined, message: string) => (log?.warning ?? log ?? console.warn)(message);
+
+/** The bootstrap template of the image repositories, written beside Serverless's own templates. */
+export const IMAGES_TEMPLATE_FILE = 'berth-images.json';
+
+/** What `deployImages` needs from outside; the plugin passes nothing (real clients, the real builder). */
+export type DeployImagesDeps = Partial<
+  Pick<
+    ImageDeployOptions,
+    'cloudformation' | 'ecr' | 'pushTarget' | 'onPushed' | 'scanIntervalMs' | 'stackWaitSeconds'
+  >
+> & { builders?: ImageBuilders };
+
+/**
+ * `before:deploy:deploy`: before Serverless updates the service stack, deploy the image repositories, build and
+ * push the `task.build` jobs' images, run the scan gate, and pin each image by digest in the template.
+ */
+export async function deployImages(
+  sls: ServerlessLike,
+  state: PluginState,
+  log?: Log,
+  deps: DeployImagesDeps = {},
+): Promise<void> {
+  const built = state.built;
+  if (!built || Object.keys(built.compiled.parameters).length === 0) {
+    if (!built && sls.service.provider.compiledCloudFormationTemplate?.Parameters) {
+      const pending = Object.keys(sls.service.provider.compiledCloudFormationTemplate.Parameters).filter(
+        (p) => /^BerthJob.*Image$/.test(p),
+      );
+      if (pending.length)
+        throw new CompileError(
+          `berth: the package holds jobs berth builds (${pending.join(', ')}) — run serverless deploy without --package, so berth builds and pins their images`,
+        );
+    }
+    return;
+  }
+  const provider = sls.getProvider('aws');
+  const region = provider.getRegion?.();
+  const client = { ...(region ? { region } : {}) };
+  const builders = deps.builders ?? ((await import('../image/index.js')) as ImageBuilders);
+  const pinned = await buildAndPushImages({
+    projectDir: sls.serviceDir,
+    compiled: built.compiled,
+    jobs: built.jobs,
+    cloudformation: deps.cloudformation ?? new CloudFormationClient(client),
+    ecr: deps.ecr ?? new ECRClient(client),
+    builders,
+    say: (line) => say(log, line),
+    ...(deps.pushTarget ? { pushTarget: deps.pushTarget } : {}),
+    ...(deps.onPushed ? { onPushed: deps.onPushed } : {}),
+    ...(deps.scanIntervalMs !== undefined ? { scanIntervalMs: deps.scanIntervalMs } : {}),
+    ...(deps.stackWaitSeconds !== undefined ? { stackWaitSeconds: deps.stackWaitSeconds } : {}),
+  });
+  pinImages(
+    sls.service.provider.compiledCloudFormationTemplate,
+    Object.fromEntries(pinned.map((p) => [p.job, p.reference])),
+  );
+  state.pinnedImages = pinned.map((p) => ({ job: p.job, reference: p.reference }));
+}
 
 /** `before:package:initialize`: compile, bundle the three Lambdas and add them as functions. */
 export async function addFunctions(sls: ServerlessLike, state: PluginState, log?: Log): Promise<void> {
@@ -97,6 +161,18 @@ export async function mergeResources(sls: ServerlessLike, state: PluginState): P
     template.Resources[id] = resource;
   }
   template.Outputs = { ...template.Outputs, ...built.compiled.outputs };
+  // Built jobs' images: one parameter each, replaced by the pinned digest at deploy (deployImages below).
+  if (Object.keys(built.compiled.parameters).length) {
+    template.Parameters = { ...template.Parameters, ...built.compiled.parameters };
+  }
+  if (built.compiled.imagesTemplate) {
+    const dir = join(sls.serviceDir, '.serverless');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, IMAGES_TEMPLATE_FILE),
+      `${JSON.stringify(built.compiled.imagesTemplate, null, 2)}\n`,
+    );
+  }
   // Serverless adds `DependsOn: <role>` to functions with a custom role; `Role: GetAtt` already orders them.
   for (const spec of built.compiled.functions) {
     const fn = template.Resources[logicalIds.function(spec.kind)];

@@ -34,6 +34,8 @@ class BerthServerlessPlugin {
       'after:package:compileEvents': run('mergeResources'),
       // After the service's own `resources` are merged, before the template is written.
       'after:aws:package:finalize:mergeCustomProviderResources': run('checkTemplate'),
+      // Before the service stack: image repositories (their own stack), build + push, scan gate, pin digests.
+      'before:deploy:deploy': run('deployImages'),
     };
   }
 }

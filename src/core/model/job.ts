@@ -3,7 +3,7 @@ import type { Duration } from '../duration.js';
 import { DEFAULT_SERVICE_OPTIONS } from '../scaling/backlog.js';
 import { duration, strictObject } from './common.js';
 import { retrySchema } from './retry.js';
-import { checkTaskSize, taskSchema } from './task.js';
+import { checkTaskImage, checkTaskSize, taskSchema } from './task.js';
 import { type QueueTrigger, type S3Trigger, type ScheduleTrigger, triggerSchema } from './trigger.js';
 
 /** Longest job name: keeps every derived AWS name (roles 64, functions 64, queues 80) inside its limit. */
@@ -189,6 +189,7 @@ function checkJob(job: ParsedJob, ctx: z.RefinementCtx): void {
         'names a KMS key for secrets but the job has no secrets — add task.secrets or remove secretsKmsKeyArn',
     });
   }
+  checkTaskImage(job.task, ctx, ['task']);
   if (job.overlap !== 'allow' && !job.trigger.schedule) {
     // overlap only concerns schedules; accepting it elsewhere would suggest a guarantee berth does not give.
     ctx.addIssue({

@@ -68,11 +68,119 @@ export const ec2CapacitySchema = strictObject({
 
 export { isEc2Capacity } from './capacity.js';
 
+/** Files berth can bundle as a Node task's entry. */
+const ENTRY_RE = /\.(ts|mts|cts|js|mjs|cjs)$/;
+/** `<registry>/<path>[:tag][@sha256:<64 hex>]`, loosely (no scheme, no spaces). */
+const IMAGE_REF_RE = /^(?!.*:\/\/)[A-Za-z0-9][A-Za-z0-9._:/-]*(@sha256:[0-9a-f]{64})?$/;
+
+/**
+ * How berth builds the job's image: a Node task bundled from `entry` onto `base` (no Docker needed), or a
+ * Dockerfile built by the first builder found (`docker buildx`, `podman`, `buildah`). Exactly one of `entry` and
+ * `dockerfile`. Paths are relative to the project root; their existence is checked by `berth validate` and the
+ * compiler (src/compiler/imageChecks.ts), which know the root.
+ */
+export const buildSchema = strictObject({
+  /** The task's entry file (`tasks/thumbnail.ts`): bundled with esbuild into one image layer. */
+  entry: z
+    .string()
+    .min(1, { error: `is empty — give the task's file, like 'tasks/thumbnail.ts'` })
+    .regex(ENTRY_RE, { error: `is not a .ts or .js file — give the task's file, like 'tasks/thumbnail.ts'` })
+    .optional(),
+  /** Base image of a Node task (tag or digest). Default: the official Node image berth pins by digest. */
+  base: z
+    .string()
+    .min(1, { error: 'is empty — leave base out for the default Node image, or give an image reference' })
+    .regex(IMAGE_REF_RE, {
+      error: 'is not an image reference — write it like public.ecr.aws/docker/library/node:22-slim',
+    })
+    .optional(),
+  /** A Dockerfile (`images/report/Dockerfile`), for tasks in any language. */
+  dockerfile: z
+    .string()
+    .min(1, { error: `is empty — give the Dockerfile's path, like 'images/report/Dockerfile'` })
+    .optional(),
+  /** Build context of the Dockerfile. @default the Dockerfile's folder */
+  context: z
+    .string()
+    .min(1, { error: `is empty — leave context out for the Dockerfile's folder, or give a folder` })
+    .optional(),
+});
+
+export type TaskBuild = { entry: string; base?: string } | { dockerfile: string; context?: string };
+
+/** Cross-field checks of `task.build` (exactly one kind) and of `image` against `build`. */
+export function checkTaskImage(
+  task: { image?: string; build?: z.output<typeof buildSchema> },
+  ctx: z.RefinementCtx,
+  path: (string | number)[],
+): void {
+  const build = task.build;
+  if (task.image !== undefined && build) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [...path, 'build'],
+      message: `image and build are exclusive — remove image to let berth build and pin the image, or remove build to run a prebuilt image`,
+    });
+  }
+  if (task.image === undefined && !build) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [...path, 'image'],
+      message: `is missing — give image (a prebuilt image such as public.ecr.aws/docker/library/node:22-alpine) or build: { entry: 'tasks/<job>.ts' } to let berth build it`,
+    });
+  }
+  if (!build) return;
+  const at = [...path, 'build'];
+  if (build.entry !== undefined && build.dockerfile !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: at,
+      message: `entry and dockerfile are exclusive — keep entry for a Node task berth bundles, or dockerfile for any other`,
+    });
+  } else if (build.entry === undefined && build.dockerfile === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: at,
+      message: `needs entry or dockerfile — write build: { entry: 'tasks/<job>.ts' } or build: { dockerfile: 'images/<job>/Dockerfile' }`,
+    });
+  }
+  if (build.base !== undefined && build.entry === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [...at, 'base'],
+      message: 'only applies to build.entry — a Dockerfile names its base in FROM; remove base',
+    });
+  }
+  if (build.context !== undefined && build.dockerfile === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [...at, 'context'],
+      message: 'only applies to build.dockerfile — a Node task is bundled from its entry; remove context',
+    });
+  }
+}
+
+/** The build of a validated task as its kind. */
+export function taskBuild(task: { build?: z.output<typeof buildSchema> }): TaskBuild | undefined {
+  const b = task.build;
+  if (!b) return undefined;
+  if (b.entry !== undefined)
+    return b.base === undefined ? { entry: b.entry } : { entry: b.entry, base: b.base };
+  if (b.dockerfile !== undefined)
+    return b.context === undefined
+      ? { dockerfile: b.dockerfile }
+      : { dockerfile: b.dockerfile, context: b.context };
+  return undefined;
+}
+
 export const taskSchema = strictObject({
-  /** Container image (ECR URI or public image). */
+  /** Container image (ECR URI or public image). Exclusive with `build`. */
   image: z
     .string()
-    .min(1, { error: 'is empty — give an image such as public.ecr.aws/docker/library/node:22-alpine' }),
+    .min(1, { error: 'is empty — give an image such as public.ecr.aws/docker/library/node:22-alpine' })
+    .optional(),
+  /** Let berth build, push and pin the image (exclusive with `image`). */
+  build: buildSchema.optional(),
   /** Overrides the image's CMD. */
   command: z.array(z.string()).optional(),
   /** Overrides the image's ENTRYPOINT. */

@@ -47,7 +47,7 @@ import {
 import { type DevConfig, loadDevConfig, type Webhook, webhooksOf } from './config.js';
 import { type Db, openDevDb } from './db.js';
 import { queueNameOf } from './direct.js';
-import { dockerAvailable } from './docker.js';
+import { buildDevImages, devDriverFor, dockerAvailable, jobsNeedingDocker } from './docker.js';
 import { crashPoint } from './faults.js';
 import {
   type Driver,
@@ -194,12 +194,14 @@ export class LocalEngine implements LocalEngineApi {
         '--driver docker: no Docker engine answers `docker info` — start Docker or use --driver process',
       );
     }
+    const needDocker = jobsNeedingDocker(this.jobList, this.dockerUp);
+    if (needDocker.length) throw new EngineError(needDocker.join('\n'));
+    if (this.dockerUp) buildDevImages(this.jobList, paths.root, (line) => this.log(line));
     this.driverName = this.dockerUp ? 'docker' : 'process';
     this.launcher = new ProcessLauncher({
       db: this.db,
       paths,
-      driverFor: (job) =>
-        driverChoice === 'docker' || (this.dockerUp && !job.task.local) ? 'docker' : 'process',
+      driverFor: (job) => devDriverFor(job, driverChoice, this.dockerUp),
       outsideTransaction: (fn) => this.tx.outside(fn),
       onExit: (info) =>
         void this.onExit(info).catch((e) =>

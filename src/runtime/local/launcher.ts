@@ -5,7 +5,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseDuration } from '../../core/duration.js';
 import { BERTH_STOP_REASONS } from '../../core/lifecycle/classify.js';
 import type { Job } from '../../core/model/job.js';
@@ -102,6 +104,18 @@ export function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * A `task.build.entry` job runs straight from source, no image: node on the entry (a `.ts` one through tsx,
+ * resolved from berth's own dependencies), with `task.command` as its arguments, as in the built image.
+ */
+export function entryCommand(entry: string, args: readonly string[] = []): string[] {
+  const typescript = /\.[mc]?ts$/.test(entry);
+  const loader = typescript
+    ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href]
+    : [];
+  return [process.execPath, ...loader, entry, ...args];
+}
+
 export function commandFor(job: Job): {
   argv: string[];
   cwd: string | undefined;
@@ -109,6 +123,8 @@ export function commandFor(job: Job): {
 } {
   const local = job.task.local;
   if (local) return { argv: local.command, cwd: local.cwd, env: local.env ?? {} };
+  const entry = job.task.build?.entry;
+  if (entry !== undefined) return { argv: entryCommand(entry, job.task.command), cwd: undefined, env: {} };
   const argv = [...(job.task.entryPoint ?? []), ...(job.task.command ?? [])];
   return { argv, cwd: undefined, env: {} };
 }

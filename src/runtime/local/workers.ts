@@ -24,6 +24,7 @@ import {
   serviceOptionsOf,
 } from '../../core/scaling/backlog.js';
 import type { QueueStats } from './api.js';
+import { commandFor } from './launcher.js';
 import type { QueueMessage, ReceiveOptions } from './queue.js';
 import { LOCAL_ACCOUNT_ID } from './sqs.js';
 
@@ -133,7 +134,9 @@ class Pool {
 
   private start(): void {
     const local = this.job.task.local;
-    const argv = local?.command ?? this.job.task.command;
+    const argv =
+      local?.command ??
+      (this.job.task.build?.entry !== undefined ? commandFor(this.job).argv : this.job.task.command);
     const id = this.nextId++;
     if (!argv?.length) {
       this.parent.log(`✖ ${this.job.name}: no task.local.command or task.command to run as a worker`);

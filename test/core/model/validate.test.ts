@@ -87,7 +87,7 @@ const CASES: [string, unknown, string][] = [
   [
     'unknown task keys',
     { ...base, task: { ...task, cpus: 1, mem: 2 } },
-    `task: unknown keys 'cpus', 'mem' — allowed keys are: image, command, entryPoint, cpu, memory, architecture, environment, secrets, ephemeralStorageGiB, volumes, capacity, permissions, logRetentionDays, local`,
+    `task: unknown keys 'cpus', 'mem' — allowed keys are: image, build, command, entryPoint, cpu, memory, architecture, environment, secrets, ephemeralStorageGiB, volumes, capacity, permissions, logRetentionDays, local`,
   ],
   [
     'unknown trigger kind',
@@ -133,7 +133,52 @@ const CASES: [string, unknown, string][] = [
   [
     'missing task',
     { name: 'resize-images' },
-    `task: expected an object — write { image, command, entryPoint, cpu, memory, architecture, environment, secrets, ephemeralStorageGiB, volumes, capacity, permissions, logRetentionDays, local } (see the job reference in docs/jobs.md)`,
+    `task: expected an object — write { image, build, command, entryPoint, cpu, memory, architecture, environment, secrets, ephemeralStorageGiB, volumes, capacity, permissions, logRetentionDays, local } (see the job reference in docs/jobs.md)`,
+  ],
+  [
+    'image and build together',
+    { ...base, task: { ...task, build: { entry: 'tasks/resize.ts' } } },
+    `task.build: image and build are exclusive — remove image to let berth build and pin the image, or remove build to run a prebuilt image`,
+  ],
+  [
+    'neither image nor build',
+    { ...base, task: { cpu: 256 } },
+    `task.image: is missing — give image (a prebuilt image such as public.ecr.aws/docker/library/node:22-alpine) or build: { entry: 'tasks/<job>.ts' } to let berth build it`,
+  ],
+  [
+    'build with entry and dockerfile',
+    { ...base, task: { build: { entry: 'tasks/resize.ts', dockerfile: 'images/resize/Dockerfile' } } },
+    `task.build: entry and dockerfile are exclusive — keep entry for a Node task berth bundles, or dockerfile for any other`,
+  ],
+  [
+    'build with neither entry nor dockerfile',
+    { ...base, task: { build: {} } },
+    `task.build: needs entry or dockerfile — write build: { entry: 'tasks/<job>.ts' } or build: { dockerfile: 'images/<job>/Dockerfile' }`,
+  ],
+  [
+    'build entry that is not a script',
+    { ...base, task: { build: { entry: 'tasks/resize.py' } } },
+    `task.build.entry: is not a .ts or .js file — give the task's file, like 'tasks/thumbnail.ts'`,
+  ],
+  [
+    'build base on a Dockerfile build',
+    { ...base, task: { build: { dockerfile: 'images/resize/Dockerfile', base: 'node:22' } } },
+    `task.build.base: only applies to build.entry — a Dockerfile names its base in FROM; remove base`,
+  ],
+  [
+    'build context on a Node build',
+    { ...base, task: { build: { entry: 'tasks/resize.ts', context: 'tasks' } } },
+    `task.build.context: only applies to build.dockerfile — a Node task is bundled from its entry; remove context`,
+  ],
+  [
+    'build base that is a URL',
+    { ...base, task: { build: { entry: 'tasks/resize.ts', base: 'https://example.com/node' } } },
+    `task.build.base: is not an image reference — write it like public.ecr.aws/docker/library/node:22-slim`,
+  ],
+  [
+    'unknown build key',
+    { ...base, task: { build: { entry: 'tasks/resize.ts', file: 'x' } } },
+    `task.build: unknown key 'file' — allowed keys are: entry, base, dockerfile, context`,
   ],
   [
     'empty image',
@@ -412,6 +457,25 @@ describe('validateJob: good definitions', () => {
       visibilityTimeout: '6m',
       maxReceiveCount: 5,
       retention: '4d',
+    });
+  });
+
+  it('accepts a Node build and a Dockerfile build, without image', () => {
+    const node = validateJob(
+      { name: 'resize', task: { build: { entry: 'tasks/resize.ts', base: 'node:22-slim' } } },
+      FILE,
+    );
+    expect(node.ok && node.job.task).toMatchObject({
+      build: { entry: 'tasks/resize.ts', base: 'node:22-slim' },
+    });
+    expect(node.ok && node.job.task.image).toBeUndefined();
+    const docker = validateJob(
+      { name: 'report', task: { build: { dockerfile: 'images/report/Dockerfile', context: 'images' } } },
+      FILE,
+    );
+    expect(docker.ok && docker.job.task.build).toEqual({
+      dockerfile: 'images/report/Dockerfile',
+      context: 'images',
     });
   });
 

@@ -1,0 +1,97 @@
+/**
+ * Starts a real OCI registry — Debian's `docker-registry` (CNCF Distribution 2.8) — on a free 127.0.0.1 port
+ * with filesystem storage in a temp dir, for one test file, and stops it afterwards. Never skipped: without
+ * the binary the test fails and says how to install it.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const REGISTRY_BINARY = process.env.BERTH_DOCKER_REGISTRY ?? '/usr/bin/docker-registry';
+
+export interface LocalRegistry {
+  /** `127.0.0.1:<port>` */
+  host: string;
+  url: string;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startRegistry(timeoutMs = 30_000): Promise<LocalRegistry> {
+  if (!existsSync(REGISTRY_BINARY))
+    throw new Error(
+      `this test needs a real OCI registry: ${REGISTRY_BINARY} is missing — install it with apt-get install docker-registry (Debian's CNCF Distribution)`,
+    );
+  const dir = mkdtempSync(join(tmpdir(), 'berth-registry-'));
+  const port = await freePort();
+  const config = [
+    'version: 0.1',
+    'log:',
+    '  level: error',
+    '  accesslog:',
+    '    disabled: true',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${join(dir, 'data')}`,
+    '  delete:',
+    '    enabled: true',
+    'http:',
+    `  addr: 127.0.0.1:${port}`,
+    '',
+  ].join('\n');
+  writeFileSync(join(dir, 'config.yml'), config);
+  const child: ChildProcess = spawn(REGISTRY_BINARY, ['serve', join(dir, 'config.yml')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, OTEL_TRACES_EXPORTER: 'none' },
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const host = `127.0.0.1:${port}`;
+  const url = `http://${host}`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode}: ${stderr}`);
+    try {
+      const res = await fetch(`${url}/v2/`);
+      if (res.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`docker-registry did not answer on ${url} within ${timeoutMs} ms: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    host,
+    url,
+    dir,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
