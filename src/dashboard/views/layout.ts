@@ -48,7 +48,7 @@ ${
   options.problems?.length
     ? html`<section class="load-problems" role="alert" aria-labelledby="load-problems-title">
   <h2 id="load-problems-title">A file does not load — berth dev keeps its last good version</h2>
-  <ul>${options.problems.map((p) => html`<li><code>${p}</code></li>`)}</ul>
+  <ul class="load-problems-list">${options.problems.map((p) => html`<li><code>${p}</code></li>`)}</ul>
   <p>Fix the file and save it: the change applies within a second.</p>
 </section>`
     : ''
