@@ -208,10 +208,9 @@ export class LocalEngine implements LocalEngineApi {
     };
     this.pump = new Pump(this.ctx);
     this.triggers = new Triggers(this.ctx);
-    this.stops = new StopRecorder(this.ctx, {
-      slotFreed: (job) => this.pump.wakeSlotWaiters(job),
-      wake: () => this.pump.wake(),
-    });
+    this.stops = new StopRecorder(this.ctx, { wake: () => this.pump.wake() });
+    // Each released slot (a stop, a cancel, a throttled launch) wakes one launch waiting for it.
+    this.store.onSlotReleased = (job) => this.pump.slotReleased(job);
 
     await this.outbox.loadSubscribers(paths.root);
     const mode = this.options.terminal ?? 'plain';

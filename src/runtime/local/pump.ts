@@ -1,7 +1,9 @@
 /**
  * The engine's pump: drains the job queues (accepting each message as a run) and the durable launch queue
  * (launching attempts), one lifecycle step per transaction. A launch queued by a step is launched straight
- * after that step commits; a launch waiting for a concurrency slot is hidden until a slot frees.
+ * after that step commits. A launch that finds its job at the concurrency cap waits in the job's FIFO
+ * (`slots.ts`, its message kept received and hidden); each released slot wakes exactly one waiter, so a
+ * backlog costs the same per run however long it is.
  */
 import { parseDuration } from '../../core/duration.js';
 import type { TriggerPayload } from '../../core/lifecycle/trigger.js';
@@ -13,6 +15,7 @@ import type { EngineContext } from './context.js';
 import { queueNameOf } from './direct.js';
 import { crashPoint } from './faults.js';
 import { jobQueueName, LAUNCH_QUEUE, type QueueMessage } from './queue.js';
+import { SLOT_RECHECK_MS, SLOT_WAIT_VISIBILITY_MS, SlotWaiters } from './slots.js';
 
 /** How long a received launch stays hidden; a crashed engine's launches come back at once on restart. */
 export const LAUNCH_VISIBILITY_MS = 60_000;
@@ -26,8 +29,20 @@ export class Pump {
   private claimed: QueueMessage[] = [];
   /** Launches queued (already received) by committed steps, not launched yet. */
   private ready: QueueMessage[] = [];
+  /** Launches waiting for a concurrency slot, one FIFO per job. */
+  readonly waiters = new SlotWaiters();
+  /** Slots released by the step in progress, per job: as many waiters wake when it commits. */
+  private readonly freed = new Map<string, number>();
+  /** Message ids of waiters woken for a freed slot and not tried yet. */
+  private readonly woken = new Set<string>();
+  private recheckTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly ctx: EngineContext) {}
+
+  /** The store's slot-release hook (inside the step's transaction). */
+  slotReleased(job: string): void {
+    this.freed.set(job, (this.freed.get(job) ?? 0) + 1);
+  }
 
   /** The launch queue's claim hook: a launch due now, received by the step that queued it. */
   onClaimed(m: QueueMessage): void {
@@ -40,6 +55,19 @@ export class Pump {
     // Rolled back, or committed by a partial commit before the error: either way show it again.
     else for (const m of this.claimed) this.ctx.queues.changeVisibility(m.receiptHandle, 0);
     this.claimed = [];
+    if (this.freed.size === 0) return;
+    // A rolled-back step released nothing.
+    if (committed) for (const [job, n] of this.freed) this.wakeWaiters(job, n);
+    this.freed.clear();
+  }
+
+  /** Moves up to `n` of the job's waiting launches, oldest first, to the launches to try now. */
+  private wakeWaiters(job: string, n: number): void {
+    const woken = this.waiters.take(job, n);
+    if (woken.length === 0) return;
+    for (const m of woken) this.woken.add(m.messageId);
+    this.ready.push(...woken);
+    this.wake();
   }
 
   /** Schedules a drain of the launch queue and the job queues. */
@@ -60,6 +88,7 @@ export class Pump {
 
   stop(): void {
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    if (this.recheckTimer) clearTimeout(this.recheckTimer);
   }
 
   /** Launches what committed steps queued for now, in order. True when there was any. */
@@ -162,6 +191,7 @@ export class Pump {
     const ctx = this.ctx;
     const msg = JSON.parse(m.body) as LaunchMessage;
     const job = ctx.job(msg.job);
+    const wasWaiting = this.woken.delete(m.messageId);
     await ctx.tx.run(async () => {
       if (!job) {
         // The job file is gone or broken: keep the launch (no trigger is ever dropped) and look again later.
@@ -169,23 +199,39 @@ export class Pump {
         return;
       }
       const outcome = await launchAttempt(ctx.deps, job, msg.runId, msg.attempt);
-      if (outcome.status === 'later') this.deferForSlot(m, job, outcome.delayMs);
+      if (outcome.status === 'later' && outcome.slot) return this.waitForSlot(m, job, wasWaiting);
+      this.waiters.remove(job.name, m.messageId);
+      if (outcome.status === 'later') ctx.queues.changeVisibility(m.receiptHandle, outcome.delayMs);
       else ctx.queues.delete(m.receiptHandle);
+      // Woken for a slot it did not take (the run moved on): the slot goes to the next waiter.
+      if (wasWaiting && outcome.status === 'stale') this.slotReleased(job.name);
     });
     crashPoint('after-launch');
   }
 
-  /** A launch waiting for a concurrency slot: hidden for the delay, woken early when a slot frees. */
-  private deferForSlot(m: QueueMessage, job: Job, delayMs: number): void {
-    this.ctx.db
-      .prepare(`UPDATE messages SET visible_at = ?, receipt = NULL, attributes = ? WHERE receipt = ?`)
-      .run(Date.now() + delayMs, JSON.stringify({ waitingForSlot: job.name }), m.receiptHandle);
+  /**
+   * A launch at its job's concurrency cap: its message stays received, hidden (an engine that dies meanwhile
+   * releases it on its next start), and it joins the job's line; a woken one that lost the race goes back to
+   * the front.
+   */
+  private waitForSlot(m: QueueMessage, job: Job, front: boolean): void {
+    this.ctx.queues.changeVisibility(m.receiptHandle, SLOT_WAIT_VISIBILITY_MS);
+    if (front) this.waiters.putBack(job.name, m);
+    else this.waiters.add(job.name, m);
+    this.armRecheck();
   }
 
-  /** A slot of `job` freed: launches waiting for one become visible now. Call inside the step's transaction. */
-  wakeSlotWaiters(job: string): void {
-    this.ctx.db
-      .prepare(`UPDATE messages SET visible_at = ? WHERE queue = ? AND attributes = ? AND visible_at > ?`)
-      .run(Date.now(), LAUNCH_QUEUE, JSON.stringify({ waitingForSlot: job }), Date.now());
+  /**
+   * Safety net while launches wait: one waiter per job is tried every `SLOT_RECHECK_MS`, in case a slot
+   * was freed where this engine could not see it (another process writing the database).
+   */
+  private armRecheck(): void {
+    if (this.recheckTimer || this.ctx.stopping()) return;
+    this.recheckTimer = setTimeout(() => {
+      this.recheckTimer = undefined;
+      for (const job of this.waiters.jobs()) this.wakeWaiters(job, 1);
+      if (this.waiters.jobs().length > 0) this.armRecheck();
+    }, SLOT_RECHECK_MS);
+    this.recheckTimer.unref();
   }
 }
