@@ -17,7 +17,7 @@ import { EVENT_TYPES } from '../../core/lifecycle/events.js';
 import { isFinalStatus } from '../../core/lifecycle/states.js';
 import type { Json } from '../../core/model/common.js';
 import type { Job } from '../../core/model/job.js';
-import { loadJobsOrThrow } from '../../loader/loadJobs.js';
+import { loadJobs, loadJobsOrThrow } from '../../loader/loadJobs.js';
 import { type AcceptResult, acceptTrigger, publish, replayRun } from '../lifecycle.js';
 import { type LifecycleDeps, type RunRecord, systemClock } from '../ports.js';
 import type { LocalEngineApi, LocalEngineEvent, LocalRunFilter, QueueStats } from './api.js';
@@ -29,10 +29,12 @@ import { queueNameOf } from './direct.js';
 import { dockerAvailable } from './docker.js';
 import { EngineError, EngineHttp, type EngineInfo } from './http.js';
 import { type Driver, ProcessLauncher } from './launcher.js';
+import { watchNudges } from './nudge.js';
 import { Outbox } from './outbox.js';
 import { type DevPaths, devPaths, logFile } from './paths.js';
 import { LAUNCH_VISIBILITY_MS, Pump } from './pump.js';
 import { jobQueueName, LAUNCH_QUEUE, SqliteLaunchQueue, SqliteQueues } from './queue.js';
+import { type JobChanges, type LoadProblem, Reloader } from './reload.js';
 import type { SqsBackend } from './sqs.js';
 import { SHUTDOWN_REASON, StopRecorder } from './stops.js';
 import { SqliteRunStore } from './store.js';
@@ -90,6 +92,10 @@ export class LocalEngine implements LocalEngineApi {
   private jobList: Job[] = [];
   private readonly jobsByName = new Map<string, Job>();
   private readonly queueToJob = new Map<string, Job>();
+  /** Jobs removed by a reload: attempts still running are recorded with the version they started with. */
+  private readonly retiredJobs = new Map<string, Job>();
+  private reloader: Reloader<void> | undefined;
+  private stopNudges: (() => void) | undefined;
   private readonly listeners = new Set<(e: LocalEngineEvent) => void>();
   private readonly changedRuns = new Set<string>();
   private view: TerminalView | undefined;
@@ -208,7 +214,10 @@ export class LocalEngine implements LocalEngineApi {
     };
     this.pump = new Pump(this.ctx);
     this.triggers = new Triggers(this.ctx);
-    this.stops = new StopRecorder(this.ctx, { wake: () => this.pump.wake() });
+    this.stops = new StopRecorder(
+      { ...this.ctx, job: (name) => this.jobsByName.get(name) ?? this.retiredJobs.get(name) },
+      { wake: () => this.pump.wake() },
+    );
     // Each released slot (a stop, a cancel, a throttled launch) wakes one launch waiting for it.
     this.store.onSlotReleased = (job) => this.pump.slotReleased(job);
 
@@ -233,29 +242,94 @@ export class LocalEngine implements LocalEngineApi {
     this.queues.releaseInFlight(LAUNCH_QUEUE);
     // From here on, a launch due now is launched straight after the step that queued it commits.
     launchQueue.claim = { visibilityMs: LAUNCH_VISIBILITY_MS, onClaimed: (m) => this.pump.onClaimed(m) };
+    this.startWorkers();
+    this.outbox.flush();
+    await this.triggers.start();
+    this.dataVersion = this.readDataVersion();
+    this.pollTimer = setInterval(() => this.lookForWrites(), POLL_MS);
+    // `berth send` / `invoke` / `redrive` nudge after they commit: read their rows now, not at the next poll.
+    this.stopNudges = watchNudges(paths.dir, () => this.lookForWrites());
+    await this.startReloader();
+    this.pump.wake();
+  }
+
+  /** Another process committed to the database (`berth send`, `invoke`): drain now. */
+  private lookForWrites(): void {
+    if (this.stopping) return;
+    const v = this.readDataVersion();
+    if (v !== this.dataVersion) {
+      this.dataVersion = v;
+      this.pump.wake();
+    }
+  }
+
+  private startWorkers(): void {
     this.workers = new WorkerPools({
       jobs: this.jobList,
       queues: this.queues,
       engineQueueName: jobQueueName,
       sqsQueueName: queueNameOf,
       baseUrl: this.info.url,
-      root: paths.root,
-      logDir: join(paths.logs, 'workers'),
+      root: this.paths.root,
+      logDir: join(this.paths.logs, 'workers'),
       env: this.config.env,
       log: (line) => this.log(line),
     });
     this.workers.start();
-    this.outbox.flush();
-    await this.triggers.start();
-    this.dataVersion = this.readDataVersion();
-    this.pollTimer = setInterval(() => {
-      const v = this.readDataVersion();
-      if (v !== this.dataVersion) {
-        this.dataVersion = v;
-        this.pump.wake();
-      }
-    }, POLL_MS);
+  }
+
+  /** Reload on change (`reload.ts`): job and subscriber files are watched while the engine runs. */
+  private async startReloader(): Promise<void> {
+    const root = this.paths.root;
+    const jobsDir = this.options.jobsDir ?? 'jobs';
+    this.reloader = new Reloader<void>({
+      root,
+      jobsDir,
+      subscribersDir: 'subscribers',
+      // Bundled: each load imports fresh modules, so an edited file is read again.
+      loadJobs: () => loadJobs({ root, jobsDir, strategy: 'bundle' }),
+      // Replaces the subscribers only when every file loads; throws (keeping the old set) otherwise.
+      loadSubscribers: () => this.outbox.loadSubscribers(root),
+      applySubscribers: () => {},
+      current: () => this.jobList,
+      applyJobs: (jobs, changes) => this.applyJobs(jobs, changes),
+      log: (line) => this.log(line),
+    });
+    await this.reloader.start();
+  }
+
+  /** A reloaded job set takes over for new runs; attempts already running finish as they started. */
+  private async applyJobs(jobs: Job[], changes: JobChanges): Promise<void> {
+    for (const name of changes.removed) {
+      const old = this.jobsByName.get(name);
+      if (old) this.retiredJobs.set(name, old);
+    }
+    for (const job of jobs) this.retiredJobs.delete(job.name);
+    const isService = (j: Job | undefined) =>
+      j?.triggers.some((t) => t.kind === 'queue' && t.mode === 'service') ?? false;
+    const touched = [...changes.added, ...changes.removed, ...changes.changed];
+    const serviceTouched = touched.some(
+      (n) => isService(this.jobsByName.get(n)) || isService(jobs.find((j) => j.name === n)),
+    );
+    this.jobList = jobs;
+    this.jobsByName.clear();
+    this.queueToJob.clear();
+    for (const job of jobs) {
+      this.jobsByName.set(job.name, job);
+      const q = queueNameOf(job);
+      if (q) this.queueToJob.set(q, job);
+    }
+    await this.triggers.reload();
+    if (serviceTouched && !this.stopping) {
+      // Service workers are long-lived: the pools start again with the new definitions.
+      await this.workers?.stop(this.config.stopGraceSeconds * 1000);
+      this.startWorkers();
+    }
     this.pump.wake();
+  }
+
+  loadProblems(): LoadProblem[] {
+    return this.reloader?.problems() ?? [];
   }
 
   private readDataVersion(): number {
@@ -440,6 +514,8 @@ export class LocalEngine implements LocalEngineApi {
     if (this.stopping) return;
     this.stopping = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
+    this.stopNudges?.();
+    await this.reloader?.stop();
     this.pump.stop();
     this.triggers.stopSchedules();
     await this.workers?.stop(this.config.stopGraceSeconds * 1000);

@@ -100,7 +100,9 @@ export class EngineHttp {
     const url = new URL(req.url ?? '/', this.info.url);
     if (req.method === 'GET' && url.pathname === '/events') return this.openSse(req, res);
     if (req.method === 'GET' && url.pathname === '/api/health') {
-      return json(res, 200, { ok: true, pid: process.pid, jobs: this.options.jobNames() });
+      // `problems`: job or subscriber files that fail to load since a save (their last good version runs).
+      const problems = this.options.api.loadProblems?.() ?? [];
+      return json(res, 200, { ok: true, pid: process.pid, jobs: this.options.jobNames(), problems });
     }
     if (req.method === 'GET' && url.pathname === '/') {
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });

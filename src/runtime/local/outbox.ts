@@ -104,7 +104,9 @@ export class Outbox {
       if (!mod.loadSubscribers || !mod.runSubscriber) return;
       const loaded = await mod.loadSubscribers(root);
       const run = mod.runSubscriber;
+      // Replaces the set (a reload calls this again); a load that throws leaves the set in use as it was.
       this.subscriberNames = loaded.map((l) => l.name);
+      this.subscribers.length = 0;
       for (const l of loaded)
         this.subscribers.push({
           name: l.name,

@@ -16,23 +16,48 @@ import type { EngineContext } from './context.js';
 import { type ScheduleFire, Scheduler } from './schedules.js';
 
 export class Triggers {
-  private watcher: FSWatcher | undefined;
+  private readonly watchers: FSWatcher[] = [];
+  /** Buckets whose folders are watched (a reload adds folders; a bucket no job uses any more matches nothing). */
+  private readonly watched = new Set<string>();
   private scheduler: Scheduler | undefined;
 
   constructor(private readonly ctx: EngineContext) {}
 
   /** Watches the bucket folders the jobs listen to and starts the schedules (catching up missed fires). */
   async start(): Promise<void> {
+    await this.watchNewBuckets();
+    await this.startSchedules();
+  }
+
+  /**
+   * After the job set changed (reload on change): schedules start again from the new set (a new schedule
+   * starts, a removed one stops, an unchanged one carries on from its last fire), and the folders of buckets
+   * no job watched before are watched. Prefix and suffix changes apply to the next file: matching reads the
+   * current jobs.
+   */
+  async reload(): Promise<void> {
+    this.scheduler?.stop();
+    await this.startSchedules();
+    await this.watchNewBuckets();
+  }
+
+  private async watchNewBuckets(): Promise<void> {
     const ctx = this.ctx;
-    const buckets = watchedBuckets(ctx.jobs());
-    if (buckets.length > 0) {
-      this.watcher = await watchBuckets({
+    const buckets = watchedBuckets(ctx.jobs()).filter((b) => !this.watched.has(b));
+    if (buckets.length === 0) return;
+    for (const b of buckets) this.watched.add(b);
+    this.watchers.push(
+      await watchBuckets({
         bucketsDir: ctx.paths.buckets,
         buckets,
         onObject: (e) => void this.onObject(e),
         onError: (e) => ctx.log(`✖ bucket watcher: ${e.message}`),
-      });
-    }
+      }),
+    );
+  }
+
+  private async startSchedules(): Promise<void> {
+    const ctx = this.ctx;
     this.scheduler = new Scheduler(
       ctx.db,
       [...ctx.jobs()],
@@ -49,7 +74,7 @@ export class Triggers {
   }
 
   async stopWatching(): Promise<void> {
-    await this.watcher?.close();
+    await Promise.all(this.watchers.map((w) => w.close()));
   }
 
   nextFireTimes(job: string, count: number): string[] {
