@@ -24,6 +24,12 @@ import type { LocalEngineApi, LocalEngineEvent, LocalRunFilter, QueueStats } fro
 import { describeEngine } from './banner.js';
 import { type DevConfig, loadDevConfig, webhooksOf } from './config.js';
 import type { EngineContext } from './context.js';
+import {
+  credentialsFile,
+  type DevCredentials,
+  generateCredentials,
+  writeCredentialsFile,
+} from './credentials.js';
 import { type Db, openDevDb } from './db.js';
 import { queueNameOf } from './direct.js';
 import { dockerAvailable } from './docker.js';
@@ -105,6 +111,8 @@ export class LocalEngine implements LocalEngineApi {
   private driverName: Driver = 'process';
   private dockerUp = false;
   readonly token = randomUUID().replace(/-/g, '');
+  /** This start's credential for the SQS and worker endpoints (written to `.berth/credentials`). */
+  readonly credentials: DevCredentials = generateCredentials();
   info!: EngineInfo;
   /** Worker processes of service-mode queue jobs (src/runtime/local/workers.ts). */
   workers: WorkerPools | undefined;
@@ -225,10 +233,12 @@ export class LocalEngine implements LocalEngineApi {
     const mode = this.options.terminal ?? 'plain';
     if (!this.options.log) this.view = new TerminalView(mode);
 
+    writeCredentialsFile(credentialsFile(paths), this.credentials);
     this.http = await EngineHttp.start({
       port: this.options.port ?? this.config.port ?? DEFAULT_PORT,
       api: this,
       token: this.token,
+      credentials: this.credentials,
       sqs: this.sqsBackend(),
       workers: () => this.workers,
       jobNames: () => this.jobList.map((j) => j.name),
@@ -273,6 +283,7 @@ export class LocalEngine implements LocalEngineApi {
       root: this.paths.root,
       logDir: join(this.paths.logs, 'workers'),
       env: this.config.env,
+      credentials: this.credentials,
       log: (line) => this.log(line),
     });
     this.workers.start();
@@ -340,6 +351,8 @@ export class LocalEngine implements LocalEngineApi {
   private sqsBackend(): SqsBackend {
     return {
       hasQueue: (name) => this.queueToJob.has(name),
+      isFifo: (name) =>
+        this.queueToJob.get(name)?.triggers.some((t) => t.kind === 'queue' && t.fifo) ?? false,
       send: (name, body, o) => {
         const job = this.queueToJob.get(name) as Job;
         const sent = this.queues.send(jobQueueName(job.name), body, {

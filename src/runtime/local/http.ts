@@ -1,7 +1,10 @@
 /**
- * The engine's HTTP server on 127.0.0.1: the one place where every request enters (`handle`). Routes, in
- * order: the worker endpoint of service-mode queue jobs, the SQS-compatible endpoint, the dashboard, then the
- * engine's own `GET /events` (server-sent outcome events), `GET /api/health` and `GET /`.
+ * The engine's HTTP server on 127.0.0.1: the one place where every request enters (`handle`). First, for
+ * every route, the gate (`guard.ts`): a `Host` that is not loopback (DNS rebinding) or a request another
+ * site sent is refused before routing. Then, in order: SQS calls — the worker endpoint of service-mode queue
+ * jobs and the SQS-compatible endpoint — whose body is read with a cap and whose SigV4 signature must be
+ * the engine's credential (`.berth/credentials`); the dashboard; the engine's own `GET /events` (server-sent
+ * outcome events), `GET /api/health` and `GET /`.
  */
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -10,8 +13,18 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BerthError } from '../../core/errors.js';
 import type { CreateDashboard, LocalEngineApi } from './api.js';
-import { isSqsRequest, type SqsBackend, serveSqs } from './sqs.js';
-import type { WorkerPools } from './workers.js';
+import type { DevCredentials } from './credentials.js';
+import { refusalOf } from './guard.js';
+import {
+  admitSqsCall,
+  isSqsRequest,
+  SQS_MAX_REQUEST_BYTES,
+  type SqsBackend,
+  SqsError,
+  sendSqsError,
+  serveSqs,
+} from './sqs.js';
+import { isWorkerCall, WORKER_MAX_REQUEST_BYTES, type WorkerPools } from './workers.js';
 
 export class EngineError extends BerthError {
   override name = 'EngineError';
@@ -31,6 +44,8 @@ export interface EngineHttpOptions {
   token: string;
   /** The SQS-compatible endpoint's view of the job queues. */
   sqs: SqsBackend;
+  /** This start's credential: SQS and worker calls must be signed with it (SigV4). */
+  credentials: DevCredentials;
   /** The worker pools, once started (they need the URL this server listens on). */
   workers: () => WorkerPools | undefined;
   /** Names of the loaded jobs (for `/api/health`). */
@@ -93,9 +108,27 @@ export class EngineHttp {
 
   /** Every request enters here. */
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refusal = refusalOf(req);
+    if (refusal) {
+      // Answered in the caller's protocol, read by nobody's page: the gate runs before any route.
+      if (isSqsRequest(req))
+        sendSqsError(res, new SqsError('AccessDenied', 'AccessDenied', refusal.message, true, 403));
+      else {
+        res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+        res.end(`${refusal.message}\n`);
+      }
+      return;
+    }
     const workers = this.options.workers();
+    if (isSqsRequest(req)) {
+      const workerCall = workers !== undefined && isWorkerCall(req);
+      const limit = workerCall ? WORKER_MAX_REQUEST_BYTES : SQS_MAX_REQUEST_BYTES;
+      const body = await admitSqsCall(req, res, this.options.credentials, limit);
+      if (body === undefined) return;
+      if (workerCall && workers) return workers.serve(req, res, body);
+      return serveSqs(this.options.sqs, this.info.url, req, res, body);
+    }
     if (workers?.handles(req)) return workers.serve(req, res);
-    if (isSqsRequest(req)) return serveSqs(this.options.sqs, this.info.url, req, res);
     if (this.dashboard && (await this.dashboard(req, res))) return;
     const url = new URL(req.url ?? '/', this.info.url);
     if (req.method === 'GET' && url.pathname === '/events') return this.openSse(req, res);

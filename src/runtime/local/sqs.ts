@@ -495,11 +495,8 @@ export function serveSqs(
   baseUrl: string,
   req: IncomingMessage,
   res: ServerResponse,
-  raw?: Buffer,
-): Promise<void> | void {
-  // TEMPORARY (until the engine's HTTP module admits calls first): read the body here.
-  if (raw === undefined)
-    return readCappedBody(req, SQS_MAX_REQUEST_BYTES).then((b) => serveSqs(backend, baseUrl, req, res, b));
+  raw: Buffer,
+): void {
   try {
     sendSqsResult(res, handleSqsAction(backend, baseUrl, sqsAction(req), parseSqsInput(raw)));
   } catch (error) {

@@ -24,7 +24,6 @@ import {
   serviceOptionsOf,
 } from '../../core/scaling/backlog.js';
 import type { QueueStats } from './api.js';
-import { readCappedBody } from './body.js';
 import { credentialsEnv, type DevCredentials } from './credentials.js';
 import type { QueueMessage, ReceiveOptions } from './queue.js';
 import {
@@ -293,17 +292,20 @@ export class WorkerPools {
     };
   }
 
-  /** True for the requests this module answers: a worker's SQS calls and `GET /api/workers`. */
+  /** True for `GET /api/workers` (worker counts over time); worker SQS calls are told by `isWorkerCall`. */
   handles(req: IncomingMessage): boolean {
-    if (req.method === 'GET' && (req.url ?? '').split('?')[0] === '/api/workers') return true;
-    return isWorkerCall(req);
+    return req.method === 'GET' && (req.url ?? '').split('?')[0] === '/api/workers';
   }
 
-  /** Answers `GET /api/workers`, or a worker's SQS call (`raw`: its body, already admitted). */
+  /**
+   * Answers `GET /api/workers`, or a worker's SQS call whose body `raw` the engine's HTTP server already
+   * read (capped) and whose signature it checked (`admitSqsCall`).
+   */
   async serve(req: IncomingMessage, res: ServerResponse, raw?: Buffer): Promise<void> {
     if (req.method === 'GET') return reply(res, 200, { workers: this.status() });
+    if (raw === undefined) throw new Error('a worker call must be admitted (capped and signed) first');
     try {
-      await this.serveCall(req, res, raw ?? (await readBody(req)));
+      await this.serveCall(req, res, raw);
     } catch (error) {
       sendSqsError(
         res,
@@ -447,11 +449,6 @@ function receiptHandleOf(input: Record<string, unknown>): string {
     );
   }
   return handle;
-}
-
-/** TEMPORARY until the engine's HTTP module admits worker calls first (capped read, no signature check). */
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  return readCappedBody(req, WORKER_MAX_REQUEST_BYTES);
 }
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
