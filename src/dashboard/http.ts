@@ -1,5 +1,6 @@
 /** Response helpers: every response carries the same defensive headers. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BodyTooLargeError, discardRest, readCappedBody } from '../runtime/local/body.js';
 import type { Html } from './html.js';
 
 /**
@@ -65,17 +66,20 @@ export class HttpError extends Error {
 /** Largest request body an action accepts (a payload for Run now). */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-/** Reads a JSON body; an empty body is `undefined`. */
+/**
+ * Reads a JSON body; an empty body is `undefined`. Bytes are counted as they arrive and reading stops at
+ * `limit` (413); the rest of an oversized body is discarded so the client reads the answer, not a reset.
+ */
 export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    size += buf.length;
-    if (size > limit) throw new HttpError(413, `the request body is larger than ${limit} bytes`);
-    chunks.push(buf);
+  let raw: Buffer;
+  try {
+    raw = await readCappedBody(req, limit);
+  } catch (error) {
+    if (!(error instanceof BodyTooLargeError)) throw error;
+    discardRest(req);
+    throw new HttpError(413, `the request body is larger than ${limit} bytes`);
   }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
+  const text = raw.toString('utf8').trim();
   if (text === '') return undefined;
   try {
     return JSON.parse(text) as unknown;

@@ -21,7 +21,7 @@ import { HttpError, readJsonBody, send, sendHtml, sendJson } from './http.js';
 import { readLogChunk, readLogTail } from './logs.js';
 import { hasToken, isCrossSite, isLoopbackHost } from './security.js';
 import { type JobCardData, jobsView } from './views/jobs.js';
-import { page } from './views/layout.js';
+import { page as layoutPage, type PageOptions } from './views/layout.js';
 import { logPanel, runView } from './views/run.js';
 import { runRows, runsView } from './views/runs.js';
 
@@ -56,7 +56,7 @@ function decodeSegment(segment: string): string {
 }
 
 function errorPage(token: string, status: number, message: string) {
-  return page({
+  return layoutPage({
     title: status === 404 ? 'Not found' : 'Error',
     view: 'error',
     token,
@@ -72,6 +72,9 @@ export function createDashboard(api: LocalEngineApi, options: DashboardOptions):
   const { token } = options;
   const now = options.now ?? (() => new Date());
   const assets = loadAssets();
+  /** Every page shows the files that fail to load (reload on change) above its content. */
+  const page = (o: PageOptions) =>
+    layoutPage({ ...o, problems: api.loadProblems?.().map((p) => p.message) ?? [] });
 
   async function jobsPage(res: ServerResponse): Promise<void> {
     const at = now();

@@ -11,44 +11,15 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
-export const TOKEN_HEADER = 'x-berth-token';
+// The loopback and cross-site checks live with the engine's HTTP server, which applies them to every route
+// before routing (src/runtime/local/guard.ts); the dashboard applies them again to its own routes.
+export { hostName, isCrossSite, isLoopbackHost } from '../runtime/local/guard.js';
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+export const TOKEN_HEADER = 'x-berth-token';
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-/** The host name of a `Host` header without its port: `127.0.0.1:8787` → `127.0.0.1`. */
-export function hostName(hostHeader: string): string {
-  if (hostHeader.startsWith('[')) {
-    const end = hostHeader.indexOf(']');
-    return end === -1 ? hostHeader : hostHeader.slice(0, end + 1);
-  }
-  const colon = hostHeader.indexOf(':');
-  return colon === -1 ? hostHeader : hostHeader.slice(0, colon);
-}
-
-/** True when `Host` names the loopback interface (any port). */
-export function isLoopbackHost(req: IncomingMessage): boolean {
-  const host = header(req, 'host');
-  return host !== undefined && LOOPBACK_HOSTS.has(hostName(host.toLowerCase()));
-}
-
-/**
- * True when the browser says another site sent the request. Requests without these headers (curl, the
- * CLI, old browsers) are not cross-site by this test; for them the token decides.
- */
-export function isCrossSite(req: IncomingMessage): boolean {
-  const site = header(req, 'sec-fetch-site');
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') return true;
-  const origin = header(req, 'origin');
-  if (origin === undefined) return false;
-  // Sandboxed frames and some redirects send the literal "null".
-  if (origin === 'null') return true;
-  const host = header(req, 'host');
-  return host === undefined || origin.toLowerCase() !== `http://${host.toLowerCase()}`;
 }
 
 /** Constant-time comparison of the request's token with the expected one. */

@@ -194,7 +194,11 @@ export type LaunchOutcome =
   | { status: 'launched'; taskArn: string }
   | { status: 'stale'; reason: string }
   /** Not launched yet: the caller must try again after `delayMs` (keep the message, do not drop it). */
-  | { status: 'later'; delayMs: number; reason: string /** ECS throttled the call. */; throttled?: boolean }
+  /**
+   * `throttled`: ECS throttled the call. `slot`: waiting for a concurrency slot of the job (a freed slot can
+   * wake it).
+   */
+  | { status: 'later'; delayMs: number; reason: string; throttled?: boolean; slot?: true }
   | { status: 'retry-scheduled'; delayMs: number }
   | { status: 'final'; runStatus: FinalRunStatus };
 
@@ -272,6 +276,7 @@ export async function launchAttempt(
       status: 'later',
       delayMs: CONCURRENCY_RECHECK_MS,
       reason: `${job.name} is at its concurrency cap of ${cap}`,
+      slot: true,
     };
   }
   const now = deps.clock.now();

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobFile, makeProject, REPO_ROOT, removeProject, validJob } from '../loader/tmpProject.js';
+import { sqsCall } from '../runtime/local/harness.js';
 import { raw } from './harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -277,20 +278,12 @@ describe('dashboard on a real berth dev', () => {
 
     // Three emails through the engine's SQS endpoint: one worker (20 messages per worker) starts.
     for (let i = 0; i < 3; i++) {
-      const sent = await raw(port, {
-        method: 'POST',
-        path: '/',
-        headers: {
-          host: `127.0.0.1:${port}`,
-          'x-amz-target': 'AmazonSQS.SendMessage',
-          'content-type': 'application/x-amz-json-1.0',
-        },
-        body: JSON.stringify({
-          QueueUrl: `${base}/123456789012/email-sender`,
-          MessageBody: JSON.stringify({ to: `user${i}@example.com`, subject: `hello ${i}` }),
-        }),
+      // Signed with the credential berth dev wrote to .berth/credentials, like any SQS client's call.
+      const sent = await sqsCall(base, root, 'SendMessage', {
+        QueueUrl: `${base}/123456789012/email-sender`,
+        MessageBody: JSON.stringify({ to: `user${i}@example.com`, subject: `hello ${i}` }),
       });
-      expect(sent.status, sent.body).toBe(200);
+      expect(sent.status, await sent.clone().text()).toBe(200);
     }
     // The page is not reloaded: the new count and chart arrive over server-sent events.
     await expect

@@ -9,6 +9,8 @@ export interface PageOptions {
   /** The SSE URL this page listens to; none for pages without live parts. */
   events?: string;
   body: Html;
+  /** Job or subscriber files that fail to load (berth dev keeps their last good version): a banner. */
+  problems?: readonly string[];
 }
 
 /**
@@ -42,6 +44,15 @@ export function page(options: PageOptions): Html {
   ${options.events ? html`<p class="live-state" id="live-state" data-state="connecting">connecting…</p>` : ''}
 </header>
 <main id="main" tabindex="-1">
+${
+  options.problems?.length
+    ? html`<section class="load-problems" role="alert" aria-labelledby="load-problems-title">
+  <h2 id="load-problems-title">A file does not load — berth dev keeps its last good version</h2>
+  <ul class="load-problems-list">${options.problems.map((p) => html`<li><code>${p}</code></li>`)}</ul>
+  <p>Fix the file and save it: the change applies within a second.</p>
+</section>`
+    : ''
+}
 ${options.body}
 </main>
 <div class="announce" id="announce" role="status" aria-live="polite"></div>

@@ -65,6 +65,11 @@ export interface LocalEngineApi {
   subscribe(listener: (e: LocalEngineEvent) => void): () => void;
   /** Worker pools of service-mode queue jobs with their counts over time (what `GET /api/workers` serves). */
   workerPools?(): WorkerPoolStatus[];
+  /**
+   * Job or subscriber files that failed to load since a save (their last good version stays in use), one line
+   * each (`file: path: problem — fix`); empty when every file loads.
+   */
+  loadProblems?(): readonly { kind: 'jobs' | 'subscribers'; file?: string; message: string }[];
 }
 
 /**

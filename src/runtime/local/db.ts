@@ -135,6 +135,13 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX messages_queue_group ON messages (queue, group_id, seq);
     `,
   },
+  {
+    version: 4,
+    name: 'messages.receipt indexed: delete and change-visibility by receipt handle',
+    // Every accepted message and every launch is deleted (or re-hidden) by its receipt; without an index each
+    // of those scanned the whole messages table, which made a backlog quadratic.
+    sql: `CREATE INDEX messages_receipt ON messages (receipt) WHERE receipt IS NOT NULL;`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -1,7 +1,7 @@
 /**
  * What the CLI does without a running engine: it writes straight into `.berth/dev.db` through the same
- * lifecycle code, in one transaction, and a running engine picks the change up (it watches SQLite's
- * `data_version`). SQLite is the one durable source of truth, so `send` and `invoke` work the same whether
+ * lifecycle code, in one transaction, and a running engine picks the change up at once (`close` nudges it,
+ * see nudge.ts; it also polls SQLite's `data_version`). SQLite is the one durable source of truth, so `send` and `invoke` work the same whether
  * `berth dev` is up or not, and "accepted" always means "committed".
  */
 import { randomUUID } from 'node:crypto';
@@ -10,6 +10,7 @@ import type { Job } from '../../core/model/job.js';
 import { type AcceptResult, acceptTrigger } from '../lifecycle.js';
 import { type LifecycleDeps, systemClock } from '../ports.js';
 import { type Db, openDevDb } from './db.js';
+import { nudgeEngine } from './nudge.js';
 import type { DevPaths } from './paths.js';
 import { jobQueueName, SqliteLaunchQueue, SqliteQueues } from './queue.js';
 import { SqliteRunStore } from './store.js';
@@ -42,7 +43,12 @@ export function openDirect(paths: DevPaths): DirectHandle {
     clock: systemClock,
     environment: 'local',
   };
-  return { db, store, queues, deps, tx: new TxRunner(db), close: () => db.close() };
+  const close = () => {
+    db.close();
+    // A running engine reads what was just committed now, not at its next poll.
+    nudgeEngine(paths.dir);
+  };
+  return { db, store, queues, deps, tx: new TxRunner(db), close };
 }
 
 /** Queue name a job's queue trigger reads (its existing queue's name, else the job name). */

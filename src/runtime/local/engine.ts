@@ -1,77 +1,59 @@
 /**
  * The local engine behind `berth dev`: the shared run lifecycle (`../lifecycle.ts`) on SQLite, child
- * processes and folders. Triggers (bucket folders, schedules, job queues, invoke) are accepted in one
- * transaction each; launches are driven from the durable launch queue; exits become `recordStop` calls.
- * After `kill -9`, a restart finds the dead engine's children, records them `lost`, and carries on.
+ * processes and folders. This file wires the parts and implements the `LocalEngineApi`:
+ * - `http.ts`: the HTTP server (SQS-compatible endpoint, worker endpoint, dashboard, `/events`);
+ * - `outbox.ts`: outcome-event delivery;
+ * - `pump.ts`: the job queues and the durable launch queue;
+ * - `triggers.ts`: bucket folders and schedules;
+ * - `launcher.ts` runs attempts, `stops.ts` records their ends (and reconciles after `kill -9`).
+ * Triggers are accepted in one transaction each; launches are driven from the durable launch queue; exits
+ * become `recordStop` calls.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { FSWatcher } from 'chokidar';
-import { parseDuration } from '../../core/duration.js';
-import { BerthError } from '../../core/errors.js';
 import { BERTH_STOP_REASONS } from '../../core/lifecycle/classify.js';
-import { EVENT_TYPES, type OutcomeEvent } from '../../core/lifecycle/events.js';
+import { EVENT_TYPES } from '../../core/lifecycle/events.js';
 import { isFinalStatus } from '../../core/lifecycle/states.js';
-import type { TriggerPayload } from '../../core/lifecycle/trigger.js';
 import type { Json } from '../../core/model/common.js';
 import type { Job } from '../../core/model/job.js';
-import { loadJobsOrThrow } from '../../loader/loadJobs.js';
-import {
-  type AcceptResult,
-  acceptTrigger,
-  launchAttempt,
-  publish,
-  recordStop,
-  replayRun,
-} from '../lifecycle.js';
-import {
-  type LaunchMessage,
-  type LifecycleDeps,
-  type RunRecord,
-  type StopReport,
-  systemClock,
-} from '../ports.js';
-import type { CreateDashboard, LocalEngineApi, LocalEngineEvent, LocalRunFilter, QueueStats } from './api.js';
+import { loadJobs, loadJobsOrThrow } from '../../loader/loadJobs.js';
+import { type AcceptResult, acceptTrigger, publish, replayRun } from '../lifecycle.js';
+import { type LifecycleDeps, type RunRecord, systemClock } from '../ports.js';
+import type { LocalEngineApi, LocalEngineEvent, LocalRunFilter, QueueStats } from './api.js';
 import { describeEngine } from './banner.js';
+import { type DevConfig, loadDevConfig, webhooksOf } from './config.js';
+import type { EngineContext } from './context.js';
 import {
-  matchesS3Trigger,
-  type S3ObjectCreatedEvent,
-  s3TriggerPayload,
-  watchBuckets,
-  watchedBuckets,
-} from './buckets.js';
-import { type DevConfig, loadDevConfig, type Webhook, webhooksOf } from './config.js';
+  credentialsFile,
+  type DevCredentials,
+  generateCredentials,
+  writeCredentialsFile,
+} from './credentials.js';
 import { type Db, openDevDb } from './db.js';
 import { queueNameOf } from './direct.js';
 import { buildDevImages, devDriverFor, dockerAvailable, jobsNeedingDocker } from './docker.js';
-import { crashPoint } from './faults.js';
-import {
-  type Driver,
-  type ExitInfo,
-  findProcessesOfAttempt,
-  isSameProcessAlive,
-  killGroup,
-  ProcessLauncher,
-} from './launcher.js';
+import { EngineError, EngineHttp, type EngineInfo } from './http.js';
+import { type Driver, ProcessLauncher } from './launcher.js';
+import { watchNudges } from './nudge.js';
+import { Outbox } from './outbox.js';
 import { type DevPaths, devPaths, logFile } from './paths.js';
-import { jobQueueName, LAUNCH_QUEUE, type QueueMessage, SqliteLaunchQueue, SqliteQueues } from './queue.js';
-import { type ScheduleFire, Scheduler } from './schedules.js';
-import { isSqsRequest, serveSqs } from './sqs.js';
+import { LAUNCH_VISIBILITY_MS, Pump } from './pump.js';
+import { jobQueueName, LAUNCH_QUEUE, SqliteLaunchQueue, SqliteQueues } from './queue.js';
+import { type JobChanges, type LoadProblem, Reloader } from './reload.js';
+import type { SqsBackend } from './sqs.js';
+import { SHUTDOWN_REASON, StopRecorder } from './stops.js';
 import { SqliteRunStore } from './store.js';
 import { type TerminalMode, TerminalView } from './terminal.js';
+import { Triggers } from './triggers.js';
 import { TxRunner } from './tx.js';
 import { WorkerPools } from './workers.js';
 
+export { EngineError, type EngineInfo } from './http.js';
+
 export const DEFAULT_PORT = 4555;
-/** How long a received launch stays hidden; a crashed engine's launches come back at once on restart. */
-const LAUNCH_VISIBILITY_MS = 60_000;
 /** How often the engine looks for writes by other processes (`berth send`, `berth invoke`). */
 const POLL_MS = 50;
-const SHUTDOWN_REASON = 'berth dev stopped while the attempt ran';
 /** How long `stop` waits for outcome events still being delivered (webhooks) before closing the database. */
 const STOP_DELIVERY_WAIT_MS = 2000;
 
@@ -86,17 +68,6 @@ export interface EngineOptions {
   log?: (line: string) => void;
 }
 
-export interface EngineInfo {
-  pid: number;
-  port: number;
-  url: string;
-  startedAt: string;
-}
-
-export class EngineError extends BerthError {
-  override name = 'EngineError';
-}
-
 /** Reads `.berth/engine.json` when its engine is alive. */
 export function runningEngine(paths: DevPaths): EngineInfo | undefined {
   if (!existsSync(paths.engineFile)) return undefined;
@@ -109,10 +80,6 @@ export function runningEngine(paths: DevPaths): EngineInfo | undefined {
   }
 }
 
-function outcomeOf(e: OutcomeEvent): OutcomeEvent {
-  return { ...e, id: e.id ?? randomUUID() };
-}
-
 export class LocalEngine implements LocalEngineApi {
   readonly paths: DevPaths;
   private db!: Db;
@@ -121,28 +88,34 @@ export class LocalEngine implements LocalEngineApi {
   private launcher!: ProcessLauncher;
   private deps!: LifecycleDeps;
   private tx!: TxRunner;
-  private scheduler: Scheduler | undefined;
-  private watcher: FSWatcher | undefined;
-  private server: Server | undefined;
+  private ctx!: EngineContext;
+  private http: EngineHttp | undefined;
+  private outbox!: Outbox;
+  private pump!: Pump;
+  private triggers!: Triggers;
+  private stops!: StopRecorder;
   private config!: DevConfig;
-  private webhooks: Webhook[] = [];
   private jobList: Job[] = [];
   private readonly jobsByName = new Map<string, Job>();
   private readonly queueToJob = new Map<string, Job>();
+  /** Jobs removed by a reload: attempts still running are recorded with the version they started with. */
+  private readonly retiredJobs = new Map<string, Job>();
+  private reloader: Reloader<void> | undefined;
+  private stopNudges: (() => void) | undefined;
   private readonly listeners = new Set<(e: LocalEngineEvent) => void>();
-  private readonly sse = new Set<ServerResponse>();
   private readonly changedRuns = new Set<string>();
   private view: TerminalView | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
-  private wakeTimer: NodeJS.Timeout | undefined;
-  private draining = false;
-  private drainAgain = false;
   private stopping = false;
   private dataVersion = 0;
   private driverName: Driver = 'process';
   private dockerUp = false;
   readonly token = randomUUID().replace(/-/g, '');
+  /** This start's credential for the SQS and worker endpoints (written to `.berth/credentials`). */
+  readonly credentials: DevCredentials = generateCredentials();
   info!: EngineInfo;
+  /** Worker processes of service-mode queue jobs (src/runtime/local/workers.ts). */
+  workers: WorkerPools | undefined;
 
   private constructor(private readonly options: EngineOptions) {
     this.paths = devPaths(options.root);
@@ -159,10 +132,17 @@ export class LocalEngine implements LocalEngineApi {
     else this.view?.print(line);
   }
 
+  get hasDashboard(): boolean {
+    return this.http?.hasDashboard ?? false;
+  }
+
+  get subscriberNames(): string[] {
+    return this.outbox?.subscriberNames ?? [];
+  }
+
   private async boot(): Promise<void> {
     const paths = this.paths;
     this.config = loadDevConfig(paths.config);
-    this.webhooks = webhooksOf(this.config);
     const other = runningEngine(paths);
     if (other && other.pid !== process.pid) {
       throw new EngineError(
@@ -182,10 +162,16 @@ export class LocalEngine implements LocalEngineApi {
     this.store = new SqliteRunStore(this.db);
     this.queues = new SqliteQueues(this.db);
     this.tx = new TxRunner(this.db);
-    this.tx.afterCommit = (committed) => this.afterCommit(committed);
+    this.tx.afterCommit = (committed) => this.afterStep(committed);
     this.store.onRunChanged = (id) => this.changedRuns.add(id);
     const launchQueue = new SqliteLaunchQueue(this.queues);
-    launchQueue.onEnqueue = () => this.wake();
+    launchQueue.onEnqueue = () => this.pump.wake();
+    this.outbox = new Outbox({
+      db: this.db,
+      webhooks: webhooksOf(this.config),
+      emit: (event) => this.emit({ type: 'outcome', event }),
+      log: (line) => this.log(line),
+    });
 
     const driverChoice = this.options.driver ?? this.config.driver ?? 'auto';
     this.dockerUp = driverChoice !== 'process' && dockerAvailable();
@@ -204,9 +190,9 @@ export class LocalEngine implements LocalEngineApi {
       driverFor: (job) => devDriverFor(job, driverChoice, this.dockerUp),
       outsideTransaction: (fn) => this.tx.outside(fn),
       onExit: (info) =>
-        void this.onExit(info).catch((e) =>
-          this.log(`✖ recording the exit of ${info.runId}: ${(e as Error).message}`),
-        ),
+        void this.stops
+          .onExit(info)
+          .catch((e) => this.log(`✖ recording the exit of ${info.runId}: ${(e as Error).message}`)),
       env: this.config.env,
       stopGraceMs: this.config.stopGraceSeconds * 1000,
     });
@@ -214,7 +200,7 @@ export class LocalEngine implements LocalEngineApi {
       store: this.store,
       launcher: this.launcher,
       queue: launchQueue,
-      events: { publish: async (e) => this.enqueueEvent(e) },
+      events: { publish: async (e) => this.outbox.enqueue(e) },
       clock: systemClock,
       environment: 'local',
       storePayload: async (runId, json) => {
@@ -224,262 +210,179 @@ export class LocalEngine implements LocalEngineApi {
         return file;
       },
     };
+    this.ctx = {
+      paths,
+      db: this.db,
+      store: this.store,
+      queues: this.queues,
+      tx: this.tx,
+      deps: this.deps,
+      jobs: () => this.jobList,
+      job: (name) => this.jobsByName.get(name),
+      stopping: () => this.stopping,
+      log: (line) => this.log(line),
+    };
+    this.pump = new Pump(this.ctx);
+    this.triggers = new Triggers(this.ctx);
+    this.stops = new StopRecorder(
+      { ...this.ctx, job: (name) => this.jobsByName.get(name) ?? this.retiredJobs.get(name) },
+      { wake: () => this.pump.wake() },
+    );
+    // Each released slot (a stop, a cancel, a throttled launch) wakes one launch waiting for it.
+    this.store.onSlotReleased = (job) => this.pump.slotReleased(job);
 
-    await this.loadSubscribers();
+    await this.outbox.loadSubscribers(paths.root);
     const mode = this.options.terminal ?? 'plain';
     if (!this.options.log) this.view = new TerminalView(mode);
 
-    await this.listen(this.options.port ?? this.config.port ?? DEFAULT_PORT);
+    writeCredentialsFile(credentialsFile(paths), this.credentials);
+    this.http = await EngineHttp.start({
+      port: this.options.port ?? this.config.port ?? DEFAULT_PORT,
+      api: this,
+      token: this.token,
+      credentials: this.credentials,
+      sqs: this.sqsBackend(),
+      workers: () => this.workers,
+      jobNames: () => this.jobList.map((j) => j.name),
+      log: (line) => this.log(line),
+    });
+    this.info = this.http.info;
+    this.outbox.broadcast = (data) => this.http?.broadcast(data);
     writeFileSync(paths.engineFile, `${JSON.stringify(this.info, null, 2)}\n`);
 
-    await this.reconcile();
+    await this.stops.reconcile();
     this.queues.releaseInFlight(LAUNCH_QUEUE);
     // From here on, a launch due now is launched straight after the step that queued it commits.
-    launchQueue.claim = { visibilityMs: LAUNCH_VISIBILITY_MS, onClaimed: (m) => this.claimed.push(m) };
+    launchQueue.claim = { visibilityMs: LAUNCH_VISIBILITY_MS, onClaimed: (m) => this.pump.onClaimed(m) };
+    this.startWorkers();
+    this.outbox.flush();
+    await this.triggers.start();
+    this.dataVersion = this.readDataVersion();
+    this.pollTimer = setInterval(() => this.lookForWrites(), POLL_MS);
+    // `berth send` / `invoke` / `redrive` nudge after they commit: read their rows now, not at the next poll.
+    this.stopNudges = watchNudges(paths.dir, () => this.lookForWrites());
+    await this.startReloader();
+    this.pump.wake();
+  }
+
+  /** Another process committed to the database (`berth send`, `invoke`): drain now. */
+  private lookForWrites(): void {
+    if (this.stopping) return;
+    const v = this.readDataVersion();
+    if (v !== this.dataVersion) {
+      this.dataVersion = v;
+      this.pump.wake();
+    }
+  }
+
+  private startWorkers(): void {
     this.workers = new WorkerPools({
       jobs: this.jobList,
       queues: this.queues,
       engineQueueName: jobQueueName,
       sqsQueueName: queueNameOf,
       baseUrl: this.info.url,
-      root: paths.root,
-      logDir: join(paths.logs, 'workers'),
+      root: this.paths.root,
+      logDir: join(this.paths.logs, 'workers'),
       env: this.config.env,
+      credentials: this.credentials,
       log: (line) => this.log(line),
     });
     this.workers.start();
-    this.flushOutbox();
-    const buckets = watchedBuckets(this.jobList);
-    if (buckets.length > 0) {
-      this.watcher = await watchBuckets({
-        bucketsDir: paths.buckets,
-        buckets,
-        onObject: (e) => void this.onObject(e),
-        onError: (e) => this.log(`✖ bucket watcher: ${e.message}`),
-      });
+  }
+
+  /** Reload on change (`reload.ts`): job and subscriber files are watched while the engine runs. */
+  private async startReloader(): Promise<void> {
+    const root = this.paths.root;
+    const jobsDir = this.options.jobsDir ?? 'jobs';
+    this.reloader = new Reloader<void>({
+      root,
+      jobsDir,
+      subscribersDir: 'subscribers',
+      // Bundled: each load imports fresh modules, so an edited file is read again.
+      loadJobs: () => loadJobs({ root, jobsDir, strategy: 'bundle' }),
+      // Replaces the subscribers only when every file loads; throws (keeping the old set) otherwise.
+      loadSubscribers: () => this.outbox.loadSubscribers(root),
+      applySubscribers: () => {},
+      current: () => this.jobList,
+      applyJobs: (jobs, changes) => this.applyJobs(jobs, changes),
+      log: (line) => this.log(line),
+    });
+    await this.reloader.start();
+  }
+
+  /** A reloaded job set takes over for new runs; attempts already running finish as they started. */
+  private async applyJobs(jobs: Job[], changes: JobChanges): Promise<void> {
+    for (const name of changes.removed) {
+      const old = this.jobsByName.get(name);
+      if (old) this.retiredJobs.set(name, old);
     }
-    this.scheduler = new Scheduler(
-      this.db,
-      this.jobList,
-      (f) => this.onSchedule(f),
-      undefined,
-      (e) => this.log(`✖ schedule: ${e.message}`),
+    for (const job of jobs) this.retiredJobs.delete(job.name);
+    const isService = (j: Job | undefined) =>
+      j?.triggers.some((t) => t.kind === 'queue' && t.mode === 'service') ?? false;
+    const touched = [...changes.added, ...changes.removed, ...changes.changed];
+    const serviceTouched = touched.some(
+      (n) => isService(this.jobsByName.get(n)) || isService(jobs.find((j) => j.name === n)),
     );
-    await this.tx.run(() => this.scheduler?.start());
-    this.dataVersion = this.readDataVersion();
-    this.pollTimer = setInterval(() => {
-      const v = this.readDataVersion();
-      if (v !== this.dataVersion) {
-        this.dataVersion = v;
-        this.wake();
-      }
-    }, POLL_MS);
-    this.wake();
+    this.jobList = jobs;
+    this.jobsByName.clear();
+    this.queueToJob.clear();
+    for (const job of jobs) {
+      this.jobsByName.set(job.name, job);
+      const q = queueNameOf(job);
+      if (q) this.queueToJob.set(q, job);
+    }
+    await this.triggers.reload();
+    if (serviceTouched && !this.stopping) {
+      // Service workers are long-lived: the pools start again with the new definitions.
+      await this.workers?.stop(this.config.stopGraceSeconds * 1000);
+      this.startWorkers();
+    }
+    this.pump.wake();
+  }
+
+  loadProblems(): LoadProblem[] {
+    return this.reloader?.problems() ?? [];
   }
 
   private readDataVersion(): number {
     return this.db.pragma('data_version', { simple: true }) as number;
   }
 
-  // ---- HTTP ---------------------------------------------------------------------------------------
-
-  private async listen(port: number): Promise<void> {
-    let dashboard: ReturnType<CreateDashboard> | undefined;
-    try {
-      const file = join(
-        import.meta.dirname,
-        `../../dashboard/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
-      );
-      if (existsSync(file)) {
-        const mod = (await import(pathToFileURL(file).href)) as { createDashboard?: CreateDashboard };
-        if (typeof mod.createDashboard === 'function')
-          dashboard = mod.createDashboard(this, { token: this.token });
-      }
-    } catch (error) {
-      this.log(`! dashboard not loaded: ${(error as Error).message}`);
-    }
-    this.hasDashboard = dashboard !== undefined;
-    const server = createServer((req, res) => {
-      void this.handle(req, res, dashboard).catch((error) => {
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end(String((error as Error).message));
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (error: NodeJS.ErrnoException) => {
-        reject(
-          error.code === 'EADDRINUSE'
-            ? new EngineError(
-                `--port ${port}: port ${port} on 127.0.0.1 is in use — stop what uses it or pass --port <another>`,
-              )
-            : error,
-        );
-      });
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
-    this.server = server;
-    const actual = (server.address() as AddressInfo).port;
-    this.info = {
-      pid: process.pid,
-      port: actual,
-      url: `http://127.0.0.1:${actual}`,
-      startedAt: new Date().toISOString(),
+  /** The SQS-compatible endpoint's view of the job queues. */
+  private sqsBackend(): SqsBackend {
+    return {
+      hasQueue: (name) => this.queueToJob.has(name),
+      isFifo: (name) =>
+        this.queueToJob.get(name)?.triggers.some((t) => t.kind === 'queue' && t.fifo) ?? false,
+      send: (name, body, o) => {
+        const job = this.queueToJob.get(name) as Job;
+        const sent = this.queues.send(jobQueueName(job.name), body, {
+          delayMs: o.delaySeconds * 1000,
+          ...(o.attributes ? { attributes: o.attributes } : {}),
+          ...(o.groupId ? { groupId: o.groupId } : {}),
+          ...(o.deduplicationId && job.triggers.some((t) => t.kind === 'queue' && t.fifo)
+            ? { deduplicationId: o.deduplicationId }
+            : {}),
+        });
+        this.pump.wake();
+        return sent;
+      },
+      stats: (name) => this.queues.stats(jobQueueName((this.queueToJob.get(name) as Job).name)),
     };
   }
 
-  hasDashboard = false;
-  /** Worker processes of service-mode queue jobs (src/runtime/local/workers.ts). */
-  workers: WorkerPools | undefined;
-
-  private async handle(
-    req: IncomingMessage,
-    res: ServerResponse,
-    dashboard: ReturnType<CreateDashboard> | undefined,
-  ): Promise<void> {
-    if (this.workers?.handles(req)) return this.workers.serve(req, res);
-    if (isSqsRequest(req)) {
-      return serveSqs(
-        {
-          hasQueue: (name) => this.queueToJob.has(name),
-          send: (name, body, o) => {
-            const job = this.queueToJob.get(name) as Job;
-            const sent = this.queues.send(jobQueueName(job.name), body, {
-              delayMs: o.delaySeconds * 1000,
-              ...(o.attributes ? { attributes: o.attributes } : {}),
-              ...(o.groupId ? { groupId: o.groupId } : {}),
-              ...(o.deduplicationId && job.triggers.some((t) => t.kind === 'queue' && t.fifo)
-                ? { deduplicationId: o.deduplicationId }
-                : {}),
-            });
-            this.wake();
-            return sent;
-          },
-          stats: (name) => this.queues.stats(jobQueueName((this.queueToJob.get(name) as Job).name)),
-        },
-        this.info.url,
-        req,
-        res,
-      );
-    }
-    if (dashboard && (await dashboard(req, res))) return;
-    const url = new URL(req.url ?? '/', this.info.url);
-    if (req.method === 'GET' && url.pathname === '/events') return this.openSse(req, res);
-    if (req.method === 'GET' && url.pathname === '/api/health') {
-      return json(res, 200, { ok: true, pid: process.pid, jobs: this.jobList.map((j) => j.name) });
-    }
-    if (req.method === 'GET' && url.pathname === '/') {
-      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end(`berth dev on ${this.info.url}\nevents: ${this.info.url}/events (server-sent events)\n`);
-      return;
-    }
-    json(res, 404, { error: `no route ${req.method} ${url.pathname}` });
-  }
-
-  private openSse(req: IncomingMessage, res: ServerResponse): void {
-    res.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-    });
-    res.write(': berth dev outcome events\n\n');
-    this.sse.add(res);
-    req.on('close', () => this.sse.delete(res));
-  }
-
-  // ---- Events -------------------------------------------------------------------------------------
-
-  /** The lifecycle's publisher: events go to the outbox inside the step's transaction. */
-  private enqueueEvent(event: OutcomeEvent): void {
-    this.db.prepare('INSERT INTO outbox (event) VALUES (?)').run(JSON.stringify(outcomeOf(event)));
-  }
-
-  private afterCommit(committed: boolean): void {
-    if (committed) this.ready.push(...this.claimed);
-    // Rolled back, or committed by a partial commit before the error: either way show it again.
-    else for (const m of this.claimed) this.queues.changeVisibility(m.receiptHandle, 0);
-    this.claimed = [];
+  /** After each lifecycle step (committed or rolled back): launches, run-change events, outbox delivery. */
+  private afterStep(committed: boolean): void {
+    this.pump.afterStep(committed);
     if (this.db.inTransaction) return;
     for (const id of this.changedRuns) {
       const run = this.store.getRunSync(id);
       if (run) this.emit({ type: 'run', run });
     }
     this.changedRuns.clear();
-    this.flushOutbox();
+    this.outbox.flush();
   }
-
-  /**
-   * Delivers each outbox row once per engine and deletes it only after every consumer was tried (webhooks
-   * with their bounded retries), so a kill -9 mid-delivery repeats the event on the next start, never loses
-   * it. Runs in the background: a slow webhook never holds up the engine.
-   */
-  private flushOutbox(): void {
-    const rows = this.db.prepare('SELECT seq, event FROM outbox ORDER BY seq').all() as {
-      seq: number;
-      event: string;
-    }[];
-    for (const row of rows) {
-      if (this.delivering.has(row.seq)) continue;
-      const event = JSON.parse(row.event) as OutcomeEvent;
-      const done = this.deliver(event)
-        .catch((e) => this.log(`✖ event ${event.id}: ${(e as Error).message}`))
-        .finally(() => {
-          this.delivering.delete(row.seq);
-          if (this.db.open) this.db.prepare('DELETE FROM outbox WHERE seq = ?').run(row.seq);
-        });
-      this.delivering.set(row.seq, done);
-    }
-  }
-
-  /** Outbox rows whose delivery is under way in this process. */
-  private readonly delivering = new Map<number, Promise<void>>();
-
-  private async deliver(event: OutcomeEvent): Promise<void> {
-    this.emit({ type: 'outcome', event });
-    const data = `event: outcome\nid: ${event.id}\ndata: ${JSON.stringify(event)}\n\n`;
-    for (const res of this.sse) res.write(data);
-    const tries: Promise<void>[] = [];
-    for (const hook of this.webhooks) {
-      if (hook.events && !hook.events.includes(event['detail-type'])) continue;
-      tries.push(
-        postWebhook(hook.url, event).catch((e) => this.log(`✖ webhook ${hook.url}: ${(e as Error).message}`)),
-      );
-    }
-    for (const s of this.subscribers) {
-      tries.push(
-        s
-          .run(event)
-          .catch((error) => this.log(`✖ subscriber ${s.name} (${s.file}): ${(error as Error).message}`)),
-      );
-    }
-    await Promise.all(tries);
-  }
-
-  /** `defineSubscriber` handlers in `subscribers/` run here too, on the same events as on AWS. */
-  private async loadSubscribers(): Promise<void> {
-    try {
-      const mod = (await import('../../subscriber/index.js')) as {
-        runSubscriber?: (sub: unknown, event: OutcomeEvent) => Promise<boolean>;
-      };
-      const { loadSubscribers } = await import('../../loader/loadSubscribers.js');
-      if (!mod.runSubscriber) return;
-      const loaded = await loadSubscribers(this.paths.root);
-      const run = mod.runSubscriber;
-      this.subscriberNames = loaded.map((l) => l.name);
-      for (const l of loaded)
-        this.subscribers.push({
-          name: l.name,
-          file: l.file,
-          run: async (e) => void (await run(l.subscriber, e)),
-        });
-    } catch (error) {
-      if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return;
-      throw error;
-    }
-  }
-
-  subscriberNames: string[] = [];
-  private readonly subscribers: { name: string; file: string; run: (e: OutcomeEvent) => Promise<void> }[] =
-    [];
 
   private emit(e: LocalEngineEvent): void {
     if (e.type === 'outcome') this.view?.onEvent(e.event);
@@ -494,287 +397,6 @@ export class LocalEngine implements LocalEngineApi {
     }
   }
 
-  // ---- Triggers -----------------------------------------------------------------------------------
-
-  private async onObject(event: S3ObjectCreatedEvent): Promise<void> {
-    for (const job of this.jobList) {
-      const match = job.triggers.some((t) => t.kind === 's3' && matchesS3Trigger(t, event));
-      if (!match) continue;
-      await this.tx.run(() => acceptTrigger(this.deps, job, s3TriggerPayload(event)));
-    }
-  }
-
-  private async onSchedule(f: ScheduleFire): Promise<void> {
-    const trigger: TriggerPayload = {
-      kind: 'schedule',
-      scheduleId: f.schedule.id,
-      scheduledTime: f.scheduledTime.toISOString(),
-      ...(f.schedule.payload !== undefined ? { payload: f.schedule.payload } : {}),
-    };
-    const run = async () => {
-      const result = await acceptTrigger(this.deps, f.job, trigger);
-      f.markFired();
-      if (result.status === 'skipped')
-        this.log(`${f.job.name}: schedule fire at ${trigger.scheduledTime} skipped — ${result.reason}`);
-      if (f.catchUp) this.log(`${f.job.name}: caught up one missed fire (${trigger.scheduledTime})`);
-    };
-    // At start the scheduler already runs inside a transaction.
-    if (this.db.inTransaction) await run();
-    else await this.tx.run(run);
-  }
-
-  // ---- Pumps --------------------------------------------------------------------------------------
-
-  /** Schedules a drain of the launch queue and the job queues. */
-  private wake(): void {
-    if (this.stopping) return;
-    if (this.draining) {
-      this.drainAgain = true;
-      return;
-    }
-    if (this.wakeScheduled) return;
-    this.wakeScheduled = true;
-    // setImmediate, not setTimeout(0): Node rounds a 0 ms timer up to 1 ms, on every trigger.
-    setImmediate(() => {
-      this.wakeScheduled = false;
-      void this.drain();
-    });
-  }
-
-  private wakeScheduled = false;
-  /** Launches queued (already received) by the step in progress. */
-  private claimed: QueueMessage[] = [];
-  /** Launches queued (already received) by committed steps, not launched yet. */
-  private ready: QueueMessage[] = [];
-
-  /** Launches what committed steps queued for now, in order. True when there was any. */
-  private async launchReady(): Promise<boolean> {
-    let any = false;
-    for (let m = this.ready.shift(); m && !this.stopping; m = this.ready.shift()) {
-      any = true;
-      await this.processLaunch(m);
-    }
-    return any;
-  }
-
-  private async drain(): Promise<void> {
-    if (this.draining || this.stopping) return;
-    this.draining = true;
-    try {
-      do {
-        this.drainAgain = false;
-        let worked = true;
-        while (worked && !this.stopping) {
-          worked = false;
-          for (const job of this.jobList) {
-            const q = job.triggers.find((t) => t.kind === 'queue');
-            if (!q || q.mode === 'service') continue; // service-mode queues are read by their workers
-            const messages = this.queues.receive(jobQueueName(job.name), {
-              max: q.batchSize,
-              visibilityMs: parseDuration(q.visibilityTimeout),
-              maxReceiveCount: q.maxReceiveCount,
-              fifo: q.fifo,
-            });
-            if (messages.length > 0) {
-              worked = true;
-              crashPoint('after-receive');
-            }
-            for (const m of messages) {
-              await this.acceptMessage(job, m);
-              await this.launchReady();
-            }
-          }
-          if (await this.launchReady()) worked = true;
-          const launches = this.queues.receive(LAUNCH_QUEUE, { max: 10, visibilityMs: LAUNCH_VISIBILITY_MS });
-          if (launches.length > 0) worked = true;
-          for (const m of launches) await this.processLaunch(m);
-        }
-      } while (this.drainAgain && !this.stopping);
-    } catch (error) {
-      this.log(`✖ engine: ${(error as Error).stack ?? error}`);
-    } finally {
-      this.draining = false;
-      this.armWake();
-    }
-  }
-
-  private armWake(): void {
-    if (this.stopping) return;
-    const times = [this.queues.nextVisibleAt(LAUNCH_QUEUE)];
-    for (const job of this.jobList)
-      if (job.triggers.some((t) => t.kind === 'queue' && t.mode !== 'service'))
-        times.push(this.queues.nextVisibleAt(jobQueueName(job.name)));
-    const next = Math.min(...times.filter((t): t is number => t !== undefined));
-    if (!Number.isFinite(next)) return;
-    if (this.wakeTimer) clearTimeout(this.wakeTimer);
-    this.wakeTimer = setTimeout(
-      () => void this.drain(),
-      Math.min(2_147_483_647, Math.max(0, next - Date.now())),
-    );
-  }
-
-  private async acceptMessage(job: Job, m: QueueMessage): Promise<void> {
-    let parsed: Json | undefined;
-    try {
-      parsed = JSON.parse(m.body) as Json;
-    } catch {
-      parsed = undefined;
-    }
-    const trigger: TriggerPayload = {
-      kind: 'queue',
-      queue: queueNameOf(job) ?? job.name,
-      messageId: m.messageId,
-      body: m.body,
-      ...(parsed !== undefined ? { json: parsed } : {}),
-      receiveCount: m.receiveCount,
-      ...(m.groupId ? { messageGroupId: m.groupId } : {}),
-    };
-    try {
-      await this.tx.run(async () => {
-        await acceptTrigger(this.deps, job, trigger);
-        this.queues.delete(m.receiptHandle);
-      });
-      crashPoint('after-accept');
-    } catch (error) {
-      // Not accepted: the message comes back after its visibility timeout (and dead-letters after max receives).
-      this.log(`✖ ${job.name}: message ${m.messageId} not accepted: ${(error as Error).message}`);
-    }
-  }
-
-  private async processLaunch(m: QueueMessage): Promise<void> {
-    const msg = JSON.parse(m.body) as LaunchMessage;
-    const job = this.jobsByName.get(msg.job);
-    await this.tx.run(async () => {
-      if (!job) {
-        // The job file is gone or broken: keep the launch (no trigger is ever dropped) and look again later.
-        this.queues.changeVisibility(m.receiptHandle, LAUNCH_VISIBILITY_MS);
-        return;
-      }
-      const outcome = await launchAttempt(this.deps, job, msg.runId, msg.attempt);
-      if (outcome.status === 'later') this.deferForSlot(m, job, outcome.delayMs);
-      else this.queues.delete(m.receiptHandle);
-    });
-    crashPoint('after-launch');
-  }
-
-  /** A launch waiting for a concurrency slot: hidden for the delay, woken early when a slot frees. */
-  private deferForSlot(m: QueueMessage, job: Job, delayMs: number): void {
-    this.db
-      .prepare(`UPDATE messages SET visible_at = ?, receipt = NULL, attributes = ? WHERE receipt = ?`)
-      .run(Date.now() + delayMs, JSON.stringify({ waitingForSlot: job.name }), m.receiptHandle);
-  }
-
-  private wakeSlotWaiters(job: string): void {
-    this.db
-      .prepare(`UPDATE messages SET visible_at = ? WHERE queue = ? AND attributes = ? AND visible_at > ?`)
-      .run(Date.now(), LAUNCH_QUEUE, JSON.stringify({ waitingForSlot: job }), Date.now());
-  }
-
-  // ---- Stops --------------------------------------------------------------------------------------
-
-  private async onExit(info: ExitInfo): Promise<void> {
-    const run = this.store.getRunSync(info.runId);
-    const job = run ? this.jobsByName.get(run.job) : undefined;
-    if (!run || !job) return;
-    const shutdown = info.stopReason === SHUTDOWN_REASON;
-    const stop: StopReport = {
-      runId: info.runId,
-      attempt: info.attempt,
-      taskArn: `local:${info.pid}`,
-      startedAt: info.startedAt,
-      stoppedAt: info.stoppedAt,
-      containers: [{ name: job.name, exitCode: info.exitCode }],
-      signal: info.signal,
-      stoppedReason: info.stopReason,
-      ...(shutdown ? { missing: true } : {}),
-    };
-    await this.tx.run(async () => {
-      await recordStop(this.deps, job, stop);
-      this.markRecorded(info.runId, info.attempt);
-      this.wakeSlotWaiters(job.name);
-    });
-    crashPoint('after-stop');
-    this.wake();
-  }
-
-  private markRecorded(runId: string, attempt: number): void {
-    this.db
-      .prepare(`UPDATE processes SET state = 'recorded' WHERE run_id = ? AND attempt = ?`)
-      .run(runId, attempt);
-  }
-
-  /**
-   * After a restart: every process row the previous engine did not finish is settled. A recorded exit is
-   * replayed into `recordStop`; a child still alive is killed (nobody can observe its exit any more) and,
-   * like one that vanished, recorded `lost` so the retry policy decides.
-   */
-  private async reconcile(): Promise<void> {
-    type Row = {
-      run_id: string;
-      attempt: number;
-      state: string;
-      pid: number | null;
-      start_marker: string | null;
-      engine_pid: number;
-      started_at: string | null;
-      exit_code: number | null;
-      signal: string | null;
-      stop_reason: string | null;
-      exited_at: string | null;
-    };
-    const rows = this.db
-      .prepare(`SELECT * FROM processes WHERE state IN ('spawning', 'running', 'exited')`)
-      .all() as Row[];
-    for (const row of rows) {
-      const run = this.store.getRunSync(row.run_id);
-      const job = run ? this.jobsByName.get(run.job) : undefined;
-      if (!run || !job || isFinalStatus(run.status)) {
-        this.markRecorded(row.run_id, row.attempt);
-        continue;
-      }
-      let stop: StopReport;
-      const now = new Date().toISOString();
-      if (row.state === 'exited') {
-        stop = {
-          runId: row.run_id,
-          attempt: row.attempt,
-          taskArn: `local:${row.pid}`,
-          startedAt: row.started_at,
-          stoppedAt: row.exited_at ?? now,
-          containers: [{ name: job.name, exitCode: row.exit_code }],
-          signal: row.signal,
-          stoppedReason: row.stop_reason,
-        };
-      } else {
-        let fate = 'was never started';
-        if (row.pid !== null) {
-          if (isSameProcessAlive(row.pid, row.start_marker)) {
-            killGroup(row.pid, 'SIGKILL');
-            fate = `(pid ${row.pid}) was still running and was stopped`;
-          } else fate = `(pid ${row.pid}) had ended unobserved`;
-        } else {
-          const strays = findProcessesOfAttempt(row.run_id, row.attempt);
-          for (const pid of strays) killGroup(pid, 'SIGKILL');
-          if (strays.length > 0) fate = `(pid ${strays.join(', ')}) was still running and was stopped`;
-        }
-        stop = {
-          runId: row.run_id,
-          attempt: row.attempt,
-          taskArn: row.pid !== null ? `local:${row.pid}` : null,
-          startedAt: row.started_at,
-          stoppedAt: now,
-          containers: [],
-          missing: true,
-          stoppedReason: `the berth dev engine (pid ${row.engine_pid}) died; the attempt's process ${fate}`,
-        };
-      }
-      await this.tx.run(async () => {
-        await recordStop(this.deps, job, stop);
-        this.markRecorded(row.run_id, row.attempt);
-      });
-    }
-  }
-
   // ---- LocalEngineApi -----------------------------------------------------------------------------
 
   jobs(): Job[] {
@@ -782,9 +404,7 @@ export class LocalEngine implements LocalEngineApi {
   }
 
   nextFireTimes(job: string, count: number): string[] {
-    const j = this.jobsByName.get(job);
-    if (!j || !this.scheduler) return [];
-    return this.scheduler.nextFireTimes(j, count);
+    return this.triggers?.nextFireTimes(job, count) ?? [];
   }
 
   async queueStats(job: string): Promise<QueueStats> {
@@ -909,24 +529,17 @@ export class LocalEngine implements LocalEngineApi {
     if (this.stopping) return;
     this.stopping = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
-    if (this.wakeTimer) clearTimeout(this.wakeTimer);
-    this.scheduler?.stop();
+    this.stopNudges?.();
+    await this.reloader?.stop();
+    this.pump.stop();
+    this.triggers.stopSchedules();
     await this.workers?.stop(this.config.stopGraceSeconds * 1000);
-    await this.watcher?.close();
+    await this.triggers.stopWatching();
     await this.launcher.stopAll(SHUTDOWN_REASON);
     await this.tx.idle();
     // Give deliveries under way a moment; rows still pending are delivered again on the next start.
-    await Promise.race([
-      Promise.all(this.delivering.values()),
-      new Promise((r) => setTimeout(r, STOP_DELIVERY_WAIT_MS).unref()),
-    ]);
-    for (const res of this.sse) res.end();
-    this.sse.clear();
-    await new Promise<void>((r) => {
-      if (!this.server) return r();
-      this.server.close(() => r());
-      this.server.closeAllConnections();
-    });
+    await this.outbox.settle(STOP_DELIVERY_WAIT_MS);
+    await this.http?.close();
     this.view?.close();
     this.db.close();
     try {
@@ -935,29 +548,5 @@ export class LocalEngine implements LocalEngineApi {
     } catch {
       // Already gone.
     }
-  }
-}
-
-function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-async function postWebhook(url: string, event: OutcomeEvent): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'berth-dev' },
-        body: JSON.stringify(event),
-        signal: AbortSignal.timeout(5000),
-      });
-      if (res.ok) return;
-      if (attempt >= 3 || res.status < 500) throw new Error(`HTTP ${res.status}`);
-    } catch (error) {
-      if (attempt >= 3) throw error;
-    }
-    await new Promise((r) => setTimeout(r, 500 * attempt));
   }
 }

@@ -2,21 +2,40 @@
  * A small SQS-compatible endpoint (AWS JSON protocol 1.0) so an application using `@aws-sdk/client-sqs`
  * with `endpoint: 'http://127.0.0.1:<port>'` can feed a job's queue unchanged. Supports `SendMessage`,
  * `SendMessageBatch`, `GetQueueUrl` and `GetQueueAttributes`; anything else answers `UnsupportedOperation`.
- * Errors follow the protocol: HTTP 400, `{"__type":"com.amazonaws.sqs#…","message":…}` plus the
- * `x-amzn-query-error` header the SDK reads for query-compatible error codes.
+ * Errors follow the protocol: HTTP 400 (403 for a refused signature, 413 for an oversized request),
+ * `{"__type":"com.amazonaws.sqs#…","message":…}` plus the `x-amzn-query-error` header the SDK reads for
+ * query-compatible error codes. Every call must be signed with the engine's credential (`sigv4.ts`); its
+ * body is read with a cap, and malformed input is a 400, never a 500.
  */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { QueueStats } from './api.js';
+import { BodyTooLargeError, discardRest, readCappedBody } from './body.js';
+import type { DevCredentials } from './credentials.js';
+import { verifySigV4 } from './sigv4.js';
 
 /** SQS limits: 1 MiB per message and per batch, ≤ 900 s delay, ≤ 10 entries per batch. */
 export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
 export const SQS_MAX_DELAY_SECONDS = 900;
 export const SQS_MAX_BATCH = 10;
+/** SQS: at most 10 message attributes per message, names up to 256 characters. */
+export const SQS_MAX_MESSAGE_ATTRIBUTES = 10;
+export const SQS_MAX_ATTRIBUTE_NAME = 256;
+/** SQS: batch entry ids, message group ids and deduplication ids are at most 80 and 128 characters. */
+export const SQS_MAX_BATCH_ENTRY_ID = 80;
+export const SQS_MAX_GROUP_OR_DEDUP_ID = 128;
+/**
+ * The largest request body the endpoint reads: a full 1 MiB message (or batch) whose every character JSON
+ * escapes to two (`"`, `\`, tab, newline), plus the request's envelope. Anything longer cannot be valid.
+ */
+export const SQS_MAX_REQUEST_BYTES = 2 * SQS_MAX_MESSAGE_BYTES + 65_536;
 export const LOCAL_ACCOUNT_ID = '123456789012';
 
 export interface SqsBackend {
   /** Queue name → true when it feeds a job. */
   hasQueue(name: string): boolean;
+  /** True when the queue is FIFO (a message group is then required). */
+  isFifo?(name: string): boolean;
   send(
     name: string,
     body: string,
@@ -30,20 +49,50 @@ export interface SqsBackend {
   stats(name: string): QueueStats;
 }
 
-class SqsError extends Error {
+export class SqsError extends Error {
   constructor(
     readonly type: string,
     readonly queryCode: string,
     message: string,
     readonly sender = true,
+    readonly status = 400,
   ) {
     super(message);
   }
 }
 
+const invalid = (message: string) => new SqsError('InvalidParameterValue', 'InvalidParameterValue', message);
+
+/** Writes an AWS JSON-protocol error answer. */
+export function sendSqsError(res: ServerResponse, error: SqsError): void {
+  const text = JSON.stringify({ __type: `com.amazonaws.sqs#${error.type}`, message: error.message });
+  res.writeHead(error.status, {
+    'content-type': 'application/x-amz-json-1.0',
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': randomUUID(),
+    'x-amzn-query-error': `${error.queryCode};${error.sender ? 'Sender' : 'Receiver'}`,
+  });
+  res.end(text);
+}
+
+/** Writes an AWS JSON-protocol success answer. */
+export function sendSqsResult(res: ServerResponse, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(200, {
+    'content-type': 'application/x-amz-json-1.0',
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': randomUUID(),
+  });
+  res.end(text);
+}
+
 function queueNameFromUrl(url: unknown): string {
   if (typeof url !== 'string' || url === '') {
-    throw new SqsError('InvalidAddress', 'InvalidAddress', 'QueueUrl is required');
+    throw new SqsError(
+      'MissingParameter',
+      'MissingParameter',
+      'The request must contain the parameter QueueUrl.',
+    );
   }
   try {
     const parts = new URL(url).pathname.split('/').filter(Boolean);
@@ -59,30 +108,177 @@ function queueNameFromUrl(url: unknown): string {
   );
 }
 
-function validateMessage(body: unknown, delay: unknown): { body: string; delaySeconds: number } {
-  if (typeof body !== 'string' || body.length === 0) {
-    throw new SqsError(
-      'InvalidParameterValue',
-      'InvalidParameterValue',
-      'The request must contain the parameter MessageBody.',
+/** The characters SQS accepts in a message: #x9 | #xA | #xD | #x20–#xD7FF | #xE000–#xFFFD | #x10000–#x10FFFF. */
+const INVALID_SQS_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+/** A whole number from a JSON number or numeric string; `undefined`/`null` give `fallback`. */
+export function integerParam(
+  name: string,
+  value: unknown,
+  min: number,
+  max: number,
+  fallback: number | undefined,
+): number | undefined {
+  if (value === undefined || value === null) return fallback;
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && value.trim() !== ''
+        ? Number(value)
+        : Number.NaN;
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw invalid(
+      `Value ${JSON.stringify(value)} for parameter ${name} is invalid. Reason: must be a whole number from ${min} to ${max}.`,
     );
   }
-  if (Buffer.byteLength(body, 'utf8') > SQS_MAX_MESSAGE_BYTES) {
+  return n;
+}
+
+const ATTRIBUTE_NAME_RE = /^[A-Za-z0-9_.-]+$/;
+const DATA_TYPE_RE = /^(String|Number|Binary)(\.[^\s]{1,})?$/;
+
+/**
+ * Checks `MessageAttributes` the way SQS does (≤ 10, valid names, a data type and a value of that type)
+ * and returns how many bytes they add to the message's size (name + type + value).
+ */
+export function checkMessageAttributes(attributes: unknown): number {
+  if (attributes === undefined || attributes === null) return 0;
+  if (typeof attributes !== 'object' || Array.isArray(attributes)) {
+    throw invalid(
+      'MessageAttributes must be a map of attribute name to {DataType, StringValue | BinaryValue}.',
+    );
+  }
+  const entries = Object.entries(attributes as Record<string, unknown>);
+  if (entries.length > SQS_MAX_MESSAGE_ATTRIBUTES) {
+    throw invalid(
+      `Number of message attributes [${entries.length}] exceeds the allowed maximum [${SQS_MAX_MESSAGE_ATTRIBUTES}].`,
+    );
+  }
+  let bytes = 0;
+  for (const [name, value] of entries) {
+    const lower = name.toLowerCase();
+    if (
+      name.length === 0 ||
+      name.length > SQS_MAX_ATTRIBUTE_NAME ||
+      !ATTRIBUTE_NAME_RE.test(name) ||
+      name.startsWith('.') ||
+      name.endsWith('.') ||
+      name.includes('..') ||
+      lower.startsWith('aws.') ||
+      lower.startsWith('amazon.')
+    ) {
+      throw invalid(
+        `Message (user) attribute name '${name}' is invalid: use up to ${SQS_MAX_ATTRIBUTE_NAME} letters, digits, '_', '-' and '.', not starting with AWS. or Amazon.`,
+      );
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw invalid(`Message (user) attribute '${name}' must be an object with DataType and a value.`);
+    }
+    const v = value as { DataType?: unknown; StringValue?: unknown; BinaryValue?: unknown };
+    if (typeof v.DataType !== 'string' || !DATA_TYPE_RE.test(v.DataType)) {
+      throw invalid(
+        `Message (user) attribute '${name}' has an invalid DataType ${JSON.stringify(v.DataType ?? null)}: use String, Number or Binary (optionally with a .suffix).`,
+      );
+    }
+    const binary = v.DataType.startsWith('Binary');
+    const raw = binary ? v.BinaryValue : v.StringValue;
+    if (typeof raw !== 'string' || raw.length === 0) {
+      throw invalid(
+        `Message (user) attribute '${name}' must contain a non-empty value of type '${binary ? 'Binary' : v.DataType.split('.')[0]}'.`,
+      );
+    }
+    if (!binary && INVALID_SQS_CHAR.test(raw)) {
+      throw new SqsError(
+        'InvalidMessageContents',
+        'InvalidMessageContents',
+        `Message (user) attribute '${name}' contains characters outside the allowed set.`,
+      );
+    }
+    if (v.DataType.startsWith('Number') && !Number.isFinite(Number(raw))) {
+      throw invalid(
+        `Message (user) attribute '${name}' of type Number has the value ${JSON.stringify(raw)}, which is not a number.`,
+      );
+    }
+    const valueBytes = binary ? Buffer.from(raw, 'base64').length : Buffer.byteLength(raw, 'utf8');
+    bytes += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(v.DataType, 'utf8') + valueBytes;
+  }
+  return bytes;
+}
+
+/** A message body as SQS checks it: present, valid characters, within 1 MiB (attributes included). */
+export function checkMessageBody(body: unknown, attributeBytes = 0): string {
+  if (typeof body !== 'string' || body.length === 0) {
+    throw invalid('The request must contain the parameter MessageBody.');
+  }
+  if (INVALID_SQS_CHAR.test(body)) {
     throw new SqsError(
-      'InvalidParameterValue',
-      'InvalidParameterValue',
+      'InvalidMessageContents',
+      'InvalidMessageContents',
+      'Invalid binary character in the message body: SQS accepts #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF.',
+    );
+  }
+  if (Buffer.byteLength(body, 'utf8') + attributeBytes > SQS_MAX_MESSAGE_BYTES) {
+    throw invalid(
       `One or more parameters are invalid. Reason: Message must be shorter than ${SQS_MAX_MESSAGE_BYTES} bytes.`,
     );
   }
-  const delaySeconds = delay === undefined || delay === null ? 0 : Number(delay);
-  if (!Number.isInteger(delaySeconds) || delaySeconds < 0 || delaySeconds > SQS_MAX_DELAY_SECONDS) {
-    throw new SqsError(
-      'InvalidParameterValue',
-      'InvalidParameterValue',
-      `Value ${String(delay)} for parameter DelaySeconds is invalid. Reason: must be between 0 and ${SQS_MAX_DELAY_SECONDS}, if provided.`,
+  return body;
+}
+
+function optionalId(name: string, value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > SQS_MAX_GROUP_OR_DEDUP_ID ||
+    !/^[\x21-\x7E]+$/.test(value)
+  ) {
+    throw invalid(
+      `Value ${JSON.stringify(value)} for parameter ${name} is invalid. Reason: use 1 to ${SQS_MAX_GROUP_OR_DEDUP_ID} characters from a-z, A-Z, 0-9 and punctuation.`,
     );
   }
-  return { body, delaySeconds };
+  return value;
+}
+
+interface CheckedMessage {
+  body: string;
+  delaySeconds: number;
+  attributes?: Record<string, unknown>;
+  groupId?: string;
+  deduplicationId?: string;
+}
+
+function checkMessage(input: Record<string, unknown>, fifo: boolean): CheckedMessage {
+  const attributeBytes = checkMessageAttributes(input.MessageAttributes);
+  const body = checkMessageBody(input.MessageBody, attributeBytes);
+  const delaySeconds = integerParam(
+    'DelaySeconds',
+    input.DelaySeconds,
+    0,
+    SQS_MAX_DELAY_SECONDS,
+    0,
+  ) as number;
+  const groupId = optionalId('MessageGroupId', input.MessageGroupId);
+  const deduplicationId = optionalId('MessageDeduplicationId', input.MessageDeduplicationId);
+  if (fifo && groupId === undefined) {
+    throw new SqsError(
+      'MissingParameter',
+      'MissingParameter',
+      'The request must contain the parameter MessageGroupId.',
+    );
+  }
+  if (!fifo && deduplicationId !== undefined) {
+    throw invalid(
+      'The request include parameter MessageDeduplicationId that is not valid for this queue type: it applies only to FIFO queues.',
+    );
+  }
+  return {
+    body,
+    delaySeconds,
+    ...(input.MessageAttributes ? { attributes: input.MessageAttributes as Record<string, unknown> } : {}),
+    ...(groupId !== undefined ? { groupId } : {}),
+    ...(deduplicationId !== undefined ? { deduplicationId } : {}),
+  };
 }
 
 function requireQueue(backend: SqsBackend, name: string): void {
@@ -95,6 +291,10 @@ function requireQueue(backend: SqsBackend, name: string): void {
   }
 }
 
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 /** Handles one JSON-protocol request; `baseUrl` is `http://127.0.0.1:<port>`. */
 export function handleSqsAction(
   backend: SqsBackend,
@@ -105,31 +305,30 @@ export function handleSqsAction(
   switch (action) {
     case 'GetQueueUrl': {
       const name = input.QueueName;
-      if (typeof name !== 'string')
-        throw new SqsError('InvalidParameterValue', 'InvalidParameterValue', 'QueueName is required');
+      if (typeof name !== 'string' || name === '')
+        throw new SqsError(
+          'MissingParameter',
+          'MissingParameter',
+          'The request must contain the parameter QueueName.',
+        );
       requireQueue(backend, name);
       return { QueueUrl: `${baseUrl}/${LOCAL_ACCOUNT_ID}/${name}` };
     }
     case 'SendMessage': {
       const name = queueNameFromUrl(input.QueueUrl);
       requireQueue(backend, name);
-      const m = validateMessage(input.MessageBody, input.DelaySeconds);
-      const sent = backend.send(name, m.body, {
-        delaySeconds: m.delaySeconds,
-        ...(input.MessageAttributes
-          ? { attributes: input.MessageAttributes as Record<string, unknown> }
-          : {}),
-        ...(typeof input.MessageGroupId === 'string' ? { groupId: input.MessageGroupId } : {}),
-        ...(typeof input.MessageDeduplicationId === 'string'
-          ? { deduplicationId: input.MessageDeduplicationId }
-          : {}),
-      });
+      const m = checkMessage(input, backend.isFifo?.(name) ?? false);
+      const { body, ...options } = m;
+      const sent = backend.send(name, body, options);
       return { MessageId: sent.messageId, MD5OfMessageBody: sent.md5OfBody };
     }
     case 'SendMessageBatch': {
       const name = queueNameFromUrl(input.QueueUrl);
       requireQueue(backend, name);
-      const entries = Array.isArray(input.Entries) ? (input.Entries as Record<string, unknown>[]) : [];
+      if (input.Entries !== undefined && input.Entries !== null && !Array.isArray(input.Entries)) {
+        throw invalid('Entries must be a list of SendMessageBatchRequestEntry objects.');
+      }
+      const entries = (input.Entries ?? []) as unknown[];
       if (entries.length === 0) {
         throw new SqsError(
           'EmptyBatchRequest',
@@ -144,7 +343,26 @@ export function handleSqsAction(
           `Maximum number of entries per request are ${SQS_MAX_BATCH}. You have sent ${entries.length}.`,
         );
       }
-      const ids = entries.map((e) => e.Id);
+      entries.forEach((e, i) => {
+        if (!isObject(e))
+          throw invalid(
+            `Entries[${i}] must be a SendMessageBatchRequestEntry object, not ${JSON.stringify(e)}.`,
+          );
+        if (
+          typeof e.Id !== 'string' ||
+          e.Id.length === 0 ||
+          e.Id.length > SQS_MAX_BATCH_ENTRY_ID ||
+          !/^[A-Za-z0-9_-]+$/.test(e.Id)
+        ) {
+          throw new SqsError(
+            'InvalidBatchEntryId',
+            'AWS.SimpleQueueService.InvalidBatchEntryId',
+            `A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most ${SQS_MAX_BATCH_ENTRY_ID} letters long.`,
+          );
+        }
+      });
+      const checked = entries as Record<string, unknown>[];
+      const ids = checked.map((e) => e.Id);
       if (new Set(ids).size !== ids.length) {
         throw new SqsError(
           'BatchEntryIdsNotDistinct',
@@ -152,7 +370,10 @@ export function handleSqsAction(
           'Two or more batch entries in the request have the same Id.',
         );
       }
-      const total = entries.reduce((n, e) => n + Buffer.byteLength(String(e.MessageBody ?? ''), 'utf8'), 0);
+      const total = checked.reduce(
+        (n, e) => n + (typeof e.MessageBody === 'string' ? Buffer.byteLength(e.MessageBody, 'utf8') : 0),
+        0,
+      );
       if (total > SQS_MAX_MESSAGE_BYTES) {
         throw new SqsError(
           'BatchRequestTooLong',
@@ -160,19 +381,13 @@ export function handleSqsAction(
           `Batch requests cannot be longer than ${SQS_MAX_MESSAGE_BYTES} bytes.`,
         );
       }
+      const fifo = backend.isFifo?.(name) ?? false;
       const Successful: Record<string, unknown>[] = [];
       const Failed: Record<string, unknown>[] = [];
-      for (const e of entries) {
+      for (const e of checked) {
         try {
-          const m = validateMessage(e.MessageBody, e.DelaySeconds);
-          const sent = backend.send(name, m.body, {
-            delaySeconds: m.delaySeconds,
-            ...(e.MessageAttributes ? { attributes: e.MessageAttributes as Record<string, unknown> } : {}),
-            ...(typeof e.MessageGroupId === 'string' ? { groupId: e.MessageGroupId } : {}),
-            ...(typeof e.MessageDeduplicationId === 'string'
-              ? { deduplicationId: e.MessageDeduplicationId }
-              : {}),
-          });
+          const { body, ...options } = checkMessage(e, fifo);
+          const sent = backend.send(name, body, options);
           Successful.push({ Id: e.Id, MessageId: sent.messageId, MD5OfMessageBody: sent.md5OfBody });
         } catch (error) {
           if (!(error instanceof SqsError)) throw error;
@@ -203,69 +418,93 @@ export function handleSqsAction(
   }
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        reject(new SqsError('RequestTooLong', 'RequestTooLong', 'The request is too long.'));
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 /** True when the request is an SQS JSON-protocol call (it has `X-Amz-Target: AmazonSQS.*`). */
 export function isSqsRequest(req: IncomingMessage): boolean {
   const target = req.headers['x-amz-target'];
   return req.method === 'POST' && typeof target === 'string' && target.startsWith('AmazonSQS.');
 }
 
-export async function serveSqs(
+/** The action of an SQS call: `AmazonSQS.SendMessage` → `SendMessage`. */
+export function sqsAction(req: IncomingMessage): string {
+  return String(req.headers['x-amz-target']).slice('AmazonSQS.'.length);
+}
+
+/**
+ * The gate of every SQS call (the endpoint's and the workers'): reads the body with a cap (`limit`) and
+ * checks its SigV4 signature against the engine's credential. Returns the body; on a refusal it has already
+ * answered with the AWS-shaped error and returns undefined.
+ */
+export async function admitSqsCall(
+  req: IncomingMessage,
+  res: ServerResponse,
+  credentials: DevCredentials,
+  limit = SQS_MAX_REQUEST_BYTES,
+): Promise<Buffer | undefined> {
+  let body: Buffer;
+  try {
+    body = await readCappedBody(req, limit);
+  } catch (error) {
+    if (!(error instanceof BodyTooLargeError)) throw error;
+    sendSqsError(
+      res,
+      new SqsError(
+        'RequestEntityTooLarge',
+        'RequestEntityTooLarge',
+        `The request body is larger than ${limit} bytes: SQS takes at most ${SQS_MAX_MESSAGE_BYTES} bytes per message or batch.`,
+        true,
+        413,
+      ),
+    );
+    discardRest(req);
+    return undefined;
+  }
+  const failure = await verifySigV4(
+    { method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body },
+    credentials,
+  );
+  if (failure) {
+    sendSqsError(res, new SqsError(failure.code, failure.code, failure.message, true, failure.status));
+    return undefined;
+  }
+  return body;
+}
+
+/** Parses an SQS call's JSON body: it must be a JSON object (an empty body is `{}`). */
+export function parseSqsInput(raw: Buffer): Record<string, unknown> {
+  const text = raw.toString('utf8');
+  if (text.trim() === '') return {};
+  let input: unknown;
+  try {
+    input = JSON.parse(text);
+  } catch {
+    throw new SqsError('SerializationException', 'SerializationException', 'The request body is not JSON.');
+  }
+  if (!isObject(input)) {
+    throw new SqsError(
+      'SerializationException',
+      'SerializationException',
+      `The request body must be a JSON object, not ${input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input}.`,
+    );
+  }
+  return input;
+}
+
+/** Answers one (admitted) SQS endpoint call. */
+export function serveSqs(
   backend: SqsBackend,
   baseUrl: string,
   req: IncomingMessage,
   res: ServerResponse,
-): Promise<void> {
-  const action = String(req.headers['x-amz-target']).slice('AmazonSQS.'.length);
-  const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, {
-      'content-type': 'application/x-amz-json-1.0',
-      'content-length': Buffer.byteLength(text),
-      'x-amzn-requestid': crypto.randomUUID(),
-      ...headers,
-    });
-    res.end(text);
-  };
+  raw: Buffer,
+): void {
   try {
-    const raw = await readBody(req, SQS_MAX_MESSAGE_BYTES * 2 + 65_536);
-    let input: Record<string, unknown>;
-    try {
-      input = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
-    } catch {
-      throw new SqsError('SerializationException', 'SerializationException', 'The request body is not JSON.');
-    }
-    reply(200, handleSqsAction(backend, baseUrl, action, input));
+    sendSqsResult(res, handleSqsAction(backend, baseUrl, sqsAction(req), parseSqsInput(raw)));
   } catch (error) {
-    if (error instanceof SqsError) {
-      reply(
-        400,
-        { __type: `com.amazonaws.sqs#${error.type}`, message: error.message },
-        { 'x-amzn-query-error': `${error.queryCode};${error.sender ? 'Sender' : 'Receiver'}` },
-      );
-    } else {
-      reply(
-        500,
-        { __type: 'com.amazonaws.sqs#InternalError', message: (error as Error).message },
-        {
-          'x-amzn-query-error': 'InternalError;Receiver',
-        },
-      );
-    }
+    sendSqsError(
+      res,
+      error instanceof SqsError
+        ? error
+        : new SqsError('InternalError', 'InternalError', (error as Error).message, false, 500),
+    );
   }
 }

@@ -247,7 +247,16 @@ export class SqliteRunStore implements RunStore {
   }
 
   async releaseSlot(job: string, runId: string): Promise<void> {
-    this.db.prepare('DELETE FROM slots WHERE job = ? AND run_id = ?').run(job, runId);
+    if (this.db.prepare('DELETE FROM slots WHERE job = ? AND run_id = ?').run(job, runId).changes === 1)
+      this.onSlotReleased(job);
+  }
+
+  /** Called (inside the step's transaction) each time a held slot of `job` is released. */
+  onSlotReleased: (job: string) => void = () => {};
+
+  /** Slots of `job` held now. */
+  slotsHeld(job: string): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM slots WHERE job = ?').get(job) as { n: number }).n;
   }
 
   /** Failed or timed-out runs of a job not replayed (or redriven) yet, oldest first. */

@@ -25,8 +25,16 @@ import {
 } from '../../core/scaling/backlog.js';
 import type { QueueStats } from './api.js';
 import { commandFor } from './launcher.js';
+import { credentialsEnv, type DevCredentials } from './credentials.js';
 import type { QueueMessage, ReceiveOptions } from './queue.js';
-import { LOCAL_ACCOUNT_ID } from './sqs.js';
+import {
+  integerParam,
+  LOCAL_ACCOUNT_ID,
+  parseSqsInput,
+  SqsError,
+  sendSqsError,
+  sendSqsResult,
+} from './sqs.js';
 
 /** The engine's queue operations the pool needs (SqliteQueues implements them). */
 export interface WorkerQueues {
@@ -51,6 +59,8 @@ export interface WorkerPoolsOptions {
   logDir: string;
   /** Extra environment from the dev config. */
   env?: Record<string, string>;
+  /** The engine's credential: workers sign their SQS calls with it. */
+  credentials?: DevCredentials;
   log: (line: string) => void;
   /** Scaling evaluation period. @default 1000 */
   tickMs?: number;
@@ -79,6 +89,10 @@ export interface WorkerPoolStatus {
 }
 
 const WORKER_ACTIONS = new Set(['ReceiveMessage', 'DeleteMessage', 'ChangeMessageVisibility']);
+/** The largest worker call body read (the calls carry a queue URL, a receipt handle and a few numbers). */
+export const WORKER_MAX_REQUEST_BYTES = 64 * 1024;
+/** SQS: visibility timeouts are 0 to 12 hours; ReceiveMessage waits 0–20 s for 1–10 messages. */
+const MAX_VISIBILITY_SECONDS = 43_200;
 const MAX_HISTORY = 500;
 
 interface Worker {
@@ -272,53 +286,89 @@ export class WorkerPools {
       // Any SQS client in the worker reaches the engine instead of AWS.
       AWS_ENDPOINT_URL_SQS: this.opts.baseUrl,
       AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'berth-dev',
-      AWS_SECRET_ACCESS_KEY: 'berth-dev',
+      // The engine's credential of this start; a session token from the user's shell would not belong to it.
+      ...(this.opts.credentials
+        ? credentialsEnv(this.opts.credentials)
+        : { AWS_ACCESS_KEY_ID: 'berth-dev', AWS_SECRET_ACCESS_KEY: 'berth-dev' }),
+      AWS_SESSION_TOKEN: undefined,
+      AWS_PROFILE: undefined,
     };
   }
 
-  /** True for the requests this module answers: a worker's SQS calls and `GET /api/workers`. */
+  /** True for `GET /api/workers` (worker counts over time); worker SQS calls are told by `isWorkerCall`. */
   handles(req: IncomingMessage): boolean {
-    if (req.method === 'GET' && (req.url ?? '').split('?')[0] === '/api/workers') return true;
-    const target = req.headers['x-amz-target'];
-    return (
-      req.method === 'POST' &&
-      typeof target === 'string' &&
-      target.startsWith('AmazonSQS.') &&
-      WORKER_ACTIONS.has(target.slice('AmazonSQS.'.length))
-    );
+    return req.method === 'GET' && (req.url ?? '').split('?')[0] === '/api/workers';
   }
 
-  async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /**
+   * Answers `GET /api/workers`, or a worker's SQS call whose body `raw` the engine's HTTP server already
+   * read (capped) and whose signature it checked (`admitSqsCall`).
+   */
+  async serve(req: IncomingMessage, res: ServerResponse, raw?: Buffer): Promise<void> {
     if (req.method === 'GET') return reply(res, 200, { workers: this.status() });
-    const action = String(req.headers['x-amz-target']).slice('AmazonSQS.'.length);
-    let input: Record<string, unknown>;
+    if (raw === undefined) throw new Error('a worker call must be admitted (capped and signed) first');
     try {
-      input = JSON.parse((await readBody(req)) || '{}') as Record<string, unknown>;
-    } catch {
-      return sqsError(res, 'InvalidParameterValue', 'the request body is not JSON');
+      await this.serveCall(req, res, raw);
+    } catch (error) {
+      sendSqsError(
+        res,
+        error instanceof SqsError
+          ? error
+          : new SqsError('InternalError', 'InternalError', (error as Error).message, false, 500),
+      );
     }
+  }
+
+  private async serveCall(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
+    const action = String(req.headers['x-amz-target']).slice('AmazonSQS.'.length);
+    const input = parseSqsInput(raw);
     const job = this.jobOfUrl(input.QueueUrl);
-    if (!job)
-      return sqsError(res, 'QueueDoesNotExist', `no service-mode job reads ${String(input.QueueUrl)}`);
+    if (!job) {
+      throw new SqsError(
+        'QueueDoesNotExist',
+        'AWS.SimpleQueueService.NonExistentQueue',
+        `The specified queue does not exist: no service-mode job reads ${String(input.QueueUrl)}.`,
+      );
+    }
     const queue = this.opts.engineQueueName(job.name);
     if (action === 'DeleteMessage') {
-      this.opts.queues.delete(String(input.ReceiptHandle ?? ''));
-      return reply(res, 200, {});
+      this.opts.queues.delete(receiptHandleOf(input));
+      return sendSqsResult(res, {});
     }
     if (action === 'ChangeMessageVisibility') {
-      const seconds = Number(input.VisibilityTimeout ?? 0);
-      this.opts.queues.changeVisibility(String(input.ReceiptHandle ?? ''), seconds * 1000);
-      return reply(res, 200, {});
+      const handle = receiptHandleOf(input);
+      if (input.VisibilityTimeout === undefined || input.VisibilityTimeout === null) {
+        throw new SqsError(
+          'MissingParameter',
+          'MissingParameter',
+          'The request must contain the parameter VisibilityTimeout.',
+        );
+      }
+      const seconds = integerParam(
+        'VisibilityTimeout',
+        input.VisibilityTimeout,
+        0,
+        MAX_VISIBILITY_SECONDS,
+        0,
+      );
+      this.opts.queues.changeVisibility(handle, (seconds as number) * 1000);
+      return sendSqsResult(res, {});
     }
     // ReceiveMessage, with long polling up to WaitTimeSeconds.
     const trigger = job.triggers.find((t) => t.kind === 'queue');
-    const max = Math.min(10, Math.max(1, Number(input.MaxNumberOfMessages ?? 1)));
+    const max = integerParam('MaxNumberOfMessages', input.MaxNumberOfMessages, 1, 10, 1) as number;
+    const visibilitySeconds = integerParam(
+      'VisibilityTimeout',
+      input.VisibilityTimeout,
+      0,
+      MAX_VISIBILITY_SECONDS,
+      undefined,
+    );
     const visibilityMs =
-      input.VisibilityTimeout !== undefined
-        ? Number(input.VisibilityTimeout) * 1000
+      visibilitySeconds !== undefined
+        ? visibilitySeconds * 1000
         : parseDuration(trigger?.visibilityTimeout ?? '30s');
-    const waitMs = Math.min(20, Math.max(0, Number(input.WaitTimeSeconds ?? 0))) * 1000;
+    const waitMs = (integerParam('WaitTimeSeconds', input.WaitTimeSeconds, 0, 20, 0) as number) * 1000;
     const deadline = Date.now() + waitMs;
     let closed = false;
     res.once('close', () => {
@@ -336,7 +386,7 @@ export class WorkerPools {
           for (const m of messages) this.opts.queues.changeVisibility(m.receiptHandle, 0);
           return;
         }
-        return reply(res, 200, { Messages: messages.map(toSqsMessage) });
+        return sendSqsResult(res, { Messages: messages.map(toSqsMessage) });
       }
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -374,30 +424,40 @@ function md5(text: string): string {
   return createHash('md5').update(text, 'utf8').digest('hex');
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+/** True for a worker's SQS call (ReceiveMessage, DeleteMessage, ChangeMessageVisibility). */
+export function isWorkerCall(req: IncomingMessage): boolean {
+  const target = req.headers['x-amz-target'];
+  return (
+    req.method === 'POST' &&
+    typeof target === 'string' &&
+    target.startsWith('AmazonSQS.') &&
+    WORKER_ACTIONS.has(target.slice('AmazonSQS.'.length))
+  );
+}
+
+function receiptHandleOf(input: Record<string, unknown>): string {
+  const handle = input.ReceiptHandle;
+  if (handle === undefined || handle === null || handle === '') {
+    throw new SqsError(
+      'MissingParameter',
+      'MissingParameter',
+      'The request must contain the parameter ReceiptHandle.',
+    );
+  }
+  if (typeof handle !== 'string') {
+    throw new SqsError(
+      'ReceiptHandleIsInvalid',
+      'ReceiptHandleIsInvalid',
+      `The input receipt handle ${JSON.stringify(handle)} is not a valid receipt handle.`,
+    );
+  }
+  return handle;
 }
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
-    'content-type':
-      status === 200 && !('workers' in (body as object)) ? 'application/x-amz-json-1.0' : 'application/json',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
-}
-
-function sqsError(res: ServerResponse, code: string, message: string): void {
-  const text = JSON.stringify({ __type: `com.amazonaws.sqs#${code}`, message });
-  res.writeHead(400, {
-    'content-type': 'application/x-amz-json-1.0',
-    'x-amzn-query-error': `AWS.SimpleQueueService.${code};Sender`,
+    'content-type': 'application/json',
     'content-length': Buffer.byteLength(text),
   });
   res.end(text);

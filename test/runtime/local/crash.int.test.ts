@@ -6,7 +6,18 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { CRASH_POINTS } from '../../../src/runtime/local/faults.js';
-import { cleanup, cli, job, makeProject, runs, spawns, sql, startEngine, waitFor } from './harness.js';
+import {
+  cleanup,
+  cli,
+  job,
+  makeProject,
+  runs,
+  spawns,
+  sql,
+  sqsCall,
+  startEngine,
+  waitFor,
+} from './harness.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -73,19 +84,12 @@ describe('kill -9 of the engine', () => {
     let sent = 0;
     for (let round = 0; round < 4; round++) {
       const engine = await startEngine(dir);
-      const res = await fetch(engine.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-amz-json-1.0',
-          'x-amz-target': 'AmazonSQS.SendMessageBatch',
-        },
-        body: JSON.stringify({
-          QueueUrl: `${engine.url}/123456789012/q`,
-          Entries: Array.from({ length: 8 }, (_, i) => ({
-            Id: `e${i}`,
-            MessageBody: JSON.stringify({ sleepMs: 150, round, i }),
-          })),
-        }),
+      const res = await sqsCall(engine.url, dir, 'SendMessageBatch', {
+        QueueUrl: `${engine.url}/123456789012/q`,
+        Entries: Array.from({ length: 8 }, (_, i) => ({
+          Id: `e${i}`,
+          MessageBody: JSON.stringify({ sleepMs: 150, round, i }),
+        })),
       });
       expect(res.status).toBe(200);
       sent += 8;

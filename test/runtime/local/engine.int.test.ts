@@ -16,11 +16,13 @@ import {
   cleanup,
   cli,
   type EngineProc,
+  engineCredentials,
   job,
   makeProject,
   runs,
   spawns,
   sql,
+  sqsCall,
   startEngine,
   waitFor,
 } from './harness.js';
@@ -111,16 +113,12 @@ describe('berth dev (real engine process)', () => {
 
   it('keeps at most maxConcurrency runs at once and runs them all', async () => {
     // One SQS batch, so all six are waiting at once.
-    const res = await fetch(engine.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.SendMessageBatch' },
-      body: JSON.stringify({
-        QueueUrl: `${engine.url}/123456789012/capped`,
-        Entries: [0, 1, 2, 3, 4, 5].map((n) => ({
-          Id: `m${n}`,
-          MessageBody: JSON.stringify({ sleepMs: 500, n }),
-        })),
-      }),
+    const res = await sqsCall(engine.url, dir, 'SendMessageBatch', {
+      QueueUrl: `${engine.url}/123456789012/capped`,
+      Entries: [0, 1, 2, 3, 4, 5].map((n) => ({
+        Id: `m${n}`,
+        MessageBody: JSON.stringify({ sleepMs: 500, n }),
+      })),
     });
     expect(res.status).toBe(200);
     await waitFor(() => {
@@ -154,10 +152,8 @@ describe('berth dev (real engine process)', () => {
     const sqs = new SQSClient({
       endpoint: engine.url,
       region: 'us-east-1',
-      credentials: {
-        accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
-        secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-      },
+      // The credential berth dev wrote at start (.berth/credentials, profile berth-dev).
+      credentials: engineCredentials(dir),
     });
     try {
       const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: 'capped' }));

@@ -4,6 +4,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { type DevCredentials, readCredentialsFile } from '../../../src/runtime/local/credentials.js';
+import { signRequest } from '../../../src/runtime/local/sigv4.js';
 
 export const REPO = resolve(import.meta.dirname, '../../..');
 export const BIN = join(REPO, 'bin/berth.js');
@@ -211,4 +213,39 @@ export function cli(dir: string, args: string[]): { code: number | null; stdout:
 
 export function cleanup(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** The credential a running `berth dev` wrote to `<dir>/.berth/credentials`. */
+export function engineCredentials(dir: string): DevCredentials {
+  const creds = readCredentialsFile(join(dir, '.berth', 'credentials'));
+  if (!creds) throw new Error(`${dir}/.berth/credentials: no berth-dev profile (is berth dev running?)`);
+  return creds;
+}
+
+/** An SQS JSON-protocol call to the engine, signed (SigV4) with the engine's credential unless told otherwise. */
+export async function sqsCall(
+  engineUrl: string,
+  dir: string,
+  action: string,
+  input: unknown,
+  options: { credentials?: DevCredentials | 'none'; headers?: Record<string, string> } = {},
+): Promise<Response> {
+  const body = typeof input === 'string' ? input : JSON.stringify(input);
+  const base = {
+    'content-type': 'application/x-amz-json-1.0',
+    'x-amz-target': `AmazonSQS.${action}`,
+    ...options.headers,
+  };
+  const headers =
+    options.credentials === 'none'
+      ? base
+      : await signRequest({
+          credentials: options.credentials ?? engineCredentials(dir),
+          url: `${engineUrl}/`,
+          headers: base,
+          body,
+        });
+  // fetch sets host itself; the signature covers the same value.
+  const { host: _host, ...rest } = headers as Record<string, string>;
+  return fetch(`${engineUrl}/`, { method: 'POST', headers: rest, body });
 }

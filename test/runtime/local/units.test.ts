@@ -42,10 +42,11 @@ describe('dev database', () => {
       { version: 1 },
       { version: 2 },
       { version: 3 },
+      { version: 4 },
     ]);
     db.close();
     db = openDevDb(join(dir, 'dev.db')); // reopening migrates nothing twice
-    expect(db.prepare('SELECT COUNT(*) AS n FROM migrations').get()).toEqual({ n: 3 });
+    expect(db.prepare('SELECT COUNT(*) AS n FROM migrations').get()).toEqual({ n: 4 });
   });
 
   it('upgrades a version 1 file: replayed_by becomes the replay’s replay_of, and the data stays', async () => {
@@ -73,6 +74,7 @@ describe('dev database', () => {
         { version: 1 },
         { version: 2 },
         { version: 3 },
+        { version: 4 },
       ]);
       const columns = (upgraded.pragma('table_info(runs)') as { name: string }[]).map((c) => c.name);
       expect(columns).toContain('replay_of');

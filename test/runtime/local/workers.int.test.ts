@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { WorkerPoolStatus } from '../../../src/runtime/local/workers.js';
-import { type EngineProc, makeProject, startEngine } from './harness.js';
+import { type EngineProc, engineCredentials, makeProject, startEngine } from './harness.js';
 
 /** Polls an async condition (the harness's waitFor is synchronous). */
 async function until(
@@ -71,7 +71,7 @@ describe('berth dev worker pool', () => {
     const sqs = new SQSClient({
       endpoint: url,
       region: 'us-east-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      credentials: engineCredentials(dir),
     });
     const queueUrl = `${url}/123456789012/mailer`;
     for (let batch = 0; batch < 2; batch++) {
