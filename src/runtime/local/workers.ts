@@ -24,8 +24,8 @@ import {
   serviceOptionsOf,
 } from '../../core/scaling/backlog.js';
 import type { QueueStats } from './api.js';
-import { commandFor } from './launcher.js';
 import { credentialsEnv, type DevCredentials } from './credentials.js';
+import { commandFor } from './launcher.js';
 import type { QueueMessage, ReceiveOptions } from './queue.js';
 import {
   integerParam,
