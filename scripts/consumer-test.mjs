@@ -231,8 +231,16 @@ const taskOut = run('node tasks/thumbnail.mjs', process.execPath, ['tasks/thumbn
 });
 expectThat('the task printed its trigger', taskOut.includes('s3://uploads/images/dog.jpg'), taskOut);
 
-// 7. The project type-checks with a strict tsconfig, berth's types included.
-run('tsc --noEmit', 'npx', ['--no-install', 'tsc', '--noEmit', '-p', 'tsconfig.json']);
+// 7. The project type-checks with its strict tsconfig, and berth's own declarations too (skipLibCheck off).
+run('tsc --noEmit', 'npx', [
+  '--no-install',
+  'tsc',
+  '--noEmit',
+  '-p',
+  'tsconfig.json',
+  '--skipLibCheck',
+  'false',
+]);
 
 console.log(`\nconsumer test passed in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 if (!process.env.BERTH_CONSUMER_KEEP) rmSync(work, { recursive: true, force: true });
