@@ -50,7 +50,7 @@ describe('launch queue dead letters and the RunTask quota', () => {
     );
     const total = mappings.reduce(
       (n, m) =>
-        n + Number((m.Properties?.ScalingConfig as { MaximumConcurrency: number }).MaximumConcurrency),
+        n + Number((m.Properties!.ScalingConfig as { MaximumConcurrency: number }).MaximumConcurrency),
       0,
     );
     expect(total).toBe(20);
