@@ -1,21 +1,29 @@
 /**
- * Compile benchmark: berth's compiler on 10/100/300 generated jobs against aws-cdk-lib synth of the same
- * number of `ScheduledFargateTask` constructs, with and without CDK's validation.
+ * Compile benchmark.
+ *
+ * Headline: the whole command a user runs, as a child process, wall time: `berth synth` of the example
+ * service and of a project with 100 schedule jobs (load the job files, compile, bundle and zip the Lambdas,
+ * write the template), next to a CDK app doing the same end to end in its own node process (`app.synth()`
+ * of 100 ScheduledFargateTasks, bench/compile/cdkApp.ts). berth is timed with an empty build cache (every
+ * Lambda bundled and zipped) and with a warm one (`.berth/cache`, nothing changed since the last synth).
+ *
+ * Secondary: the in-process compile step alone (validation, every compile step, the template JSON; no job
+ * loading, no bundling) on 10/100/300 generated jobs against aws-cdk-lib synth of the same number of
+ * `ScheduledFargateTask` constructs in the same process, with and without CDK's validation.
  *
  *   node --import tsx bench/compile/run.ts [--runs 5]
- *
- * berth's time covers validation of the job definitions, every compile step and the template JSON; it
- * leaves out the esbuild bundling of the three Lambdas (once per service, independent of the job count,
- * printed separately).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { ScheduledFargateTask } from 'aws-cdk-lib/aws-ecs-patterns';
 import { Schedule } from 'aws-cdk-lib/aws-events';
+import { build } from 'esbuild';
 import { bundleFunctions } from '../../src/compiler/bundle.js';
 import { compileService } from '../../src/compiler/compile.js';
 import { ResourceBudgetError } from '../../src/compiler/errors.js';
@@ -108,6 +116,153 @@ function measure<T extends { ms: number }>(fn: () => T): T {
   return { ...runs[0]!, ms };
 }
 
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** CPU seconds (user + system) of this process's finished children, from /proc (Linux; 0 elsewhere). */
+function childCpuSeconds(): number {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / 100; // cutime + cstime, in clock ticks (100 Hz)
+  } catch {
+    return 0;
+  }
+}
+
+interface CommandTime {
+  wall: number;
+  cpu: number;
+}
+
+/** Runs a command to completion; throws with its output when it fails. */
+function timeCommand(args: string[], cwd: string, env: Record<string, string> = {}): CommandTime {
+  const cpu0 = childCpuSeconds();
+  const start = performance.now();
+  const r = spawnSync(process.execPath, args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8' });
+  const wall = (performance.now() - start) / 1000;
+  if (r.status !== 0) throw new Error(`${args.join(' ')} (in ${cwd}) failed:\n${r.stdout}\n${r.stderr}`);
+  return { wall, cpu: childCpuSeconds() - cpu0 };
+}
+
+function medianTime(runs: CommandTime[]): CommandTime {
+  return { wall: median(runs.map((r) => r.wall)), cpu: median(runs.map((r) => r.cpu)) };
+}
+
+/** The CLI as a user runs it: bin/berth.js once it runs the built package (dist/), else the sources via tsx. */
+const BUILT = existsSync(join(ROOT, 'dist/cli/main.js'));
+const CLI = BUILT ? [join(ROOT, 'bin/berth.js')] : ['--import', 'tsx', join(ROOT, 'src/cli/main.ts')];
+const CLI_LABEL = BUILT
+  ? 'node bin/berth.js synth'
+  : 'node --import tsx src/cli/main.ts synth (no dist/ yet)';
+
+/** A project of `count` schedule jobs (cron in a time zone, like the CDK side), in existing subnets. */
+function writeProject(count: number): string {
+  const dir = join(ROOT, '.tmp', `bench-synth-${count}-${process.pid}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'jobs'), { recursive: true });
+  for (let i = 0; i < count; i++) {
+    const name = `job-${String(i).padStart(3, '0')}`;
+    writeFileSync(
+      join(dir, 'jobs', `${name}.ts`),
+      `import { defineJob } from 'berth';\nexport default defineJob({ name: '${name}', trigger: { schedule: { expression: 'cron(${i % 60} 3 * * ? *)', timezone: 'Europe/Berlin' } }, task: { image: '${IMAGE}', cpu: 256, memory: 512 } });\n`,
+    );
+  }
+  writeFileSync(
+    join(dir, 'berth.json'),
+    JSON.stringify({
+      network: {
+        subnets: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+        securityGroups: ['sg-0123456789abcdef0'],
+        assignPublicIp: true,
+      },
+    }),
+  );
+  return dir;
+}
+
+const OUT = mkdtempSync(join(tmpdir(), 'berth-bench-synth-'));
+
+function synthArgs(dir: string, config?: string): string[] {
+  return [
+    ...CLI,
+    'synth',
+    '--service',
+    'bench',
+    '--out',
+    join(OUT, `${dir === ROOT ? 'examples' : 'project'}.json`),
+    ...(config ? ['--config', config] : []),
+  ];
+}
+
+/** berth synth in `dir`, with an empty build cache each run and with a warm one. */
+function berthSynth(dir: string, config?: string): { cold: CommandTime; warm: CommandTime } {
+  const cold = medianTime(
+    Array.from({ length: RUNS }, () =>
+      timeCommand(synthArgs(dir, config), dir, { BERTH_BUILD_CACHE: 'off' }),
+    ),
+  );
+  timeCommand(synthArgs(dir, config), dir); // fills the cache
+  const warm = medianTime(Array.from({ length: RUNS }, () => timeCommand(synthArgs(dir, config), dir)));
+  return { cold, warm };
+}
+
+async function cdkSynth(count: number): Promise<CommandTime> {
+  // The CDK app as plain JavaScript (as `cdk synth` runs a compiled app), under bench/out so it resolves
+  // aws-cdk-lib from the repository.
+  const app = join(ROOT, 'bench/out/cdkApp.mjs');
+  await build({
+    entryPoints: [join(ROOT, 'bench/compile/cdkApp.ts')],
+    outfile: app,
+    bundle: true,
+    packages: 'external',
+    platform: 'node',
+    format: 'esm',
+    logLevel: 'silent',
+  });
+  const outdir = mkdtempSync(join(tmpdir(), 'berth-bench-cdkapp-'));
+  try {
+    return medianTime(Array.from({ length: RUNS }, () => timeCommand([app, String(count), outdir], ROOT)));
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+const fmt = (t: CommandTime) => `${t.wall.toFixed(2)} s (cpu ${t.cpu.toFixed(2)} s)`;
+{
+  const project = writeProject(100);
+  try {
+    const examples = berthSynth(ROOT);
+    const hundred = berthSynth(project, join(project, 'berth.json'));
+    const cdk100 = await cdkSynth(100);
+    console.log(
+      `HEADLINE — the whole command, a fresh process each run, median of ${RUNS} (wall, and CPU of the child)`,
+    );
+    const head = [
+      ['', `berth: ${CLI_LABEL}`, '', 'CDK app, node process', 'CDK ÷ berth'],
+      ['', 'empty build cache', 'warm build cache', 'app.synth()', '(empty cache)'],
+      ['examples (4 jobs, 1 subscriber)', fmt(examples.cold), fmt(examples.warm), '', ''],
+      [
+        '100 schedule jobs',
+        fmt(hundred.cold),
+        fmt(hundred.warm),
+        fmt(cdk100),
+        `${(cdk100.wall / hundred.cold.wall).toFixed(1)}×`,
+      ],
+    ];
+    const w = head[0]!.map((_, i) => Math.max(...head.map((r) => r[i]!.length)));
+    for (const r of head)
+      console.log(r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  '));
+    console.log(
+      `goals: examples ≤ 1.0 s, 100 jobs ≤ 1.3 s (wall). Load average now ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} on this machine: wall times grow with it, CPU times much less.\n`,
+    );
+  } finally {
+    rmSync(project, { recursive: true, force: true });
+    rmSync(OUT, { recursive: true, force: true });
+  }
+}
+
+console.log('Secondary: the compile step alone, in process (no job loading, no bundling)');
 const rows: string[][] = [
   [
     'jobs',

@@ -6,7 +6,7 @@
  * esbuild settings. Goals (issue 12): cold import CPU ≤ 1.0× the anchor, zip ≤ 250 KB, peak memory ≤ the
  * anchor's.
  *
- *   node --import tsx bench/lambda/run.ts [--samples 9] [--source-maps]
+ *   node --import tsx bench/lambda/run.ts [--samples 9] [--source-maps] [--keep]
  *
  * Each sample is a fresh `node` child process (as a Lambda cold start is a fresh runtime) that imports the
  * unzipped `.mjs` and reports `process.cpuUsage()` (user + system) across the import and its peak RSS
@@ -29,6 +29,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const arg = (name: string) => process.argv.indexOf(name);
 const SAMPLES = arg('--samples') > 0 ? Number(process.argv[arg('--samples') + 1]) : 9;
 const SOURCE_MAPS = arg('--source-maps') > 0;
+const KEEP = arg('--keep') > 0;
 const ZIP_GOAL = 250 * 1000;
 
 export const ANCHOR_SOURCE = [
@@ -92,13 +93,15 @@ async function anchor(dir: string): Promise<Row> {
       })),
     ),
   );
-  return { name: 'anchor (ECS client only)', ...unpack(zipPath, join(dir, 'unzipped'), 'anchor') };
+  return { name: 'anchor (ECS client only)', ...unpack(zipPath, join(dir, 'unzipped'), 'r0') };
 }
 
 function sample(file: string): { cpuUs: number; maxRssKb: number } {
   const out = execFileSync(
     process.execPath,
     [
+      // Lambda runs Node 22; on older Node the SDK warns once per process, which is not what we measure.
+      '--no-warnings',
       ...(SOURCE_MAPS ? ['--enable-source-maps'] : []),
       '--input-type=module',
       '-e',
@@ -127,7 +130,10 @@ try {
     cache: false,
   });
   const rows: Row[] = [await anchor(dir)];
-  for (const b of bundles) rows.push({ name: b.kind, ...unpack(b.zipPath, join(dir, 'unzipped'), b.kind) });
+  // Every row in a folder of the same name length: peak RSS moves in steps of a few MiB with the bytes a
+  // process allocates, module URLs included.
+  for (const [i, b] of bundles.entries())
+    rows.push({ name: b.kind, ...unpack(b.zipPath, join(dir, 'unzipped'), `r${i + 1}`) });
 
   const samples = new Map(rows.map((r) => [r.name, [] as { cpuUs: number; maxRssKb: number }[]]));
   for (const r of rows) sample(r.file); // warm the file cache: disk reads are not what we compare
@@ -180,5 +186,6 @@ try {
     `\nmedian of ${SAMPLES} fresh node processes per row (${process.version}, rows interleaved); source maps ${SOURCE_MAPS ? 'on (--enable-source-maps)' : 'off (the default)'}; the subscriber row is the example's subscribers/ file.`,
   );
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  if (KEEP) console.log(`bundles kept in ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
 }

@@ -1,7 +1,12 @@
 /**
- * Launch benchmark: 1,000 S3 events through the real launcher code (batching, partial failures, throttle
- * re-enqueue) against a fake ECS that enforces Fargate's launch token bucket (100 burst, 20/s).
- * Store and queue are in memory; ECS is called over HTTP with the real SDK client.
+ * Launch benchmark: 1,000 S3 events through the real launcher code (batching, partial failures, pacing,
+ * throttle re-enqueue) against a fake ECS that enforces both Fargate quotas a launch meets: the RunTask API
+ * (20 calls/s, burst and sustained) and the task launch bucket (100 burst, 20/s). Each of `--concurrency`
+ * workers plays one launcher Lambda instance with its own runtime (its own pacer), as on AWS. Store and queue
+ * are in memory and count their operations; ECS is called over HTTP with the real SDK client.
+ *
+ * Headline: seconds until every event has its task, next to the minimum the quotas allow for one task per
+ * call; RunTask calls per task (goal ≤ 1.3) and run-store operations per task.
  *
  *   node --import tsx bench/launch/run.ts [--events 1000] [--concurrency 5]
  */
@@ -18,7 +23,7 @@ import type { BerthManifest } from '../../src/runtime/aws/manifest.js';
 import { MemoryRunStore } from '../../src/runtime/aws/memoryRunStore.js';
 import { createAwsRuntime } from '../../src/runtime/aws/runtime.js';
 import type { LaunchMessage, LaunchQueue } from '../../src/runtime/ports.js';
-import { startFakeEcs } from './fakeEcs.js';
+import { ECS_QUOTAS, startFakeEcs } from './fakeEcs.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const arg = (name: string, fallback: number) => {
@@ -29,7 +34,8 @@ const EVENTS = arg('events', 1000);
 /** Concurrent launcher invocations (the ESM's MaximumConcurrency). */
 const CONCURRENCY = arg('concurrency', 5);
 const BATCH = 10;
-const VISIBILITY_MS = 2000;
+/** The launcher's timeout: a record is in flight at most this long (AWS: the queue's visibility is 6× it). */
+const VISIBILITY_MS = 30_000;
 const QUEUE_ARN = 'arn:aws:sqs:us-east-1:123456789012:bench-launch';
 
 /** An SQS-like queue: delays, visibility timeout for failed records, receive in batches. */
@@ -37,6 +43,8 @@ class BenchQueue implements LaunchQueue {
   private seq = 0;
   readonly messages = new Map<string, { body: string; visibleAt: number }>();
   sent = 0;
+  received = 0;
+  deleted = 0;
   async enqueue(message: LaunchMessage, delayMs: number): Promise<void> {
     this.put(JSON.stringify(message), Math.min(delayMs, 900_000));
   }
@@ -50,6 +58,7 @@ class BenchQueue implements LaunchQueue {
     for (const [id, m] of this.messages) {
       if (m.visibleAt > now) continue;
       m.visibleAt = now + VISIBILITY_MS;
+      this.received++;
       out.push({
         messageId: id,
         receiptHandle: id,
@@ -71,8 +80,32 @@ class BenchQueue implements LaunchQueue {
     return out;
   }
   delete(id: string): void {
+    this.deleted++;
     this.messages.delete(id);
   }
+}
+
+/** The store as every worker sees it: each method call counted as one run-store operation. */
+function countedStore(store: MemoryRunStore): { store: MemoryRunStore; ops: Record<string, number> } {
+  const ops: Record<string, number> = {};
+  const proxy = new Proxy(store, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver);
+      if (typeof value !== 'function' || typeof key !== 'string') return value;
+      return (...args: unknown[]) => {
+        ops[key] = (ops[key] ?? 0) + 1;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store: proxy, ops };
+}
+
+/** Fastest time to start `n` tasks at one task per RunTask call under both buckets. */
+function minimumSeconds(n: number): number {
+  const byApi = Math.max(0, n - ECS_QUOTAS.runTaskBurst) / ECS_QUOTAS.runTaskPerSecond;
+  const byLaunches = Math.max(0, n - ECS_QUOTAS.taskBurst) / ECS_QUOTAS.taskPerSecond;
+  return Math.max(byApi, byLaunches);
 }
 
 async function bundleLauncher(): Promise<{ bytes: number; loadMs: number }> {
@@ -130,27 +163,32 @@ async function main(): Promise<void> {
   };
   const queue = new BenchQueue();
   const store = new MemoryRunStore();
-  const rt = createAwsRuntime(
-    {
-      region: 'us-east-1',
-      cluster: 'bench',
-      runsTable: 'bench',
-      eventBus: 'bench',
-      launchQueueUrl: 'memory://bench-launch',
-      launchQueueArn: QUEUE_ARN,
-      subnets: ['subnet-1'],
-      securityGroups: ['sg-1'],
-      assignPublicIp: false,
-      runTtlDays: 1,
-    },
-    manifest,
-    {
-      clients: { ecs: createEcsClient({ region: 'us-east-1', endpoint: ecsFake.endpoint }) },
-      store,
-      queue,
-      events: { publish: async () => {} },
-    },
-  );
+  const counted = countedStore(store);
+  const ecs = createEcsClient({ region: 'us-east-1', endpoint: ecsFake.endpoint });
+  // One runtime per worker: a Lambda instance of its own, pacing itself at its share of the quotas.
+  const runtimeOf = () =>
+    createAwsRuntime(
+      {
+        region: 'us-east-1',
+        cluster: 'bench',
+        runsTable: 'bench',
+        eventBus: 'bench',
+        launchQueueUrl: 'memory://bench-launch',
+        launchQueueArn: QUEUE_ARN,
+        subnets: ['subnet-1'],
+        securityGroups: ['sg-1'],
+        assignPublicIp: false,
+        runTtlDays: 1,
+        launchConcurrency: CONCURRENCY,
+      },
+      manifest,
+      {
+        clients: { ecs },
+        store: counted.store,
+        queue,
+        events: { publish: async () => {} },
+      },
+    );
 
   for (let i = 0; i < EVENTS; i++) {
     queue.put(
@@ -179,6 +217,7 @@ async function main(): Promise<void> {
     return running >= EVENTS;
   };
   const worker = async () => {
+    const rt = runtimeOf();
     while (!done) {
       const records = queue.receive(BATCH);
       if (!records.length) {
@@ -199,13 +238,17 @@ async function main(): Promise<void> {
   await Promise.all(workers);
   await ecsFake.close();
 
-  const theoretical = Math.max(0, EVENTS - 100) / 20;
+  const theoretical = minimumSeconds(EVENTS);
   const runs = [...store.runs.values()];
   // Lost: an event whose run never reached a task. Duplicate: a run with more than one task.
   let duplicates = 0;
   const lost = EVENTS - runs.filter((r) => r.status === 'running').length;
   for (const r of runs) if ((ecsFake.tasksByStartedBy.get(`berth/${r.runId}`)?.size ?? 0) > 1) duplicates++;
   const tasks = [...ecsFake.tasksByStartedBy.values()].reduce((n, s) => n + s.size, 0);
+  const runTaskCalls = ecsFake.stats.calls.RunTask ?? 0;
+  const apiCalls = Object.values(ecsFake.stats.calls).reduce((n, c) => n + c, 0);
+  const storeOps = Object.values(counted.ops).reduce((n, c) => n + c, 0);
+  const perTask = (n: number) => Number((n / Math.max(1, tasks)).toFixed(2));
   const bundle = await bundleLauncher();
   const result = {
     events: EVENTS,
@@ -213,13 +256,23 @@ async function main(): Promise<void> {
     secondsToAllLaunched: Number(seconds.toFixed(2)),
     theoreticalMinimumSeconds: theoretical,
     ratioToMinimum: Number((seconds / theoretical).toFixed(3)),
+    runTaskCallsPerTask: perTask(runTaskCalls),
+    runTaskCallsPerTaskGoal: 1.3,
+    storeOpsPerTask: perTask(storeOps),
+    queueSendsPerTask: perTask(queue.sent - initialMessages),
     lost,
     duplicates,
     runs: runs.length,
     tasksStarted: tasks,
-    runTaskCalls: ecsFake.stats.calls,
-    throttledCalls: ecsFake.stats.throttled,
+    ecsCalls: ecsFake.stats.calls,
+    ecsApiCalls: apiCalls,
+    throttledByRunTaskApi: ecsFake.stats.apiThrottled,
+    throttledByTaskLaunches: ecsFake.stats.launchThrottled,
     clientTokenReplays: ecsFake.stats.replayedTokens,
+    storeOps,
+    storeOpsByMethod: counted.ops,
+    queueReceives: queue.received,
+    queueDeletes: queue.deleted,
     requeuedMessages: queue.sent - initialMessages,
     failedBatchItems: failedItems,
     launcherBundleBytes: bundle.bytes,

@@ -36,6 +36,9 @@ interface CacheEntry {
   files: { name: string; data: string }[];
 }
 
+/** Modification times of some file systems have a granularity of 1–2 s. */
+const MTIME_SLACK_MS = 2000;
+
 /** Entries kept per cache folder (a few stages or branches of one service). */
 export const CACHE_ENTRIES_KEPT = 12;
 
@@ -100,8 +103,9 @@ export async function cachedBuild(
   const inputs: InputStamp[] = [];
   for (const path of built.inputs) {
     const s = stamp(path);
-    // An input that vanished or changed while esbuild read it: the output may not match it, do not cache.
-    if (!s || s.mtimeMs >= started) return built.files;
+    // An input that vanished, or changed around the build (modification times are coarser than the clock:
+    // allow for it), may not match the output: do not cache it; the next build will.
+    if (!s || s.mtimeMs >= started - MTIME_SLACK_MS) return built.files;
     inputs.push(s);
   }
   try {

@@ -143,7 +143,7 @@ export function compileService(input: CompileInput): CompiledService {
   return {
     context: ctx,
     resources,
-    functions: [...functionSpecs(ctx), ...subscribers.functions],
+    functions: [...functionSpecs(ctx, jobs), ...subscribers.functions],
     manifest: buildManifest(jobs, ctx),
     perJob,
     buckets: triggerBuckets(jobs),

@@ -3,12 +3,14 @@
  * plugin as `functions` entries. Both give the same logical ids (Serverless's naming for the keys
  * `berthLauncher`, `berthInterceptor`, `berthSweeper`).
  */
+import type { Job } from '../core/model/job.js';
 import { BERTH_ENV } from '../runtime/aws/manifest.js';
 import { type CfnValue, getAtt, join, type Resources, ref } from './cfn.js';
 import { INTERCEPTOR_TIMEOUT_SECONDS, LAUNCHER_TIMEOUT_SECONDS, SWEEPER_TIMEOUT_SECONDS } from './config.js';
 import type { CompileContext } from './context.js';
 import { BERTH_FUNCTIONS, type BerthFunctionKind, type FunctionKind, logicalIds } from './naming.js';
 import { taskNetwork } from './network.js';
+import { mappingConcurrency } from './queue.js';
 
 export const LAMBDA_RUNTIME = 'nodejs22.x';
 export const LAMBDA_ARCHITECTURE = 'arm64';
@@ -31,7 +33,22 @@ export interface FunctionSpec {
   subscriber?: { file: string; raw: boolean };
 }
 
-export function functionEnvironment(ctx: CompileContext): Record<string, CfnValue> {
+/**
+ * How many launcher instances can run at once: the launch queue's mapping plus each queue job's own. Each
+ * instance paces its RunTask calls at 1/this of the account's Fargate quotas (see `launchPacer.ts`).
+ */
+export function launcherInstances(ctx: CompileContext, jobs: readonly Job[]): number {
+  let n = ctx.config.launcherConcurrency;
+  for (const job of jobs)
+    for (const t of job.triggers)
+      if (t.kind === 'queue' && t.mode !== 'service') n += mappingConcurrency(job);
+  return n;
+}
+
+export function functionEnvironment(
+  ctx: CompileContext,
+  jobs: readonly Job[] = [],
+): Record<string, CfnValue> {
   const network = taskNetwork(ctx);
   return {
     [BERTH_ENV.cluster]: ctx.clusterArn,
@@ -46,6 +63,7 @@ export function functionEnvironment(ctx: CompileContext): Record<string, CfnValu
     [BERTH_ENV.schedulerRoleArn]: ctx.schedulerRoleArn,
     [BERTH_ENV.payloadBucket]: ref(logicalIds.payloadBucket),
     [BERTH_ENV.runTtlDays]: String(ctx.config.runsTable.ttlDays),
+    [BERTH_ENV.launchConcurrency]: String(launcherInstances(ctx, jobs)),
     // Node reads the map at start only when told to; the maps ship only with `custom.berth.sourceMaps`.
     ...(ctx.config.sourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
   };
@@ -61,8 +79,8 @@ const SIZES: Record<
   sweeper: { timeout: SWEEPER_TIMEOUT_SECONDS, memorySize: 512, reservedConcurrency: 1 },
 };
 
-export function functionSpecs(ctx: CompileContext): FunctionSpec[] {
-  const environment = functionEnvironment(ctx);
+export function functionSpecs(ctx: CompileContext, jobs: readonly Job[] = []): FunctionSpec[] {
+  const environment = functionEnvironment(ctx, jobs);
   return BERTH_FUNCTIONS.map((kind) => ({
     kind,
     key: logicalIds.functionKey(kind),

@@ -1,12 +1,20 @@
 /**
- * Shared: the launch queue every trigger goes through (and its dead-letter queue), the queue policy that
- * lets berth's EventBridge rules send to it, berth's event bus, the schedule group with its role, the
- * payload bucket for oversized triggers, and the jobs' shared log group.
+ * Shared: the launch queue every trigger goes through (with its dead-letter queue and an alarm on it), the
+ * queue policy that lets berth's EventBridge rules send to it, berth's event bus, the schedule group with its
+ * role, the payload bucket for oversized triggers, and the jobs' shared log group.
  */
 import { arn, type CfnValue, getAtt, type PolicyStatement, type Resources, ref, sub } from './cfn.js';
 import { LAUNCHER_TIMEOUT_SECONDS } from './config.js';
 import type { CompileContext } from './context.js';
 import { logicalIds } from './naming.js';
+
+/** Logical id of the alarm on the launch dead-letter queue. */
+export const LAUNCH_DLQ_ALARM = 'BerthLaunchDeadLetterAlarm';
+
+/** Its name: the stage's prefix, so `aws cloudwatch describe-alarms --alarm-name-prefix` finds it. */
+export function launchDeadLetterAlarmName(ctx: CompileContext): string {
+  return `${ctx.names.launchDeadLetterQueue}-not-empty`;
+}
 
 export function compileLaunchQueue(ctx: CompileContext): Resources {
   return {
@@ -32,6 +40,26 @@ export function compileLaunchQueue(ctx: CompileContext): Resources {
           // ≥ 5 so throttled launcher invocations do not dead-letter a trigger.
           maxReceiveCount: 10,
         },
+      },
+    },
+    // A message in the launch DLQ is a trigger that never became a run (10 failed receives, or EventBridge
+    // and Scheduler giving up on delivery): say so at once. The launcher logs each failure's reason;
+    // `berth redrive launch-queue --stage` moves the messages back.
+    [LAUNCH_DLQ_ALARM]: {
+      Type: 'AWS::CloudWatch::Alarm',
+      Properties: {
+        AlarmName: launchDeadLetterAlarmName(ctx),
+        AlarmDescription:
+          'berth: triggers are waiting in the launch dead-letter queue — see the launcher log for why, then berth redrive launch-queue --stage <stage>',
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: getAtt(logicalIds.launchDeadLetterQueue, 'QueueName') }],
+        Statistic: 'Maximum',
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
       },
     },
     [logicalIds.launchQueuePolicy]: {

@@ -12,6 +12,9 @@ import { logicalIds } from './naming.js';
 
 type QueueJobTrigger = Extract<JobTrigger, { kind: 'queue' }>;
 
+/** SQS's largest message body (1 MiB); `berth dev`'s SQS endpoint enforces the same. */
+export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
+
 /** ESM `MaximumConcurrency` is 2–1000; a job's concurrency cap is enforced again by the launcher's slots. */
 export function mappingConcurrency(job: Job): number {
   return Math.min(1000, Math.max(2, job.maxConcurrency ?? 10));
@@ -46,6 +49,7 @@ export function jobQueueResources(
       Properties: {
         QueueName: ctx.names.jobDeadLetterQueue(job.name, trigger.fifo),
         MessageRetentionPeriod: 1_209_600,
+        MaximumMessageSize: SQS_MAX_MESSAGE_BYTES,
         SqsManagedSseEnabled: true,
         ...fifo,
       },
@@ -56,6 +60,8 @@ export function jobQueueResources(
         QueueName: ctx.names.jobQueue(job.name, trigger.fifo),
         ...queueProperties,
         MessageRetentionPeriod: Math.round(parseDuration(trigger.retention) / 1000),
+        // SQS's maximum (1 MiB since 2025): a large body is accepted and spilled to the payload bucket.
+        MaximumMessageSize: SQS_MAX_MESSAGE_BYTES,
         SqsManagedSseEnabled: true,
         RedrivePolicy: {
           deadLetterTargetArn: getAtt(logicalIds.jobDeadLetterQueue(job.name), 'Arn'),

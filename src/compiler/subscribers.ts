@@ -39,7 +39,8 @@ export function subscriberFunctionSpec(loaded: LoadedSubscriber, ctx: CompileCon
     entry: loaded.file,
     timeout: SUBSCRIBER_TIMEOUT_SECONDS,
     memorySize: SUBSCRIBER_MEMORY_MB,
-    environment: { NODE_OPTIONS: '--enable-source-maps' },
+    // Like berth's own Lambdas: the map ships (and Node reads it) only with `custom.berth.sourceMaps`.
+    environment: ctx.config.sourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {},
     roleLogicalId: logicalIds.lambdaRole(kind),
     subscriber: { file: loaded.file, raw: isTaskStoppedSubscriber(loaded.subscriber) },
   };

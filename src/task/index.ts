@@ -65,9 +65,21 @@ export function createTaskContext(effects: Partial<TaskEffects> = {}) {
     let json: string;
     if (ref) {
       const s3 = /^s3:\/\/([^/]+)\/(.+)$/.exec(ref);
-      json = s3
-        ? await fx.readS3(s3[1] as string, s3[2] as string)
-        : await fx.readFile(ref.replace(/^file:\/\//, ''));
+      try {
+        json = s3
+          ? await fx.readS3(s3[1] as string, s3[2] as string)
+          : await fx.readFile(ref.replace(/^file:\/\//, ''));
+      } catch (error) {
+        // On AWS the job's task role may read exactly its own prefix (triggers/<job>/*) of the payload bucket.
+        throw new TaskEnvironmentError(
+          `the trigger of this run is stored at ${ref} and could not be read: ${(error as Error).message}${
+            s3
+              ? ` — berth's task role for this job grants s3:GetObject on ${s3[1]}/${(s3[2] as string).replace(/[^/]+$/, '*')}; a task role or task definition changed outside berth may lack it`
+              : ''
+          }`,
+          { cause: error },
+        );
+      }
     } else {
       json = need('BERTH_TRIGGER');
     }

@@ -45,7 +45,7 @@ const BAD_FILES: Record<string, [source: string, line: string]> = {
   ],
   'unknown-key': [
     job('unknown-key', { task: { ...task, memorySize: 1024 } }),
-    `task: unknown key 'memorySize' — allowed keys are: image, command, entryPoint, cpu, memory, architecture, environment, secrets, ephemeralStorageGiB, volumes, capacity, permissions, logRetentionDays, local`,
+    `task: unknown key 'memorySize' — allowed keys are: image, command, entryPoint, cpu, memory, architecture, environment, secrets, secretsKmsKeyArn, ephemeralStorageGiB, volumes, capacity, permissions, logRetentionDays, local`,
   ],
   'plain-secret': [
     job('plain-secret', { task: { ...task, secrets: { API_KEY: 'sk-live-123' } } }),

@@ -164,6 +164,11 @@ describe('data and network guards', () => {
 describe("the launcher's queue grant", () => {
   const show = (v: CfnValue) => JSON.stringify(v);
 
+  it("berth's queues take SQS's largest body (1 MiB), which the launcher spills to the payload bucket", () => {
+    for (const id of ['BerthJobOrdersQueue', 'BerthJobOrdersDeadLetterQueue'])
+      expect(compiled.resources[id]!.Properties!.MaximumMessageSize).toBe(1_048_576);
+  });
+
   it('lists the queues it reads: never a dead-letter queue or a worker queue', () => {
     const resources = policy('BerthLauncherRole')
       .filter((s) => s.Action.includes('sqs:ReceiveMessage'))

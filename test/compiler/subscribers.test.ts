@@ -62,7 +62,7 @@ describe('compileSubscriber (defineSubscriber)', () => {
         entry: 'subscribers/page-on-failure.ts',
         timeout: 30,
         memorySize: 256,
-        environment: { NODE_OPTIONS: '--enable-source-maps' },
+        environment: {},
         roleLogicalId: 'BerthSubscriberPageOnFailureRole',
         subscriber: { file: 'subscribers/page-on-failure.ts', raw: false },
       },

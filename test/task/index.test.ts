@@ -46,6 +46,18 @@ describe('berth/task', () => {
     expect(await local.getTrigger()).toMatchObject({ kind: 'manual' });
   });
 
+  it('a by-reference trigger it cannot read fails naming the reference and the grant it needs', async () => {
+    const denied = createTaskContext({
+      env: { ...env, BERTH_TRIGGER_REF: 's3://berth-payloads/triggers/resize/r1.json' },
+      readS3: async () => {
+        throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied' });
+      },
+    });
+    await expect(denied.getTrigger()).rejects.toThrow(
+      "the trigger of this run is stored at s3://berth-payloads/triggers/resize/r1.json and could not be read: Access Denied — berth's task role for this job grants s3:GetObject on berth-payloads/triggers/resize/*",
+    );
+  });
+
   it('failPermanently exits with the no-retry code and says why', () => {
     const errors: string[] = [];
     let code: number | undefined;

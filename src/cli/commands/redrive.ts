@@ -19,7 +19,7 @@ export function registerRedrive(program: Command): void {
     program
       .command('redrive <jobOrRunId>')
       .description(
-        "Re-launch dead-lettered runs: one run by id, or every dead-lettered run of a job (and the job queue's dead-letter messages)",
+        "Re-launch dead-lettered runs: one run by id, or every dead-lettered run of a job (and the job queue's dead-letter messages); with --stage, `launch-queue` moves the launch queue's dead-letter messages back",
       )
       .option('--json', 'print JSON: { runs: [{ from, status, runId }], messages: n }'),
   ).action(async (target: string, opts: { json?: boolean } & StageOptions, cmd: Command) => {
@@ -31,6 +31,8 @@ export function registerRedrive(program: Command): void {
         process.stdout.write(`${o.from} → ${o.status}${o.runId ? ` ${o.runId}` : ''}\n`);
       if (isJob)
         process.stdout.write(`${result.messages} dead-letter message(s) moved back to ${target}'s queue\n`);
+      else if (target === 'launch-queue' && opts.stage)
+        process.stdout.write(`${result.messages} dead-letter message(s) moved back to the launch queue\n`);
       if (result.runs.length === 0 && result.messages === 0) process.stdout.write('nothing to redrive\n');
     };
     if (opts.stage) {

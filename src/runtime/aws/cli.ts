@@ -459,6 +459,9 @@ export async function moveDeadLetters(
   return moved;
 }
 
+/** `berth redrive launch-queue --stage S`: the launch queue's dead-letter queue, not a job or a run. */
+export const LAUNCH_QUEUE_TARGET = 'launch-queue';
+
 /**
  * `berth redrive <job|runId> --stage S`: re-launches dead-lettered runs (one run id, or every dead-lettered
  * run of a job) as new runs with the same trigger, and for a job moves its queue's dead-letter messages back
@@ -470,6 +473,19 @@ export async function awsRedrive(
 ): Promise<RedriveResult> {
   const { store, resources } = await storeFor(args, args.stack);
   const job = args.jobs.find((j) => j.name === args.target);
+  if (!job && args.target === LAUNCH_QUEUE_TARGET) {
+    // Triggers that never became runs (a record failing 10 times, EventBridge or Scheduler giving up): their
+    // messages go back to the launch queue as they were; the launcher's log says why each one failed.
+    const url = resources.launchQueueUrl;
+    const messages = await moveDeadLetters(
+      clientsFor(args).sqs,
+      { name: url.slice(url.lastIndexOf('/') + 1) },
+      {
+        ...(args.waitSeconds !== undefined ? { waitSeconds: args.waitSeconds } : {}),
+      },
+    );
+    return { runs: [], messages };
+  }
   let candidates: RunRecord[];
   if (job) {
     candidates = (await store.listRuns({ job: job.name, limit: 10_000 })).filter((r) => r.deadLettered);
@@ -477,7 +493,7 @@ export async function awsRedrive(
     const run = await store.getRun(args.target);
     if (!run)
       throw new StageError(
-        `${args.target}: neither a job nor a run id in stage ${args.stage} — list runs with berth runs list --stage ${args.stage}`,
+        `${args.target}: neither a job nor a run id (nor ${LAUNCH_QUEUE_TARGET}) in stage ${args.stage} — list runs with berth runs list --stage ${args.stage}`,
       );
     candidates = [run];
   }

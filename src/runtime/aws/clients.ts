@@ -5,23 +5,21 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createSchedulerClient, createSqsClient } from './queueClients.js';
 import {
   type ClientOptions,
   createDocumentClient,
   createEcsClient,
   createEventBridgeClient,
-  createSchedulerClient,
-  createSqsClient,
   s3ClientConfig,
 } from './sdkClients.js';
 
+export { createSchedulerClient, createSqsClient } from './queueClients.js';
 export {
   type ClientOptions,
   createDocumentClient,
   createEcsClient,
   createEventBridgeClient,
-  createSchedulerClient,
-  createSqsClient,
   s3ClientConfig,
 } from './sdkClients.js';
 

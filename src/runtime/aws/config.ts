@@ -20,6 +20,11 @@ export interface AwsRuntimeConfig {
   payloadBucket?: string;
   /** Days a finished run is kept before DynamoDB's TTL removes it. @default 90 */
   runTtlDays: number;
+  /**
+   * How many launcher instances can run at once (the event source mappings' `MaximumConcurrency` summed):
+   * each paces its RunTask calls at this share of the account's Fargate quotas. @default 1
+   */
+  launchConcurrency?: number;
 }
 
 export class ConfigError extends Error {
@@ -56,5 +61,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AwsRuntimeC
     schedulerRoleArn: env[BERTH_ENV.schedulerRoleArn] || undefined,
     payloadBucket: env[BERTH_ENV.payloadBucket] || undefined,
     runTtlDays: Number.isFinite(ttl) && ttl > 0 ? ttl : 90,
+    launchConcurrency: Math.max(1, Math.floor(Number(env[BERTH_ENV.launchConcurrency] ?? '1')) || 1),
   };
 }

@@ -45,6 +45,7 @@ export const BERTH_ENV = {
   schedulerRoleArn: 'BERTH_SCHEDULER_ROLE_ARN',
   payloadBucket: 'BERTH_PAYLOAD_BUCKET',
   runTtlDays: 'BERTH_RUN_TTL_DAYS',
+  launchConcurrency: 'BERTH_LAUNCH_CONCURRENCY',
 } as const;
 
 declare global {

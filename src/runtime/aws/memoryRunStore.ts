@@ -15,31 +15,16 @@ export class MemoryRunStore implements AwsRunStore {
   readonly taskVersions = new Map<string, number>();
   /** Outbox entries of `Retrying` events, by `<runId>#<attempt>`, until published. */
   readonly retryEvents = new Map<string, PendingRetryEvent>();
-  /** Store operations served, by name (the launch benchmark reports them per task). */
-  readonly ops = new Map<string, number>();
-
-  private count(op: string): void {
-    this.ops.set(op, (this.ops.get(op) ?? 0) + 1);
-  }
-
-  /** All store operations served so far. */
-  get opCount(): number {
-    let n = 0;
-    for (const v of this.ops.values()) n += v;
-    return n;
-  }
 
   constructor(private readonly now: () => Date = () => new Date()) {}
 
   async createRun(run: RunRecord): Promise<boolean> {
-    this.count('createRun');
     if (this.runs.has(run.runId)) return false;
     this.runs.set(run.runId, clone(run));
     return true;
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
-    this.count('getRun');
     const run = this.runs.get(runId);
     if (!run) return undefined;
     const { eventPending: _p, ...rest } = run;
@@ -52,7 +37,6 @@ export class MemoryRunStore implements AwsRunStore {
     patch: Partial<RunRecord> & { status: RunStatus },
     condition: TransitionOptions = {},
   ): Promise<boolean> {
-    this.count('transition');
     const run = this.runs.get(runId);
     if (!run || !from.includes(run.status)) return false;
     if (condition.attempt !== undefined && run.attempt !== condition.attempt) return false;
@@ -78,7 +62,6 @@ export class MemoryRunStore implements AwsRunStore {
   }
 
   async createAttempt(attempt: AttemptRecord): Promise<boolean> {
-    this.count('createAttempt');
     const key = `${attempt.runId}#${attempt.attempt}`;
     if (this.attempts.has(key)) return false;
     this.attempts.set(key, clone(attempt));
@@ -91,7 +74,6 @@ export class MemoryRunStore implements AwsRunStore {
     patch: Partial<AttemptRecord>,
     options: { onlyIfNotEnded?: boolean } = {},
   ): Promise<boolean> {
-    this.count('updateAttempt');
     const record = this.attempts.get(`${runId}#${attempt}`);
     if (!record) return false;
     if (options.onlyIfNotEnded && record.status === 'ended') return false;
@@ -101,7 +83,6 @@ export class MemoryRunStore implements AwsRunStore {
   }
 
   async listAttempts(runId: string): Promise<AttemptRecord[]> {
-    this.count('listAttempts');
     return [...this.attempts.values()]
       .filter((a) => a.runId === runId)
       .sort((a, b) => a.attempt - b.attempt)
@@ -109,7 +90,6 @@ export class MemoryRunStore implements AwsRunStore {
   }
 
   async listRuns(filter: RunFilter): Promise<RunRecord[]> {
-    this.count('listRuns');
     return [...this.runs.values()]
       .filter((r) => (!filter.job || r.job === filter.job) && (!filter.status || r.status === filter.status))
       .filter((r) => !filter.since || r.createdAt >= (filter.since as string))
@@ -122,7 +102,6 @@ export class MemoryRunStore implements AwsRunStore {
     status: RunStatus,
     options: { before?: Date; limit?: number } = {},
   ): Promise<RunRecord[]> {
-    this.count('listByStatus');
     return [...this.runs.values()]
       .filter((r) => r.status === status && (!options.before || r.updatedAt < options.before.toISOString()))
       .slice(0, options.limit ?? Number.POSITIVE_INFINITY)
@@ -130,14 +109,12 @@ export class MemoryRunStore implements AwsRunStore {
   }
 
   async countActive(job: string): Promise<number> {
-    this.count('countActive');
     return [...this.runs.values()].filter(
       (r) => r.job === job && (r.status === 'launching' || r.status === 'running'),
     ).length;
   }
 
   async acquireSlot(job: string, runId: string, max: number): Promise<boolean> {
-    this.count('acquireSlot');
     const key = `${job}#${runId}`;
     if (this.slots.has(key)) return true;
     const held = [...this.slots.values()].filter((s) => s.job === job).length;
@@ -147,17 +124,14 @@ export class MemoryRunStore implements AwsRunStore {
   }
 
   async releaseSlot(job: string, runId: string): Promise<void> {
-    this.count('releaseSlot');
     this.slots.delete(`${job}#${runId}`);
   }
 
   async listSlots(job: string): Promise<SlotHolder[]> {
-    this.count('listSlots');
     return [...this.slots.values()].filter((s) => s.job === job).map(clone);
   }
 
   async recordTaskVersion(taskArn: string, version: number): Promise<boolean> {
-    this.count('recordTaskVersion');
     const seen = this.taskVersions.get(taskArn);
     if (seen !== undefined && seen > version) return false;
     this.taskVersions.set(taskArn, version);
@@ -165,18 +139,15 @@ export class MemoryRunStore implements AwsRunStore {
   }
 
   async markEventPublished(runId: string): Promise<void> {
-    this.count('markEventPublished');
     const run = this.runs.get(runId);
     if (run) delete run.eventPending;
   }
 
   async markRetryEventPublished(runId: string, attempt: number): Promise<void> {
-    this.count('markRetryEventPublished');
     this.retryEvents.delete(`${runId}#${attempt}`);
   }
 
   async listUnpublishedRetryEvents(before: Date, limit = 100): Promise<PendingRetryEvent[]> {
-    this.count('listUnpublishedRetryEvents');
     return [...this.retryEvents.values()]
       .filter((e) => e.updatedAt < before.toISOString())
       .sort((a, b) => (a.updatedAt < b.updatedAt ? -1 : 1))
@@ -185,7 +156,6 @@ export class MemoryRunStore implements AwsRunStore {
   }
 
   async listUnpublishedFinalRuns(before: Date, limit = 100): Promise<RunRecord[]> {
-    this.count('listUnpublishedFinalRuns');
     return [...this.runs.values()]
       .filter((r) => r.eventPending && r.updatedAt < before.toISOString())
       .slice(0, limit)

@@ -25,10 +25,7 @@ import {
   createDocumentClient,
   createEcsClient,
   createEventBridgeClient,
-  createSchedulerClient,
-  createSqsClient,
 } from './sdkClients.js';
-import { SqsLaunchQueue } from './sqsLaunchQueue.js';
 
 export interface AwsRuntime {
   deps: LifecycleDeps & { store: AwsRunStore };
@@ -75,17 +72,29 @@ export function lazy<T extends object>(make: () => T): T {
   });
 }
 
-/** The clients of the lifecycle, each built when first used; `overrides` are used as given. */
+/**
+ * The clients of the common path, each built when first used; `overrides` are used as given. SQS and
+ * Scheduler are built with the launch queue (`deferredQueue`), S3 with the payload store.
+ */
 export function lazyClients(
   options: ClientOptions,
   overrides: Partial<AwsClients> = {},
-): Omit<AwsClients, 's3'> {
+): Pick<AwsClients, 'ecs' | 'ddb' | 'events'> {
   return {
     ecs: overrides.ecs ?? lazy(() => createEcsClient(options)),
     ddb: overrides.ddb ?? lazy(() => createDocumentClient(options)),
-    sqs: overrides.sqs ?? lazy(() => createSqsClient(options)),
     events: overrides.events ?? lazy(() => createEventBridgeClient(options)),
-    scheduler: overrides.scheduler ?? lazy(() => createSchedulerClient(options)),
+  };
+}
+
+/** A launch queue whose module (and SDK clients) loads on the first `enqueue`. */
+export function deferredQueue(load: () => Promise<LaunchQueue>): LaunchQueue {
+  let queue: Promise<LaunchQueue> | undefined;
+  return {
+    async enqueue(message, delayMs) {
+      queue ??= load();
+      return (await queue).enqueue(message, delayMs);
+    },
   };
 }
 
@@ -116,14 +125,21 @@ export function createAwsRuntime(
     new DynamoRunStore(clients.ddb, config.runsTable, { ttlDays: config.runTtlDays, now: () => clock.now() });
   const queue =
     overrides.queue ??
-    new SqsLaunchQueue(clients.sqs, {
-      queueUrl: config.launchQueueUrl,
-      queueArn: config.launchQueueArn,
-      clock,
-      scheduler: clients.scheduler,
-      scheduleGroup: config.scheduleGroup,
-      schedulerRoleArn: config.schedulerRoleArn,
-    });
+    deferredQueue(() =>
+      import('./queueClients.js').then((m) =>
+        m.createSqsLaunchQueue(
+          clientOptions,
+          {
+            queueUrl: config.launchQueueUrl,
+            queueArn: config.launchQueueArn,
+            clock,
+            scheduleGroup: config.scheduleGroup,
+            schedulerRoleArn: config.schedulerRoleArn,
+          },
+          { sqs: overrides.clients?.sqs, scheduler: overrides.clients?.scheduler },
+        ),
+      ),
+    );
   const events = new OutboxPublisher(
     overrides.events ?? new EventBridgePublisher(clients.events, config.eventBus),
     store,

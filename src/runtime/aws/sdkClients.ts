@@ -1,13 +1,13 @@
 /**
- * The SDK clients of the Lambdas, one factory each, so every one honours region and endpoint. No S3 here:
- * a module the handlers import statically must not import the S3 client, or the bundler loads it at every
- * cold start (the Lambdas load it on first use, see s3PayloadStore.ts; the CLI gets it from clients.ts).
+ * The SDK clients every berth Lambda uses on its common path, one factory each, so every one honours region
+ * and endpoint. Clients of rare paths live in modules of their own that the Lambdas load on first use
+ * (`import()`, a chunk of its own in the bundle): SQS and Scheduler in queueClients.ts (a retry or a delayed
+ * launch), S3 in s3PayloadStore.ts (a large trigger). A module the handlers import statically must not import
+ * those clients, or the bundler loads them at every cold start. The CLI gets all six from clients.ts.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 export interface ClientOptions {
@@ -36,9 +36,7 @@ export function createDocumentClient(options: ClientOptions): DynamoDBDocumentCl
   });
 }
 
-export const createSqsClient = (options: ClientOptions) => new SQSClient(base(options));
 export const createEventBridgeClient = (options: ClientOptions) => new EventBridgeClient(base(options));
-export const createSchedulerClient = (options: ClientOptions) => new SchedulerClient(base(options));
 /** S3 settings: path-style addressing against a local endpoint (moto), whose host has no bucket names. */
 export const s3ClientConfig = (options: ClientOptions) => ({
   ...base(options),

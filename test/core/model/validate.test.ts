@@ -87,7 +87,7 @@ const CASES: [string, unknown, string][] = [
   [
     'unknown task keys',
     { ...base, task: { ...task, cpus: 1, mem: 2 } },
-    `task: unknown keys 'cpus', 'mem' — allowed keys are: image, build, command, entryPoint, cpu, memory, architecture, environment, secrets, ephemeralStorageGiB, volumes, capacity, permissions, logRetentionDays, local`,
+    `task: unknown keys 'cpus', 'mem' — allowed keys are: image, build, command, entryPoint, cpu, memory, architecture, environment, secrets, secretsKmsKeyArn, ephemeralStorageGiB, volumes, capacity, permissions, logRetentionDays, local`,
   ],
   [
     'unknown trigger kind',
@@ -133,7 +133,7 @@ const CASES: [string, unknown, string][] = [
   [
     'missing task',
     { name: 'resize-images' },
-    `task: expected an object — write { image, build, command, entryPoint, cpu, memory, architecture, environment, secrets, ephemeralStorageGiB, volumes, capacity, permissions, logRetentionDays, local } (see the job reference in docs/jobs.md)`,
+    `task: expected an object — write { image, build, command, entryPoint, cpu, memory, architecture, environment, secrets, secretsKmsKeyArn, ephemeralStorageGiB, volumes, capacity, permissions, logRetentionDays, local } (see the job reference in docs/jobs.md)`,
   ],
   [
     'image and build together',

@@ -56,6 +56,8 @@ describe('EcsTaskLauncher', () => {
         { key: 'berth:job', value: 'thumbnail' },
         { key: 'berth:run', value: 'r0123456789abcdefghjk' },
         { key: 'berth:attempt', value: '2' },
+        // The sweeper enforces it even after the job leaves the stack.
+        { key: 'berth:timeout', value: '1h' },
       ],
     });
     expect(input.overrides?.containerOverrides?.[0]).toEqual({

@@ -5,6 +5,7 @@
  * 7. Two redrive requests for one dead-lettered run in one batch → one replay.
  * 8. The retry's SendMessage fails → the redelivered stop is a duplicate → the sweeper still puts the
  *    `Job Run Retrying` event on the bus, from the outbox entry written with the retry.
+ * 9. `berth redrive launch-queue --stage` moves the launch queue's dead-letter messages back.
  */
 import { CreateTableCommand, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import {
@@ -26,11 +27,13 @@ import {
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
+  SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../../src/core/model/job.js';
+import { awsRedrive } from '../../../src/runtime/aws/cli.js';
 import type { AwsRuntimeConfig } from '../../../src/runtime/aws/config.js';
 import { handleTaskStateChange } from '../../../src/runtime/aws/interceptor.js';
 import { handleLaunchBatch } from '../../../src/runtime/aws/launcher.js';
@@ -366,5 +369,40 @@ describe('issue 12 races against moto server', () => {
       taskArn: task!.taskArn,
     });
     expect(await pendingRetryEntries(run.runId)).toBe(0);
+  });
+
+  it('berth redrive launch-queue --stage moves the launch dead-letter queue back to the launch queue', async () => {
+    const arnOf = async (url: string) =>
+      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] })))
+        .Attributes!.QueueArn!;
+    const dlq = (await sqs.send(new CreateQueueCommand({ QueueName: 'berth-races-l2-dlq' }))).QueueUrl!;
+    const launchQueue = (
+      await sqs.send(
+        new CreateQueueCommand({
+          QueueName: 'berth-races-l2',
+          Attributes: {
+            RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await arnOf(dlq), maxReceiveCount: 10 }),
+          },
+        }),
+      )
+    ).QueueUrl!;
+    const poison = { type: 'invoke', job: 'thumbnail', requestId: 'dead-lettered' };
+    await sqs.send(new SendMessageCommand({ QueueUrl: dlq, MessageBody: JSON.stringify(poison) }));
+    const stage = {
+      stage: 'test',
+      region: REGION,
+      endpoint: moto.endpoint,
+      stack: { runsTable: TABLE, launchQueueUrl: launchQueue, cluster: cfg.cluster },
+    };
+    expect(await awsRedrive({ ...stage, target: 'launch-queue', jobs: JOBS, waitSeconds: 0 })).toEqual({
+      runs: [],
+      messages: 1,
+    });
+    const back = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: launchQueue, MaxNumberOfMessages: 10 }),
+    );
+    expect(back.Messages?.map((m) => JSON.parse(m.Body ?? '{}'))).toEqual([poison]);
+    const left = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq, MaxNumberOfMessages: 10 }));
+    expect(left.Messages ?? []).toEqual([]);
   });
 });

@@ -178,7 +178,7 @@ describe('berth dev (real engine process)', () => {
           dir,
           `SELECT trigger, status FROM runs WHERE job = 'capped'`,
         )
-          .filter((x) => JSON.parse(x.trigger).json?.sdk)
+          .filter((x) => (JSON.parse(JSON.parse(x.trigger).body) as { sdk?: number }).sdk) // the body is stored once
           .filter((x) => x.status === 'succeeded');
         return r.length === 3;
       }, 15_000);
