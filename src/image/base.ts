@@ -137,6 +137,9 @@ export function nonRootUserFromPasswd(passwd: string): string | undefined {
   return row ? `${row[2]}:${row[3]}` : undefined;
 }
 
+/** Users found per base manifest (`registry/repository@digest`): a base is scanned once per process. */
+const userCache = new Map<string, string | undefined>();
+
 /**
  * The user the app runs as: the base's own `User` when it is already non-root; else `node` (or uid 1000)
  * from the top-most layer holding /etc/passwd; else undefined (the base allows only root).
@@ -149,14 +152,24 @@ export async function chooseUser(
   const current = base.config.config?.User ?? '';
   if (!ROOT_USERS.has(current)) return { user: current, from: 'base config' };
   if (known) return { user: known, from: 'default base' };
+  const key = `${base.registry}/${base.repository}@${base.manifestDigest}`;
+  if (userCache.has(key)) {
+    const user = userCache.get(key);
+    return { user, from: user ? 'passwd' : 'none' };
+  }
+  const found = await userFromLayers(client, base);
+  userCache.set(key, found);
+  return { user: found, from: found ? 'passwd' : 'none' };
+}
+
+async function userFromLayers(client: RegistryClient, base: ResolvedBase): Promise<string | undefined> {
   for (const layer of [...base.manifest.layers].reverse()) {
     const gzip = layer.mediaType.endsWith('gzip');
     if (!gzip && !layer.mediaType.endsWith('.tar') && !layer.mediaType.endsWith('tar')) continue; // zstd etc.
     const hit = await findInTar(await client.streamBlob(base.repository, layer.digest), 'etc/passwd', gzip);
     if (!hit) continue;
-    if (!hit.data) break; // whited out
-    const user = nonRootUserFromPasswd(hit.data.toString('utf8'));
-    return user ? { user, from: 'passwd' } : { user: undefined, from: 'none' };
+    if (!hit.data) return undefined; // whited out
+    return nonRootUserFromPasswd(hit.data.toString('utf8'));
   }
-  return { user: undefined, from: 'none' };
+  return undefined;
 }
