@@ -17,8 +17,10 @@ import { ImageBuildError, type TaskArchitecture } from './types.js';
 
 /**
  * The default base of `task.build.entry` jobs: Docker's official `node:22-alpine` through ECR Public (no
- * Docker Hub rate limit), pinned by the digest of its multi-arch index (linux/amd64 + linux/arm64).
- * Bump it here only; `berth image build` prints the base it used.
+ * Docker Hub rate limit), pinned by the digest of its multi-arch index (linux/amd64 + linux/arm64; ECR
+ * Public's docker/library mirror serves the same index digest as Docker Hub). Bump it here only, after
+ * `skopeo inspect --raw docker://public.ecr.aws/docker/library/node:22-alpine` shows the new index;
+ * `berth image build` prints the base it used.
  */
 export const DEFAULT_NODE_BASE =
   'public.ecr.aws/docker/library/node:22-alpine@sha256:0a7108bf6c7bf5de370ffb1a3ed6be93d405b43ff159f681a8d18c0e2bc2e402';
