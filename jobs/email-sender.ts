@@ -26,11 +26,10 @@ export default defineJob({
     },
   },
   task: {
-    image: 'public.ecr.aws/docker/library/node:22-alpine',
-    command: ['node', 'tasks/email-sender.mjs'],
+    // The worker is built into its own image, with berth/worker bundled in (docs/images.md).
+    build: { entry: 'tasks/email-sender.mjs' },
     cpu: 256,
     memory: 512,
     capacity: 'FARGATE_SPOT_WITH_FALLBACK',
-    local: { command: ['node', '--import', 'tsx', 'tasks/email-sender.mjs'] },
   },
 });

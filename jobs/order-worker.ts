@@ -6,11 +6,11 @@ export default defineJob({
   description: 'Fulfil one order per queue message',
   trigger: { queue: { batchSize: 1, maxReceiveCount: 5, visibilityTimeout: '6m' } },
   task: {
-    image: 'public.ecr.aws/docker/library/node:22-alpine',
-    command: ['node', 'tasks/order-worker.mjs'],
+    // berth bundles the task onto a Node base image, pushes it and pins it by digest (docs/images.md);
+    // `berth dev` runs the same file with node, no image.
+    build: { entry: 'tasks/order-worker.mjs' },
     cpu: 256,
     memory: 512,
-    local: { command: ['node', 'tasks/order-worker.mjs'] },
   },
   maxConcurrency: 5,
   timeout: '5m',

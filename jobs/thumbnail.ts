@@ -6,13 +6,13 @@ export default defineJob({
   description: 'Resize every .jpg uploaded to uploads/images/ into a thumbnail',
   trigger: { s3: { bucket: 'uploads', prefix: 'images/', suffix: '.jpg' } },
   task: {
-    image: 'public.ecr.aws/docker/library/node:22-alpine',
-    command: ['node', 'tasks/thumbnail.mjs'],
+    // berth bundles the task onto a Node base image, pushes it and pins it by digest (docs/images.md);
+    // `berth dev` runs the same file with node, no image.
+    build: { entry: 'tasks/thumbnail.mjs' },
     cpu: 512,
     memory: 1024,
     capacity: 'FARGATE_SPOT_WITH_FALLBACK',
     environment: { THUMBNAIL_WIDTH: '320' },
-    local: { command: ['node', 'tasks/thumbnail.mjs'] },
   },
   retry: { maxAttempts: 3, backoff: { minDelay: '10s', maxDelay: '2m' } },
   timeout: '10m',

@@ -17,8 +17,10 @@ import { ImageBuildError, type TaskArchitecture } from './types.js';
 
 /**
  * The default base of `task.build.entry` jobs: Docker's official `node:22-alpine` through ECR Public (no
- * Docker Hub rate limit), pinned by the digest of its multi-arch index (linux/amd64 + linux/arm64).
- * Bump it here only; `berth image build` prints the base it used.
+ * Docker Hub rate limit), pinned by the digest of its multi-arch index (linux/amd64 + linux/arm64; ECR
+ * Public's docker/library mirror serves the same index digest as Docker Hub). Bump it here only, after
+ * `skopeo inspect --raw docker://public.ecr.aws/docker/library/node:22-alpine` shows the new index;
+ * `berth image build` prints the base it used.
  */
 export const DEFAULT_NODE_BASE =
   'public.ecr.aws/docker/library/node:22-alpine@sha256:0a7108bf6c7bf5de370ffb1a3ed6be93d405b43ff159f681a8d18c0e2bc2e402';
@@ -137,6 +139,9 @@ export function nonRootUserFromPasswd(passwd: string): string | undefined {
   return row ? `${row[2]}:${row[3]}` : undefined;
 }
 
+/** Users found per base manifest (`registry/repository@digest`): a base is scanned once per process. */
+const userCache = new Map<string, string | undefined>();
+
 /**
  * The user the app runs as: the base's own `User` when it is already non-root; else `node` (or uid 1000)
  * from the top-most layer holding /etc/passwd; else undefined (the base allows only root).
@@ -149,14 +154,24 @@ export async function chooseUser(
   const current = base.config.config?.User ?? '';
   if (!ROOT_USERS.has(current)) return { user: current, from: 'base config' };
   if (known) return { user: known, from: 'default base' };
+  const key = `${base.registry}/${base.repository}@${base.manifestDigest}`;
+  if (userCache.has(key)) {
+    const user = userCache.get(key);
+    return { user, from: user ? 'passwd' : 'none' };
+  }
+  const found = await userFromLayers(client, base);
+  userCache.set(key, found);
+  return { user: found, from: found ? 'passwd' : 'none' };
+}
+
+async function userFromLayers(client: RegistryClient, base: ResolvedBase): Promise<string | undefined> {
   for (const layer of [...base.manifest.layers].reverse()) {
     const gzip = layer.mediaType.endsWith('gzip');
     if (!gzip && !layer.mediaType.endsWith('.tar') && !layer.mediaType.endsWith('tar')) continue; // zstd etc.
     const hit = await findInTar(await client.streamBlob(base.repository, layer.digest), 'etc/passwd', gzip);
     if (!hit) continue;
-    if (!hit.data) break; // whited out
-    const user = nonRootUserFromPasswd(hit.data.toString('utf8'));
-    return user ? { user, from: 'passwd' } : { user: undefined, from: 'none' };
+    if (!hit.data) return undefined; // whited out
+    return nonRootUserFromPasswd(hit.data.toString('utf8'));
   }
-  return { user: undefined, from: 'none' };
+  return undefined;
 }

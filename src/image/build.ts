@@ -142,27 +142,28 @@ export async function buildNodeImage(opts: BuildNodeImageOptions): Promise<Build
   const repo = target.repository;
   const sent0 = client.stats.blobBytesSent;
 
-  // Base layers: HEAD each; a missing one is mounted from the base's repository (same registry) or copied.
-  const baseResults = await mapLimit(baseLayers, 4, async (l): Promise<LayerResult> => {
-    let uploaded = false;
-    if (!(await client.hasBlob(repo, l.digest))) {
-      const mounted = sameRegistry && (await client.mountBlob(repo, l.digest, base.repository));
-      if (!mounted) {
-        await client.uploadBlob(repo, l.digest, await baseClient.getBlob(base.repository, l.digest));
-        uploaded = true;
-      }
+  // Every blob at once (4 at a time): HEAD first; a missing base layer is mounted from the base's repository
+  // (same registry) or copied; the app layer and the config are uploaded when the registry lacks them.
+  type Job = { digest: string; size: number; mediaType: string; base: boolean; data?: Buffer };
+  const jobs: Job[] = [
+    ...baseLayers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType, base: true })),
+    { digest: layer.digest, size: layer.size, mediaType: layer.mediaType, base: false, data: layer.data },
+    { digest: config.digest, size: config.size, mediaType: config.mediaType, base: false, data: config.data },
+  ];
+  const sent = await mapLimit(jobs, 4, async (blob): Promise<boolean> => {
+    if (await client.hasBlob(repo, blob.digest)) return false;
+    if (blob.data) {
+      await client.uploadBlob(repo, blob.digest, blob.data);
+      return true;
     }
-    progress({ step: 'upload', digest: l.digest, size: l.size, uploaded });
-    return { digest: l.digest, size: l.size, mediaType: l.mediaType, uploaded };
+    if (sameRegistry && (await client.mountBlob(repo, blob.digest, base.repository))) return false;
+    await client.uploadBlob(repo, blob.digest, await baseClient.getBlob(base.repository, blob.digest));
+    return true;
   });
-  layers.push(...baseResults);
-  for (const blob of [layer, config]) {
-    const uploaded = !(await client.hasBlob(repo, blob.digest));
-    if (uploaded) await client.uploadBlob(repo, blob.digest, blob.data);
-    if (blob === layer) {
-      layers.push({ digest: layer.digest, size: layer.size, mediaType: layer.mediaType, uploaded });
-      progress({ step: 'upload', digest: layer.digest, size: layer.size, uploaded });
-    }
+  for (const [i, blob] of jobs.slice(0, -1).entries()) {
+    const uploaded = sent[i] === true;
+    layers.push({ digest: blob.digest, size: blob.size, mediaType: blob.mediaType, uploaded });
+    progress({ step: 'upload', digest: blob.digest, size: blob.size, uploaded });
   }
   // Tags are immutable: an existing tag must already name this very manifest.
   const existing = await client.headManifest(repo, tag);

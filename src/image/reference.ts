@@ -75,7 +75,12 @@ export function isLoopbackRegistry(registry: string): boolean {
   const host = registry.startsWith('[')
     ? registry.slice(0, registry.indexOf(']') + 1)
     : registry.split(':')[0];
-  return host === 'localhost' || host === '127.0.0.1' || host === '[::1]' || /^127\./.test(host ?? '');
+  return (
+    host === 'localhost' ||
+    host === '127.0.0.1' ||
+    host === '[::1]' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host ?? '')
+  );
 }
 
 /** `task.architecture` → the OCI platform architecture. */

@@ -45,7 +45,7 @@ const BAD_FILES: Record<string, [source: string, line: string]> = {
   ],
   'unknown-key': [
     job('unknown-key', { task: { ...task, memorySize: 1024 } }),
-    `task: unknown key 'memorySize' — allowed keys are: image, command, entryPoint, cpu, memory, architecture, environment, secrets, secretsKmsKeyArn, ephemeralStorageGiB, volumes, capacity, permissions, logRetentionDays, local`,
+    `task: unknown key 'memorySize' — allowed keys are: image, build, command, entryPoint, cpu, memory, architecture, environment, secrets, secretsKmsKeyArn, ephemeralStorageGiB, volumes, capacity, permissions, logRetentionDays, local`,
   ],
   'plain-secret': [
     job('plain-secret', { task: { ...task, secrets: { API_KEY: 'sk-live-123' } } }),
@@ -160,6 +160,38 @@ describe('berth validate (real CLI): good input', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toBe('✔ 4 jobs valid: email-sender, nightly-report, order-worker, thumbnail\n');
+  });
+
+  it('checks task.build against the project: a missing entry, a Dockerfile outside it', () => {
+    const root = project({
+      'jobs/ok.ts': job('ok', { task: { build: { entry: 'tasks/ok.ts' } } }),
+      'tasks/ok.ts': 'console.log(1);\n',
+      'jobs/missing.ts': job('missing', { task: { build: { entry: 'tasks/missing.ts' } } }),
+      'jobs/outside.ts': job('outside', { task: { build: { dockerfile: '../Dockerfile' } } }),
+      'jobs/both.ts': job('both', { task: { ...task, build: { entry: 'tasks/ok.ts' } } }),
+    });
+    const run = runBerth(['validate', '-C', root]);
+    expect(run.code).toBe(1);
+    // The model's own checks come first (image with build); the project checks run once every file is valid.
+    expect(run.stderr).toBe(
+      '✖ jobs/both.ts: task.build: image and build are exclusive — remove image to let berth build and pin the image, or remove build to run a prebuilt image\n1 problem found\n',
+    );
+    const fixed = project({
+      'jobs/ok.ts': job('ok', { task: { build: { entry: 'tasks/ok.ts' } } }),
+      'tasks/ok.ts': 'console.log(1);\n',
+      'jobs/missing.ts': job('missing', { task: { build: { entry: 'tasks/missing.ts' } } }),
+      'jobs/outside.ts': job('outside', { task: { build: { dockerfile: '../Dockerfile' } } }),
+    });
+    const again = runBerth(['validate', '-C', fixed]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe(
+      [
+        "✖ jobs/missing.ts: task.build.entry: tasks/missing.ts does not exist — create it or fix the path (relative to the project root, like 'tasks/missing.ts')",
+        '✖ jobs/outside.ts: task.build.dockerfile: ../Dockerfile is outside the project — move the Dockerfile into the project (berth only builds what the project holds), like images/<job>/Dockerfile',
+        '2 problems found',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('fails the whole run when one file of many is bad: no partial list', () => {

@@ -31,7 +31,14 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startRegistry(timeoutMs = 30_000): Promise<LocalRegistry> {
+/**
+ * `htpasswd`: a bcrypt htpasswd file's text; the registry then demands Basic auth (realm `berth-test`), as
+ * ECR does with the credentials of GetAuthorizationToken.
+ */
+export async function startRegistry(
+  options: { htpasswd?: string; timeoutMs?: number } = {},
+): Promise<LocalRegistry> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
   if (!existsSync(REGISTRY_BINARY))
     throw new Error(
       `this test needs a real OCI registry: ${REGISTRY_BINARY} is missing — install it with apt-get install docker-registry (Debian's CNCF Distribution)`,
@@ -51,8 +58,12 @@ export async function startRegistry(timeoutMs = 30_000): Promise<LocalRegistry> 
     '    enabled: true',
     'http:',
     `  addr: 127.0.0.1:${port}`,
+    ...(options.htpasswd
+      ? ['auth:', '  htpasswd:', '    realm: berth-test', `    path: ${join(dir, 'htpasswd')}`]
+      : []),
     '',
   ].join('\n');
+  if (options.htpasswd) writeFileSync(join(dir, 'htpasswd'), options.htpasswd);
   writeFileSync(join(dir, 'config.yml'), config);
   const child: ChildProcess = spawn(REGISTRY_BINARY, ['serve', join(dir, 'config.yml')], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -69,7 +80,7 @@ export async function startRegistry(timeoutMs = 30_000): Promise<LocalRegistry> 
     if (child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode}: ${stderr}`);
     try {
       const res = await fetch(`${url}/v2/`);
-      if (res.status === 200) break;
+      if (res.status === 200 || (options.htpasswd && res.status === 401)) break;
     } catch {
       // not listening yet
     }

@@ -21,6 +21,8 @@ export interface TinyBaseOptions {
   passwd?: string;
   user?: string;
   docker?: boolean;
+  /** A client with credentials, for a registry that demands them. */
+  client?: RegistryClient;
 }
 
 export interface TinyBase {
@@ -32,7 +34,7 @@ export interface TinyBase {
 }
 
 export async function pushTinyBase(host: string, options: TinyBaseOptions): Promise<TinyBase> {
-  const client = new RegistryClient({ registry: host });
+  const client = options.client ?? new RegistryClient({ registry: host });
   const repo = options.repository;
   const docker = options.docker === true;
   const platforms: TinyBase['platforms'] = {};

@@ -21,6 +21,7 @@ import { DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CfnValue, Template } from '../../src/compiler/cfn.js';
+import { pinImages } from '../../src/plugin/images.js';
 import { type MotoServer, startMoto } from '../runtime/aws/motoServer.js';
 import { ROOT, serverlessPackage, tmpDir } from './helpers.js';
 
@@ -100,6 +101,7 @@ describe('deploy into moto CloudFormation', () => {
     // A copy of the example service, so this test never races the package test over .serverless/.
     const dir = tmpDir('moto');
     cpSync(join(ROOT, 'jobs'), join(dir, 'jobs'), { recursive: true });
+    cpSync(join(ROOT, 'tasks'), join(dir, 'tasks'), { recursive: true });
     writeFileSync(
       join(dir, 'serverless.yml'),
       readFileSync(join(ROOT, 'serverless.yml'), 'utf8').replace('./dist/plugin/index.cjs', 'berth/plugin'),
@@ -125,6 +127,22 @@ describe('deploy into moto CloudFormation', () => {
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: code.S3Key, Body: zip }));
     }
 
+    // The example jobs build their images: serverless deploy's image step (test/plugin/images.moto.test.ts)
+    // pins each one's digest into the template before the update; a fixed digest stands in for it here.
+    expect(Object.keys(update.Parameters ?? {}).sort()).toEqual([
+      'BerthJobEmailSenderImage',
+      'BerthJobNightlyReportImage',
+      'BerthJobOrderWorkerImage',
+      'BerthJobThumbnailImage',
+    ]);
+    const pinned = `123456789012.dkr.ecr.us-east-1.amazonaws.com/berth/berth-example-dev@sha256:${'ab'.repeat(32)}`;
+    pinImages(update, {
+      'email-sender': pinned,
+      'nightly-report': pinned,
+      'order-worker': pinned,
+      thumbnail: pinned,
+    });
+    expect(update.Parameters).toBeUndefined();
     const full = motoVariant(update);
     expect(full.skipped).toEqual(NOT_MODELLED_BY_MOTO);
     await cfn.send(
@@ -153,8 +171,6 @@ describe('deploy into moto CloudFormation', () => {
     );
     expect(td.taskDefinition?.containerDefinitions?.[0]?.name).toBe('main');
     expect(td.taskDefinition?.family).toBe('berth-example-dev__thumbnail');
-    expect(td.taskDefinition?.containerDefinitions?.[0]?.image).toBe(
-      'public.ecr.aws/docker/library/node:22-alpine',
-    );
+    expect(td.taskDefinition?.containerDefinitions?.[0]?.image).toBe(pinned);
   }, 240_000);
 });

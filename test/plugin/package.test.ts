@@ -4,7 +4,7 @@
  * cfn-lint cleanly (`pip install cfn-lint`).
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Template } from '../../src/compiler/cfn.js';
@@ -41,6 +41,15 @@ describe('serverless package', () => {
     expect(launcher.Role).toEqual({ 'Fn::GetAtt': ['BerthLauncherRole', 'Arn'] });
     expect(JSON.stringify((launcher.Code as { S3Key: unknown }).S3Key)).toMatch(/launcher-[0-9a-f]{12}\.zip/);
     expect(update.Resources.IamRoleLambdaExecution).toBeUndefined();
+    // The example jobs build their images: one digest-only parameter each, and the repositories' own stack.
+    expect(update.Parameters?.BerthJobThumbnailImage?.AllowedPattern).toBe('^[^@\\s]+@sha256:[0-9a-f]{64}$');
+    const images = join(ROOT, '.serverless/berth-images.json');
+    const imagesLint = cfnLint(images);
+    expect(imagesLint.output).toBe('');
+    const imagesTemplate = JSON.parse(readFileSync(images, 'utf8')) as Template;
+    expect(imagesTemplate.Resources.BerthImagesRepository!.Properties!.RepositoryName).toBe(
+      'berth/berth-example-dev',
+    );
   }, 180_000);
 
   it('packages one job of each kind, enabling EventBridge on the bucket the stack owns', async () => {
@@ -98,5 +107,13 @@ describe('serverless package', () => {
       'subscriberNotifyOnFailure', // subscribers/notify-on-failure.ts
       'sweeper',
     ]);
+    const images = join(dir, 'images.json');
+    execFileSync('node', [join(ROOT, 'bin/berth.js'), 'synth', '--images', '--out', images], {
+      cwd: ROOT,
+      stdio: 'pipe',
+    });
+    expect(cfnLint(images).output).toBe('');
+    const repo = (JSON.parse(readFileSync(images, 'utf8')) as Template).Resources.BerthImagesRepository!;
+    expect(repo.DeletionPolicy).toBe('Retain');
   }, 120_000);
 });

@@ -11,6 +11,7 @@ import pc from 'picocolors';
 import type { BuildProgress, BuildResult, RegistryCredentials, RegistryTarget } from '../../image/types.js';
 import { CliError, printJson } from '../output.js';
 import { findJob, loadProjectJobs, projectPaths } from '../project.js';
+import { registerImageList } from './imageList.js';
 
 interface BuildOptions {
   push?: string;
@@ -156,5 +157,5 @@ export function registerImage(program: Command): void {
     .option('--arch <architecture>', "x86_64 or arm64 (default: the job's task.architecture)")
     .option('--json', 'print { reference, digest, tag, layers, bytesUploaded } as JSON')
     .action(async (jobName: string, opts: BuildOptions, cmd: Command) => buildCommand(jobName, opts, cmd));
-  // `berth image list --stage <stage>` registers on the same `image` command (see registerImageList).
+  registerImageList(image);
 }

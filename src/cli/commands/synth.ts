@@ -2,18 +2,20 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
+import { imagesStackName } from '../../compiler/ecr.js';
 import { CliError } from '../output.js';
 import { projectPaths } from '../project.js';
 
 interface SynthOptions {
   out?: string;
+  images?: boolean;
   service?: string;
   stage: string;
   config?: string;
 }
 
 /** `service:` and `custom.berth` of the project's serverless.yml, when it has one and YAML can be read. */
-async function serverlessDefaults(root: string): Promise<{ service?: string; berth?: unknown }> {
+export async function serverlessDefaults(root: string): Promise<{ service?: string; berth?: unknown }> {
   const file = join(root, 'serverless.yml');
   if (!existsSync(file)) return {};
   const text = readFileSync(file, 'utf8');
@@ -36,6 +38,10 @@ export function registerSynth(program: Command): void {
     .option('--out <file>', 'template file (default: stdout); the zips go to berth-assets/ beside it')
     .option('--service <name>', 'service name (default: serverless.yml service, else the folder name)')
     .option('--stage <stage>', 'stage name', 'dev')
+    .option(
+      '--images',
+      'write the image repositories stack (<service>-<stage>-images, deployed before the service) instead',
+    )
     .option(
       '--config <file>',
       'JSON file with the custom.berth settings (default: serverless.yml custom.berth)',
@@ -67,6 +73,22 @@ export function registerSynth(program: Command): void {
         config,
         outDir: assetsDir,
       });
+      if (opts.images) {
+        const images = compiled.imagesTemplate;
+        if (!images)
+          throw new CliError(
+            'no image repositories: no job has task.build (or custom.berth.images.registry names another registry)',
+          );
+        const text = `${JSON.stringify(images, null, 2)}\n`;
+        if (out) {
+          mkdirSync(dirname(out), { recursive: true });
+          writeFileSync(out, text);
+        } else process.stdout.write(text);
+        process.stderr.write(
+          `${pc.green('✔')} ${Object.keys(images.Resources).length} image repositories → deploy as stack ${imagesStackName(compiled.context.names)} before the service stack${out ? ` (${out})` : ''}\n`,
+        );
+        return;
+      }
       const { template, budget } = synthesizeTemplate(
         compiled,
         Object.fromEntries(bundles.map((b) => [b.kind, b.fileName])),
@@ -81,5 +103,11 @@ export function registerSynth(program: Command): void {
         `${pc.green('✔')} ${jobs} job${jobs === 1 ? '' : 's'} → ${budget.total} resources (${budget.shared} shared), ${budget.templateBytes} bytes${out ? ` → ${out}` : ''}\n` +
           `  upload ${bundles.map((b) => b.fileName).join(', ')} from ${assetsDir} to s3://<BerthAssetsBucket>/<BerthAssetsKeyPrefix>\n`,
       );
+      const images = Object.keys(compiled.parameters);
+      if (images.length) {
+        process.stderr.write(
+          `  ${images.length} built image${images.length === 1 ? '' : 's'}: deploy berth synth --images first, push each job with berth image build <job> --push <repository uri>, and pass the printed reference as ${images.join(', ')}\n`,
+        );
+      }
     });
 }

@@ -50,7 +50,7 @@ function pathDiagram(job: Job): Html {
         ? html`<li><span class="step">Workers</span> long-running, poll the queue; SQS redelivers what fails</li>`
         : html`<li><span class="step">Launch queue</span> buffers and retries${cap}</li>`
     }
-    <li><span class="step">Task</span> ${job.task.image}<br>${vcpu} vCPU · ${memory} · ${service ? 'runs until scaled in' : `timeout ${job.timeout}`}</li>
+    <li><span class="step">Task</span> ${job.task.image ?? `built from ${job.task.build?.entry ?? job.task.build?.dockerfile}`}<br>${vcpu} vCPU · ${memory} · ${service ? 'runs until scaled in' : `timeout ${job.timeout}`}</li>
     <li><span class="step">Interceptor</span> ${service ? 'records each worker that stops (never retried)' : `records the outcome, up to ${job.retry.maxAttempts} attempt(s)`}</li>
     <li><span class="step">Subscribers</span> ${subscribers.map((s, i) => html`${i ? html`<br>` : ''}${s}`)}</li>
   </ol>

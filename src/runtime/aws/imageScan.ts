@@ -122,7 +122,9 @@ export interface WaitForScanOptions {
   now?: () => number;
 }
 
-const PENDING = new Set(['IN_PROGRESS', 'PENDING', 'SCAN_ELIGIBILITY_EXPIRED_PENDING']);
+const PENDING = new Set(['IN_PROGRESS', 'PENDING']);
+/** Findings are there: a finished basic scan, or enhanced scanning's continuous `ACTIVE`. */
+const DONE = new Set(['COMPLETE', 'ACTIVE']);
 
 /**
  * Polls DescribeImageScanFindings until the scan is COMPLETE (all pages of findings gathered), fails, or the
@@ -154,7 +156,7 @@ export async function waitForScan(
     }
     const elapsed = now() - start;
     options.onProgress?.(status, elapsed);
-    if (response && status === 'COMPLETE') return gatherPages(ecr, image, response);
+    if (response && DONE.has(status)) return gatherPages(ecr, image, response);
     if (response && !PENDING.has(status)) {
       throw new ScanGateError(
         `${image.repositoryName}@${image.imageDigest}: the scan ended ${status}${response.imageScanStatus?.description ? ` (${response.imageScanStatus.description})` : ''} — fix the cause, or remove custom.berth.images.failOn to deploy unscanned`,

@@ -105,15 +105,13 @@ export function killGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 /**
- * A `task.build.entry` job runs straight from source, no image: node on the entry (a `.ts` one through tsx,
- * resolved from berth's own dependencies), with `task.command` as its arguments, as in the built image.
+ * A `task.build.entry` job runs straight from source, no image: node on the entry with `task.command` as its
+ * arguments, as in the built image. tsx (resolved from berth's own dependencies) loads it, so a `.ts` entry and
+ * TypeScript it imports (berth/task, berth/worker from a source checkout) run as they are.
  */
 export function entryCommand(entry: string, args: readonly string[] = []): string[] {
-  const typescript = /\.[mc]?ts$/.test(entry);
-  const loader = typescript
-    ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href]
-    : [];
-  return [process.execPath, ...loader, entry, ...args];
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  return [process.execPath, '--import', tsx, entry, ...args];
 }
 
 export function commandFor(job: Job): {

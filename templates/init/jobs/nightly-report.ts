@@ -12,11 +12,11 @@ export default defineJob({
     },
   },
   task: {
-    image: 'public.ecr.aws/docker/library/node:22-alpine',
-    command: ['node', 'tasks/nightly-report.mjs'],
+    // berth bundles the task onto a Node base image, pushes it to ECR and pins it by digest on deploy;
+    // `berth dev` runs the same file with node.
+    build: { entry: 'tasks/nightly-report.mjs' },
     cpu: 1024,
     memory: 2048,
-    local: { command: ['node', 'tasks/nightly-report.mjs'] },
   },
   overlap: 'skip',
   timeout: '2h',

@@ -6,11 +6,11 @@ export default defineJob({
   description: 'Process each order message in its own task',
   trigger: { queue: { maxReceiveCount: 3 } },
   task: {
-    image: 'public.ecr.aws/docker/library/node:22-alpine',
-    command: ['node', 'tasks/process-order.mjs'],
+    // berth bundles the task onto a Node base image, pushes it to ECR and pins it by digest on deploy;
+    // `berth dev` runs the same file with node.
+    build: { entry: 'tasks/process-order.mjs' },
     cpu: 256,
     memory: 512,
-    local: { command: ['node', 'tasks/process-order.mjs'] },
   },
   maxConcurrency: 5,
   timeout: '15m',

@@ -5,11 +5,11 @@ export default defineJob({
   name: 'reindex',
   description: 'Rebuild the search index on demand',
   task: {
-    image: 'public.ecr.aws/docker/library/node:22-alpine',
-    command: ['node', 'tasks/reindex.mjs'],
+    // berth bundles the task onto a Node base image, pushes it to ECR and pins it by digest on deploy;
+    // `berth dev` runs the same file with node.
+    build: { entry: 'tasks/reindex.mjs' },
     cpu: 512,
     memory: 1024,
-    local: { command: ['node', 'tasks/reindex.mjs'] },
   },
   retry: { maxAttempts: 1 },
   timeout: '30m',

@@ -6,12 +6,12 @@ export default defineJob({
   description: 'Make a thumbnail of every .jpg uploaded to uploads/images/',
   trigger: { s3: { bucket: 'uploads', prefix: 'images/', suffix: '.jpg' } },
   task: {
-    image: 'public.ecr.aws/docker/library/node:22-alpine',
-    command: ['node', 'tasks/thumbnail.mjs'],
+    // berth bundles the task onto a Node base image, pushes it to ECR and pins it by digest on deploy;
+    // `berth dev` runs the same file with node.
+    build: { entry: 'tasks/thumbnail.mjs' },
     cpu: 512,
     memory: 1024,
     capacity: 'FARGATE_SPOT_WITH_FALLBACK',
-    local: { command: ['node', 'tasks/thumbnail.mjs'] },
   },
   retry: { maxAttempts: 3, backoff: { minDelay: '10s', maxDelay: '2m' } },
   timeout: '10m',
