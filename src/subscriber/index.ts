@@ -209,7 +209,13 @@ export interface LoadedSubscriber {
  * Loads `subscribers/*.{ts,mts,js,mjs}` under `root` (through tsx, like jobs). Every file must default-export
  * `defineSubscriber(...)`; names must be unique.
  */
-export async function loadSubscribers(root: string): Promise<LoadedSubscriber[]> {
+export async function loadSubscribers(
+  root: string,
+  options: {
+    /** Imports each file afresh under this version (berth dev's reload on change), not from the module cache. */
+    version?: string;
+  } = {},
+): Promise<LoadedSubscriber[]> {
   const { readdir } = await import('node:fs/promises');
   const { join, basename, extname } = await import('node:path');
   const { pathToFileURL } = await import('node:url');
@@ -225,7 +231,8 @@ export async function loadSubscribers(root: string): Promise<LoadedSubscriber[]>
   const seen = new Map<string, string>();
   for (const f of files) {
     const file = `${SUBSCRIBERS_DIR}/${f}`;
-    const mod = (await import(pathToFileURL(join(dir, f)).href)) as { default?: unknown };
+    const url = pathToFileURL(join(dir, f)).href + (options.version ? `?v=${options.version}` : '');
+    const mod = (await import(url)) as { default?: unknown };
     if (!isSubscriber(mod.default) && !isTaskStoppedSubscriber(mod.default))
       throw new SubscriberError(
         `${file}: (file): does not default-export defineSubscriber(...) or defineTaskStoppedSubscriber(...) — add export default defineSubscriber({ on: [...] }, handler)`,

@@ -322,7 +322,8 @@ export class LocalEngine implements LocalEngineApi {
       // Bundled: each load imports fresh modules, so an edited file is read again.
       loadJobs: () => loadJobs({ root, jobsDir, strategy: 'bundle' }),
       // Replaces the subscribers only when every file loads; throws (keeping the old set) otherwise.
-      loadSubscribers: () => this.outbox.loadSubscribers(root),
+      // A fresh version each time, so an edited file is imported again rather than taken from the cache.
+      loadSubscribers: () => this.outbox.loadSubscribers(root, String(Date.now())),
       applySubscribers: () => {},
       current: () => this.jobList,
       applyJobs: (jobs, changes) => this.applyJobs(jobs, changes),

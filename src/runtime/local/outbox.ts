@@ -95,14 +95,17 @@ export class Outbox {
   }
 
   /** `defineSubscriber` handlers in `subscribers/` run here too, on the same events as on AWS. */
-  async loadSubscribers(root: string): Promise<void> {
+  async loadSubscribers(root: string, version?: string): Promise<void> {
     try {
       const mod = (await import('../../subscriber/index.js')) as {
-        loadSubscribers?: (root: string) => Promise<{ file: string; name: string; subscriber: unknown }[]>;
+        loadSubscribers?: (
+          root: string,
+          options?: { version?: string },
+        ) => Promise<{ file: string; name: string; subscriber: unknown }[]>;
         runSubscriber?: (sub: unknown, event: OutcomeEvent) => Promise<boolean>;
       };
       if (!mod.loadSubscribers || !mod.runSubscriber) return;
-      const loaded = await mod.loadSubscribers(root);
+      const loaded = await mod.loadSubscribers(root, version ? { version } : {});
       const run = mod.runSubscriber;
       // Replaces the set (a reload calls this again); a load that throws leaves the set in use as it was.
       this.subscriberNames = loaded.map((l) => l.name);
