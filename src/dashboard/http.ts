@@ -1,6 +1,6 @@
 /** Response helpers: every response carries the same defensive headers. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BodyTooLargeError, discardRest, readCappedBody } from '../runtime/local/body.js';
+import { BodyTooLargeError, readCappedBody } from '../runtime/local/body.js';
 import type { Html } from './html.js';
 
 /**
@@ -67,8 +67,8 @@ export class HttpError extends Error {
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
- * Reads a JSON body; an empty body is `undefined`. Bytes are counted as they arrive and reading stops at
- * `limit` (413); the rest of an oversized body is discarded so the client reads the answer, not a reset.
+ * Reads a JSON body; an empty body is `undefined`. Bytes are counted as they arrive and kept only up to
+ * `limit` (413); the rest of an oversized body is read and dropped so the client reads the answer.
  */
 export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
   let raw: Buffer;
@@ -76,7 +76,6 @@ export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES)
     raw = await readCappedBody(req, limit);
   } catch (error) {
     if (!(error instanceof BodyTooLargeError)) throw error;
-    discardRest(req);
     throw new HttpError(413, `the request body is larger than ${limit} bytes`);
   }
   const text = raw.toString('utf8').trim();

@@ -42,16 +42,19 @@ export function registerDev(program: Command): void {
       const { LocalEngine } = await import('../../runtime/local/engine.js');
       const engine = await LocalEngine.start(options);
       for (const line of engine.banner()) process.stdout.write(`${line}\n`);
-      await new Promise<void>((resolve) => {
+      const reason = await new Promise<string | undefined>((resolve) => {
         let stopping = false;
         const stop = () => {
           if (stopping) return;
           stopping = true;
           process.stdout.write('stopping berth dev…\n');
-          void engine.stop().then(resolve, resolve);
+          void engine.stop().then(() => resolve(undefined), resolve);
         };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
+        // The engine stops by itself when its .berth folder is deleted under it.
+        void engine.closed.then(resolve);
       });
+      if (reason) throw new CliError(reason);
     });
 }

@@ -7,6 +7,8 @@ export const NO_RETRY_EXIT_CODE = 86;
 export const BERTH_STOP_REASONS = {
   timeout: 'berth: timeout',
   cancel: 'berth: cancelled',
+  /** A local attempt that cannot start for a reason no retry can fix (no command, missing executable). */
+  config: 'berth: cannot start locally',
 } as const;
 
 /** Everything known about how one attempt ended, from ECS or from a local process. */

@@ -1,6 +1,6 @@
 import { parseDuration } from '../duration.js';
 import type { Backoff, RetryPolicy, RetryRule } from '../model/retry.js';
-import { type Classification, NO_RETRY_EXIT_CODE } from './classify.js';
+import { BERTH_STOP_REASONS, type Classification, NO_RETRY_EXIT_CODE } from './classify.js';
 import { globMatch } from './glob.js';
 import { type FinalRunStatus, finalStatusFor, type OutcomeClass } from './states.js';
 
@@ -128,6 +128,13 @@ export function decideRetry(ctx: RetryContext): RetryDecision {
       status: finalStatus,
       why: `exit code ${NO_RETRY_EXIT_CODE} means "do not retry" (the job marked the failure final)`,
     };
+  }
+  // A configuration mistake (`berth dev`: no command, missing executable): another attempt cannot fix it.
+  if (
+    classification.outcome === 'start_failure' &&
+    classification.reason?.startsWith(BERTH_STOP_REASONS.config)
+  ) {
+    return { action: 'final', status: finalStatus, why: 'a configuration mistake: no retry can fix it' };
   }
   const input = { ...classification, stopCode: ctx.stopCode ?? null, reasons: ctx.reasons ?? [] };
   const userRule = policy.rules.findIndex((r) => ruleMatches(r, input));

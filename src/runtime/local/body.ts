@@ -1,38 +1,61 @@
 /**
- * Request bodies with a cap: bytes are counted as they arrive and reading stops at the cap, so an
- * oversized POST costs the engine at most the cap in memory. The caller answers with an error (413) and
- * `discardRest` lets the client finish sending into nothing, so it reads that answer instead of a reset.
+ * Request bodies with a cap: bytes are counted as they arrive and kept only up to the cap, so an oversized
+ * POST costs the engine at most the cap in memory. The rest of an oversized body is read and thrown away
+ * before the caller answers (413): Node stops reading a request once its answer is sent, and a client still
+ * sending would then see its connection hang or reset instead of reading the answer. A body past
+ * `maxDiscardBytes` or `maxDiscardMs` is not waited for: the error says so (`drained: false`) and the caller
+ * closes the connection after answering.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** How much of an oversized body is read (and dropped) so the client can read the 413. */
+export const MAX_DISCARD_BYTES = 512 * 1024 * 1024;
+export const MAX_DISCARD_MS = 10_000;
 
 export class BodyTooLargeError extends Error {
-  constructor(readonly limit: number) {
+  constructor(
+    readonly limit: number,
+    /** False when the client was still sending after the discard limits: close the connection. */
+    readonly drained: boolean,
+  ) {
     super(`the request body is larger than ${limit} bytes`);
     this.name = 'BodyTooLargeError';
   }
 }
 
-/** Reads the whole body, or rejects with `BodyTooLargeError` as soon as it passes `limit` bytes. */
-export function readCappedBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/** Reads the whole body, or rejects with `BodyTooLargeError` once an oversized one has been sent (dropped). */
+export function readCappedBody(
+  req: IncomingMessage,
+  limit: number,
+  discard: { maxBytes?: number; maxMs?: number } = {},
+): Promise<Buffer> {
+  const maxDiscardBytes = discard.maxBytes ?? MAX_DISCARD_BYTES;
+  const maxDiscardMs = discard.maxMs ?? MAX_DISCARD_MS;
   return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      reject(new BodyTooLargeError(limit));
-      return;
-    }
     const chunks: Buffer[] = [];
     let size = 0;
+    let over = false;
+    let timer: NodeJS.Timeout | undefined;
+    const tooLarge = (drained: boolean) => {
+      cleanup();
+      reject(new BodyTooLargeError(limit, drained));
+    };
+    const overflow = () => {
+      over = true;
+      chunks.length = 0;
+      timer = setTimeout(() => tooLarge(false), maxDiscardMs);
+    };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        cleanup();
-        chunks.length = 0;
-        reject(new BodyTooLargeError(limit));
+      if (over) {
+        if (size > maxDiscardBytes) tooLarge(false);
         return;
       }
-      chunks.push(chunk);
+      if (size > limit) overflow();
+      else chunks.push(chunk);
     };
     const onEnd = () => {
+      if (over) return tooLarge(true);
       cleanup();
       resolve(Buffer.concat(chunks, size));
     };
@@ -40,13 +63,19 @@ export function readCappedBody(req: IncomingMessage, limit: number): Promise<Buf
       cleanup();
       reject(error);
     };
+    const onAborted = () => onError(new Error('the client closed the request'));
     const cleanup = () => {
+      clearTimeout(timer);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
       req.off('aborted', onAborted);
     };
-    const onAborted = () => onError(new Error('the client closed the request'));
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      if (declared > maxDiscardBytes) return tooLarge(false);
+      overflow();
+    }
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
@@ -54,20 +83,9 @@ export function readCappedBody(req: IncomingMessage, limit: number): Promise<Buf
   });
 }
 
-/** After an early answer: discard what the client still sends, up to `maxBytes` or `maxMs`, then hang up. */
-export function discardRest(req: IncomingMessage, maxBytes = 512 * 1024 * 1024, maxMs = 10_000): void {
-  if (req.complete) return;
-  let seen = 0;
-  const stop = () => {
-    clearTimeout(timer);
-    req.socket.destroy();
-  };
-  const timer = setTimeout(stop, maxMs);
-  timer.unref();
-  req.on('data', (chunk: Buffer) => {
-    seen += chunk.length;
-    if (seen > maxBytes) stop();
-  });
-  req.once('end', () => clearTimeout(timer));
-  req.resume();
+/** Call before answering a `BodyTooLargeError` that was not drained: the connection closes after the answer. */
+export function closeAfterAnswer(error: BodyTooLargeError, res: ServerResponse): void {
+  if (error.drained) return;
+  res.setHeader('connection', 'close');
+  res.once('finish', () => res.socket?.destroySoon?.());
 }

@@ -24,17 +24,12 @@ import type { LocalEngineApi, LocalEngineEvent, LocalRunFilter, QueueStats } fro
 import { describeEngine } from './banner.js';
 import { type DevConfig, loadDevConfig, webhooksOf } from './config.js';
 import type { EngineContext } from './context.js';
-import {
-  credentialsFile,
-  type DevCredentials,
-  generateCredentials,
-  writeCredentialsFile,
-} from './credentials.js';
 import { type Db, openDevDb } from './db.js';
 import { queueNameOf } from './direct.js';
 import { buildDevImages, devDriverFor, dockerAvailable, jobsNeedingDocker } from './docker.js';
 import { EngineError, EngineHttp, type EngineInfo } from './http.js';
 import { type Driver, ProcessLauncher } from './launcher.js';
+import { EngineLock } from './lock.js';
 import { watchNudges } from './nudge.js';
 import { Outbox } from './outbox.js';
 import { type DevPaths, devPaths, logFile } from './paths.js';
@@ -56,6 +51,8 @@ export const DEFAULT_PORT = 4555;
 const POLL_MS = 50;
 /** How long `stop` waits for outcome events still being delivered (webhooks) before closing the database. */
 const STOP_DELIVERY_WAIT_MS = 2000;
+/** How often the engine checks that its `.berth` folder is still the one it locked. */
+const FOLDER_CHECK_MS = 500;
 
 export interface EngineOptions {
   root: string;
@@ -111,8 +108,8 @@ export class LocalEngine implements LocalEngineApi {
   private driverName: Driver = 'process';
   private dockerUp = false;
   readonly token = randomUUID().replace(/-/g, '');
-  /** This start's credential for the SQS and worker endpoints (written to `.berth/credentials`). */
-  readonly credentials: DevCredentials = generateCredentials();
+  /** Jobs that cannot start here, found at start (the banner lists them; their runs fail at once). */
+  configWarnings: string[] = [];
   info!: EngineInfo;
   /** Worker processes of service-mode queue jobs (src/runtime/local/workers.ts). */
   workers: WorkerPools | undefined;
@@ -123,9 +120,26 @@ export class LocalEngine implements LocalEngineApi {
 
   static async start(options: EngineOptions): Promise<LocalEngine> {
     const engine = new LocalEngine(options);
-    await engine.boot();
+    try {
+      await engine.boot();
+    } catch (error) {
+      engine.lock?.release();
+      throw error;
+    }
     return engine;
   }
+
+  /** Held from the first thing `boot` does until `stop` ends (lock.ts). */
+  private lock: EngineLock | undefined;
+  private lockTimer: NodeJS.Timeout | undefined;
+  private resolveClosed!: (reason: string | undefined) => void;
+  /**
+   * Resolves when the engine has stopped: with the reason when it stopped by itself (its `.berth` folder was
+   * deleted), undefined after `stop()`.
+   */
+  readonly closed = new Promise<string | undefined>((r) => {
+    this.resolveClosed = r;
+  });
 
   private log(line: string): void {
     if (this.options.log) this.options.log(line);
@@ -142,13 +156,10 @@ export class LocalEngine implements LocalEngineApi {
 
   private async boot(): Promise<void> {
     const paths = this.paths;
+    // First thing: one engine per folder, before jobs load or the port is bound.
+    mkdirSync(paths.dir, { recursive: true });
+    this.lock = await EngineLock.acquire(paths);
     this.config = loadDevConfig(paths.config);
-    const other = runningEngine(paths);
-    if (other && other.pid !== process.pid) {
-      throw new EngineError(
-        `${paths.engineFile}: another berth dev (pid ${other.pid}) already runs this project on ${other.url} — stop it first`,
-      );
-    }
     this.jobList = [
       ...(await loadJobsOrThrow({ root: paths.root, jobsDir: this.options.jobsDir ?? 'jobs' })),
     ].sort((a, b) => a.name.localeCompare(b.name));
@@ -157,8 +168,8 @@ export class LocalEngine implements LocalEngineApi {
       const q = queueNameOf(job);
       if (q) this.queueToJob.set(q, job);
     }
-    mkdirSync(paths.dir, { recursive: true });
     this.db = openDevDb(paths.db);
+    this.lock.watch(paths.db);
     this.store = new SqliteRunStore(this.db);
     this.queues = new SqliteQueues(this.db);
     this.tx = new TxRunner(this.db);
@@ -196,6 +207,10 @@ export class LocalEngine implements LocalEngineApi {
       env: this.config.env,
       stopGraceMs: this.config.stopGraceSeconds * 1000,
     });
+    this.configWarnings = this.jobList.flatMap((job) => {
+      const problem = this.launcher.checkJob(job);
+      return problem ? [`${job.name}: ${problem}`] : [];
+    });
     this.deps = {
       store: this.store,
       launcher: this.launcher,
@@ -226,7 +241,7 @@ export class LocalEngine implements LocalEngineApi {
     this.triggers = new Triggers(this.ctx);
     this.stops = new StopRecorder(
       { ...this.ctx, job: (name) => this.jobsByName.get(name) ?? this.retiredJobs.get(name) },
-      { wake: () => this.pump.wake() },
+      { wake: () => this.pump.wake(), launcher: () => this.launcher },
     );
     // Each released slot (a stop, a cancel, a throttled launch) wakes one launch waiting for it.
     this.store.onSlotReleased = (job) => this.pump.slotReleased(job);
@@ -235,12 +250,10 @@ export class LocalEngine implements LocalEngineApi {
     const mode = this.options.terminal ?? 'plain';
     if (!this.options.log) this.view = new TerminalView(mode);
 
-    writeCredentialsFile(credentialsFile(paths), this.credentials);
     this.http = await EngineHttp.start({
       port: this.options.port ?? this.config.port ?? DEFAULT_PORT,
       api: this,
       token: this.token,
-      credentials: this.credentials,
       sqs: this.sqsBackend(),
       workers: () => this.workers,
       jobNames: () => this.jobList.map((j) => j.name),
@@ -259,10 +272,20 @@ export class LocalEngine implements LocalEngineApi {
     await this.triggers.start();
     this.dataVersion = this.readDataVersion();
     this.pollTimer = setInterval(() => this.lookForWrites(), POLL_MS);
+    this.lockTimer = setInterval(() => this.checkFolder(), FOLDER_CHECK_MS);
     // `berth send` / `invoke` / `redrive` nudge after they commit: read their rows now, not at the next poll.
     this.stopNudges = watchNudges(paths.dir, () => this.lookForWrites());
     await this.startReloader();
     this.pump.wake();
+  }
+
+  /** `.berth` deleted or replaced under a running engine: stop, rather than split state with a new one. */
+  private checkFolder(): void {
+    const problem = this.lock?.intact();
+    if (!problem || this.stopping) return;
+    const reason = `${problem} while berth dev ran — stopping (sends and runs would go to a database no engine reads); start berth dev again for a fresh ${this.paths.dir}`;
+    this.log(`✖ ${reason}`);
+    void this.stop(reason);
   }
 
   /** Another process committed to the database (`berth send`, `invoke`): drain now. */
@@ -285,7 +308,6 @@ export class LocalEngine implements LocalEngineApi {
       root: this.paths.root,
       logDir: join(this.paths.logs, 'workers'),
       env: this.config.env,
-      credentials: this.credentials,
       log: (line) => this.log(line),
     });
     this.workers.start();
@@ -302,7 +324,8 @@ export class LocalEngine implements LocalEngineApi {
       // Bundled: each load imports fresh modules, so an edited file is read again.
       loadJobs: () => loadJobs({ root, jobsDir, strategy: 'bundle' }),
       // Replaces the subscribers only when every file loads; throws (keeping the old set) otherwise.
-      loadSubscribers: () => this.outbox.loadSubscribers(root),
+      // A fresh version each time, so an edited file is imported again rather than taken from the cache.
+      loadSubscribers: () => this.outbox.loadSubscribers(root, String(Date.now())),
       applySubscribers: () => {},
       current: () => this.jobList,
       applyJobs: (jobs, changes) => this.applyJobs(jobs, changes),
@@ -353,8 +376,6 @@ export class LocalEngine implements LocalEngineApi {
   private sqsBackend(): SqsBackend {
     return {
       hasQueue: (name) => this.queueToJob.has(name),
-      isFifo: (name) =>
-        this.queueToJob.get(name)?.triggers.some((t) => t.kind === 'queue' && t.fifo) ?? false,
       send: (name, body, o) => {
         const job = this.queueToJob.get(name) as Job;
         const sent = this.queues.send(jobQueueName(job.name), body, {
@@ -525,10 +546,11 @@ export class LocalEngine implements LocalEngineApi {
   }
 
   /** Stops triggers, stops running children (their runs are recorded `lost`, retried next start), closes. */
-  async stop(): Promise<void> {
+  async stop(reason?: string): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.lockTimer) clearInterval(this.lockTimer);
     this.stopNudges?.();
     await this.reloader?.stop();
     this.pump.stop();
@@ -548,5 +570,7 @@ export class LocalEngine implements LocalEngineApi {
     } catch {
       // Already gone.
     }
+    this.lock?.release();
+    this.resolveClosed(reason);
   }
 }

@@ -2,12 +2,32 @@
  * The local `TaskLauncher`: runs an attempt as a child process (the job's `task.local.command`, else
  * `task.command`) or as `docker run`. Before spawning it records a `spawning` row, after it the pid and a
  * start marker, so an engine that restarts after `kill -9` recognises the children of its dead predecessor.
+ *
+ * Each attempt runs under a tiny `/bin/sh` wrapper, the leader of a new process group: it runs the command,
+ * then writes its exit status to `.berth/exits/<runId>.<attempt>`, so an engine restarted after `kill -9`
+ * records how an attempt ended even when it ended while no engine was there to see it (and adopts one that
+ * still runs). When an attempt ends, its whole process group goes: SIGTERM, then SIGKILL after the grace,
+ * even after the leader exited.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+
 import { parseDuration } from '../../core/duration.js';
 import { BERTH_STOP_REASONS } from '../../core/lifecycle/classify.js';
 import type { Job } from '../../core/model/job.js';
@@ -15,7 +35,7 @@ import type { LaunchRequest, LaunchResult, TaskLauncher } from '../ports.js';
 import type { Db } from './db.js';
 import { dockerRunArgv } from './docker.js';
 import { crashPoint } from './faults.js';
-import { attemptLogFile, type DevPaths } from './paths.js';
+import { attemptExitFile, attemptLogFile, type DevPaths } from './paths.js';
 
 export type Driver = 'process' | 'docker';
 
@@ -46,10 +66,73 @@ export interface ProcessLauncherOptions {
 }
 
 interface Live {
-  child: ChildProcess;
+  /** Undefined for a process adopted from a previous engine (not our child: watched by polling). */
+  child: ChildProcess | undefined;
   pid: number;
   stopReason: string | null;
   timers: NodeJS.Timeout[];
+  /** When the group got SIGTERM (the SIGKILL follows after the grace). */
+  termAt?: number;
+  exited: Promise<void>;
+}
+
+/**
+ * The wrapper: `sh -c WRAPPER berth-attempt <exitFile> <command…>`. It traps TERM/INT/HUP (a handler, not
+ * an ignore, so the command gets the default action back at exec) and waits for the command, then writes
+ * the status (128+n when a signal killed it, as ECS reports) in one small write ending in a newline: a
+ * reader takes the file only when it holds a whole line.
+ */
+const WRAPPER = `f=$1; shift; trap : TERM INT HUP; "$@"; s=$?; printf '%s\\n' "$s" > "$f"; exit $s`;
+
+/** Reads an exit file written by the wrapper: the status and when it was written; undefined when absent or torn. */
+export function readExitFile(file: string): { exitCode: number; at: Date } | undefined {
+  try {
+    const text = readFileSync(file, 'utf8');
+    const m = /^(\d+)\n$/.exec(text);
+    if (!m) return undefined;
+    return { exitCode: Number(m[1]), at: statSync(file).mtime };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether any process of group `pgid` is alive. */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Where `file` resolves for a spawn in `cwd` with `PATH` from `env`; undefined when there is no such
+ * executable (what would fail with ENOENT or EACCES at exec).
+ */
+export function resolveExecutable(
+  file: string,
+  cwd: string,
+  env: Record<string, string | undefined>,
+): string | undefined {
+  const executable = (p: string) => {
+    try {
+      accessSync(p, constants.X_OK);
+      return statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (file.includes('/')) {
+    const p = isAbsolute(file) ? file : resolve(cwd, file);
+    return executable(p) ? p : undefined;
+  }
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const p = join(resolve(cwd, dir), file);
+    if (executable(p)) return p;
+  }
+  return undefined;
 }
 
 /** Linux: the process start time in clock ticks (field 22 of /proc/<pid>/stat); null elsewhere. */
@@ -136,6 +219,7 @@ export class ProcessLauncher implements TaskLauncher {
   }
 
   private logsDirMade = false;
+  private exitsDirMade = false;
 
   /** Opens an attempt's log for appending; makes the logs folder again if someone removed it meanwhile. */
   private openLog(file: string): number {
@@ -150,6 +234,16 @@ export class ProcessLauncher implements TaskLauncher {
 
   get running(): number {
     return this.live.size;
+  }
+
+  /** Why `job` could not start here (a reason no retry can fix), or undefined: `berth dev` warns at start. */
+  checkJob(job: Job): string | undefined {
+    const driver = this.options.driverFor(job);
+    const command = commandFor(job);
+    const env = { ...process.env, ...job.task.environment, ...command.env, ...this.options.env };
+    const cwd = resolve(this.options.paths.root, command.cwd ?? '.');
+    const file = driver === 'docker' ? 'docker' : (command.argv[0] ?? '');
+    return configProblem(job, { file, cwd, env, driver });
   }
 
   async launch(request: LaunchRequest): Promise<LaunchResult> {
@@ -186,17 +280,12 @@ export class ProcessLauncher implements TaskLauncher {
       });
     } else {
       const [first, ...rest] = command.argv;
-      if (!first) {
-        return {
-          ok: false,
-          kind: 'failed',
-          reason: `${job.file}: task.local.command: job '${job.name}' has no command to run locally — add task.local.command (or task.command)`,
-        };
-      }
-      file = first;
+      file = first ?? '';
       args = rest;
     }
     const cwd = resolve(this.options.paths.root, command.cwd ?? '.');
+    const problem = configProblem(job, { file, cwd, env, driver });
+    if (problem) return { ok: false, kind: 'failed', reason: problem };
     const log = attemptLogFile(this.options.paths, run.runId, attempt);
     const timeoutMs = parseDuration(job.timeout);
 
@@ -214,15 +303,26 @@ export class ProcessLauncher implements TaskLauncher {
         fd,
         `[berth] ${job.name} run ${run.runId} attempt ${attempt}: ${[file, ...args].join(' ')}\n`,
       );
+      const exitFile = attemptExitFile(this.options.paths, run.runId, attempt);
+      if (!this.exitsDirMade) {
+        mkdirSync(this.options.paths.exits, { recursive: true });
+        this.exitsDirMade = true;
+      }
+      rmSync(exitFile, { force: true });
       let child: ChildProcess;
       try {
-        child = spawn(file, args, { cwd, env, stdio: ['ignore', fd, fd], detached: true });
+        child = spawn('/bin/sh', ['-c', WRAPPER, 'berth-attempt', exitFile, file, ...args], {
+          cwd,
+          env,
+          stdio: ['ignore', fd, fd],
+          detached: true,
+        });
       } finally {
         closeSync(fd);
       }
       const pid = child.pid;
       if (pid === undefined) {
-        const reason = `${file}: command not found (spawn ENOENT in ${cwd}) — check task.local.command of ${job.file}`;
+        const reason = `${BERTH_STOP_REASONS.config}: /bin/sh could not be started in ${cwd} (spawn failed) — check that the folder exists`;
         db.prepare(
           `UPDATE processes SET state = 'failed', stop_reason = ?, exited_at = ? WHERE run_id = ? AND attempt = ?`,
         ).run(reason, this.now().toISOString(), run.runId, attempt);
@@ -242,7 +342,16 @@ export class ProcessLauncher implements TaskLauncher {
         run.runId,
         attempt,
       );
-      const live: Live = { child, pid, stopReason: null, timers: [] };
+      let resolveExited!: () => void;
+      const live: Live = {
+        child,
+        pid,
+        stopReason: null,
+        timers: [],
+        exited: new Promise<void>((r) => {
+          resolveExited = r;
+        }),
+      };
       this.live.set(key, live);
       live.timers.push(
         setTimeout(
@@ -252,23 +361,9 @@ export class ProcessLauncher implements TaskLauncher {
         ),
       );
       child.once('exit', (code, signal) => {
-        for (const t of live.timers) clearTimeout(t);
-        this.live.delete(key);
-        const stoppedAt = this.now().toISOString();
-        db.prepare(
-          `UPDATE processes SET state = 'exited', exit_code = ?, signal = ?, stop_reason = ?, exited_at = ? WHERE run_id = ? AND attempt = ?`,
-        ).run(code, signal, live.stopReason, stoppedAt, run.runId, attempt);
-        crashPoint('after-exit');
-        this.options.onExit({
-          runId: run.runId,
-          attempt,
-          pid,
-          exitCode: code,
-          signal,
-          stopReason: live.stopReason,
-          startedAt: startedAt.toISOString(),
-          stoppedAt,
-        });
+        void this.settle(key, live, startedAt.toISOString(), { exitCode: code, signal }).finally(
+          resolveExited,
+        );
       });
       return {
         ok: true,
@@ -278,27 +373,161 @@ export class ProcessLauncher implements TaskLauncher {
     });
   }
 
+  private get graceMs(): number {
+    return this.options.stopGraceMs ?? 5000;
+  }
+
+  /**
+   * The leader exited: what is left of its process group gets SIGTERM, then SIGKILL when the grace (counted
+   * from the first SIGTERM) runs out; the attempt is recorded once the group is gone.
+   */
+  private async settle(
+    key: string,
+    live: Live,
+    startedAt: string,
+    end: { exitCode: number | null; signal: string | null },
+  ): Promise<void> {
+    for (const t of live.timers) clearTimeout(t);
+    const [runId, attemptText] = key.split('#') as [string, string];
+    const attempt = Number(attemptText);
+    // The wrapper's status is the command's; a wrapper killed itself (SIGKILL) has no file.
+    const file = readExitFile(attemptExitFile(this.options.paths, runId, attempt));
+    let exitCode = end.exitCode;
+    let signal = end.signal;
+    if (file && exitCode === null) {
+      exitCode = file.exitCode;
+      signal = null;
+    }
+    if (groupAlive(live.pid)) {
+      if (live.termAt === undefined) {
+        live.termAt = Date.now();
+        killGroup(live.pid, 'SIGTERM');
+      }
+      const killAt = live.termAt + this.graceMs;
+      while (groupAlive(live.pid)) {
+        if (Date.now() >= killAt) killGroup(live.pid, 'SIGKILL');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
+    this.live.delete(key);
+    const stoppedAt = this.now().toISOString();
+    const db = this.options.db;
+    if (db.open) {
+      db.prepare(
+        `UPDATE processes SET state = 'exited', exit_code = ?, signal = ?, stop_reason = ?, exited_at = ? WHERE run_id = ? AND attempt = ?`,
+      ).run(exitCode, signal, live.stopReason, stoppedAt, runId, attempt);
+      rmSync(attemptExitFile(this.options.paths, runId, attempt), { force: true });
+    }
+    crashPoint('after-exit');
+    this.options.onExit({
+      runId,
+      attempt,
+      pid: live.pid,
+      exitCode,
+      signal,
+      stopReason: live.stopReason,
+      startedAt,
+      stoppedAt,
+    });
+  }
+
+  /**
+   * Takes over an attempt a previous engine started whose wrapper still runs: it is not our child, so its end
+   * is seen by polling (the wrapper's exit file, or the process gone); its timeout counts from `deadlineAt`.
+   */
+  adopt(input: {
+    runId: string;
+    attempt: number;
+    pid: number;
+    startMarker: string | null;
+    startedAt: string;
+    deadlineAt: string | null;
+    timeout: string;
+  }): void {
+    const key = `${input.runId}#${input.attempt}`;
+    if (this.live.has(key)) return;
+    let resolveExited!: () => void;
+    const live: Live = {
+      child: undefined,
+      pid: input.pid,
+      stopReason: null,
+      timers: [],
+      exited: new Promise<void>((r) => {
+        resolveExited = r;
+      }),
+    };
+    this.live.set(key, live);
+    const left = input.deadlineAt ? Date.parse(input.deadlineAt) - Date.now() : parseDuration(input.timeout);
+    live.timers.push(
+      setTimeout(
+        () =>
+          this.stop(
+            input.runId,
+            input.attempt,
+            `${BERTH_STOP_REASONS.timeout}: ran longer than ${input.timeout}`,
+          ),
+        Math.max(0, left),
+      ),
+    );
+    const poll = setInterval(() => {
+      if (isSameProcessAlive(input.pid, input.startMarker)) return;
+      clearInterval(poll);
+      const file = readExitFile(attemptExitFile(this.options.paths, input.runId, input.attempt));
+      void this.settle(
+        key,
+        live,
+        input.startedAt,
+        file ? { exitCode: file.exitCode, signal: null } : { exitCode: null, signal: 'SIGKILL' },
+      ).finally(resolveExited);
+    }, 50);
+    live.timers.push(poll);
+  }
+
   /** SIGTERM, then SIGKILL after the grace period. The reason is what the attempt records. */
   stop(runId: string, attempt: number, reason: string): boolean {
     const live = this.live.get(`${runId}#${attempt}`);
     if (!live) return false;
     if (live.stopReason === null) live.stopReason = reason;
+    if (live.termAt === undefined) live.termAt = Date.now();
     killGroup(live.pid, 'SIGTERM');
-    live.timers.push(setTimeout(() => killGroup(live.pid, 'SIGKILL'), this.options.stopGraceMs ?? 5000));
+    live.timers.push(setTimeout(() => killGroup(live.pid, 'SIGKILL'), this.graceMs));
     return true;
   }
 
-  /** Stops every child (engine shutdown); resolves when all have exited or after the grace period. */
+  /** Stops every child (engine shutdown); resolves when all have ended or after the grace period. */
   async stopAll(reason: string): Promise<void> {
     const waits = [...this.live.entries()].map(([key, live]) => {
       const [runId, attempt] = key.split('#') as [string, string];
-      const exited = new Promise<void>((r) => live.child.once('exit', () => r()));
       this.stop(runId, Number(attempt), reason);
-      return exited;
+      return live.exited;
     });
-    await Promise.race([
-      Promise.all(waits),
-      new Promise((r) => setTimeout(r, (this.options.stopGraceMs ?? 5000) + 500)),
-    ]);
+    await Promise.race([Promise.all(waits), new Promise((r) => setTimeout(r, this.graceMs + 500))]);
   }
+}
+
+/**
+ * A reason no retry can fix, or undefined: no command to run locally, or an executable that does not exist
+ * (or is not executable) from the job's working folder. The reason starts with `berth: cannot start locally`
+ * (`BERTH_STOP_REASONS.config`), which ends the run at once, and names the file and the fix.
+ */
+export function configProblem(
+  job: Job,
+  at: { file: string; cwd: string; env: Record<string, string | undefined>; driver: Driver },
+): string | undefined {
+  const field = job.task.local ? 'task.local.command' : 'task.command';
+  if (at.driver === 'docker') {
+    return resolveExecutable('docker', at.cwd, at.env)
+      ? undefined
+      : `${BERTH_STOP_REASONS.config}: docker: command not found — install Docker, or give ${job.file} a task.local.command to run without it`;
+  }
+  if (!at.file) {
+    return `${BERTH_STOP_REASONS.config}: ${job.file}: job '${job.name}' has no command to run locally — add task.local.command (or task.command)`;
+  }
+  if (!existsSync(at.cwd)) {
+    return `${BERTH_STOP_REASONS.config}: ${job.file}: task.local.cwd: folder ${at.cwd} does not exist — fix task.local.cwd`;
+  }
+  if (!resolveExecutable(at.file, at.cwd, at.env)) {
+    return `${BERTH_STOP_REASONS.config}: ${at.file}: command not found (ENOENT in ${at.cwd}) — fix ${field} of ${job.file} or install ${at.file}`;
+  }
+  return undefined;
 }

@@ -98,7 +98,9 @@ export class Outbox {
   }
 
   /** `defineSubscriber` handlers in `subscribers/` run here too, on the same events as on AWS. */
-  async loadSubscribers(root: string): Promise<void> {
+  async loadSubscribers(root: string, _version?: string): Promise<void> {
+    // Each load bundles the files afresh (src/loader/importFiles.ts): an edited file is never served from
+    // the module cache, so the reload's version needs no query string.
     const loaded = await loadSubscribers(root);
     // Replaces the set (a reload calls this again); a load that throws leaves the set in use as it was.
     this.subscriberNames = loaded.map((l) => l.name);

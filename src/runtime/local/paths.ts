@@ -10,6 +10,10 @@ export interface DevPaths {
   buckets: string;
   logs: string;
   payloads: string;
+  /** Exit statuses written by the attempt wrapper (`<runId>.<attempt>`). */
+  exits: string;
+  /** Held by the running engine for its whole life (see lock.ts). */
+  lock: string;
   volumes: string;
   config: string;
 }
@@ -25,6 +29,8 @@ export function devPaths(root: string): DevPaths {
     buckets: join(dir, 'buckets'),
     logs: join(dir, 'logs'),
     payloads: join(dir, 'payloads'),
+    exits: join(dir, 'exits'),
+    lock: join(dir, 'engine.lock'),
     volumes: join(dir, 'volumes'),
     config: join(abs, 'berth.dev.json'),
   };
@@ -44,4 +50,9 @@ export function logFile(paths: DevPaths, runId: string, attempt: number): string
   if (existsSync(file)) return file;
   const old = join(paths.logs, runId, `${attempt}.log`);
   return existsSync(old) ? old : file;
+}
+
+/** Where the attempt wrapper writes an attempt's exit status: `.berth/exits/<runId>.<attempt>`. */
+export function attemptExitFile(paths: DevPaths, runId: string, attempt: number): string {
+  return join(paths.exits, `${runId}.${attempt}`);
 }

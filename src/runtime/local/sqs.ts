@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { QueueStats } from './api.js';
-import { BodyTooLargeError, discardRest, readCappedBody } from './body.js';
+import { BodyTooLargeError, closeAfterAnswer, readCappedBody } from './body.js';
 import type { DevCredentials } from './credentials.js';
 import { verifySigV4 } from './sigv4.js';
 
@@ -445,6 +445,7 @@ export async function admitSqsCall(
     body = await readCappedBody(req, limit);
   } catch (error) {
     if (!(error instanceof BodyTooLargeError)) throw error;
+    closeAfterAnswer(error, res);
     sendSqsError(
       res,
       new SqsError(
@@ -455,7 +456,6 @@ export async function admitSqsCall(
         413,
       ),
     );
-    discardRest(req);
     return undefined;
   }
   const failure = await verifySigV4(

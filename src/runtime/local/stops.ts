@@ -1,15 +1,24 @@
 /**
  * Recording how attempts end. A child's exit observed by this engine becomes a `recordStop` call; after a
  * restart, `reconcile` settles every process row the previous engine did not finish: a recorded exit is
- * replayed into `recordStop`; a child still alive is killed (nobody can observe its exit any more) and, like
- * one that vanished, recorded `lost` so the retry policy decides.
+ * replayed into `recordStop`; an attempt whose wrapper wrote its exit status while no engine ran is recorded
+ * with that status (not `lost`); an attempt still running is adopted (watched to its end, its timeout kept);
+ * only one that vanished without a status is recorded `lost`, so the retry policy decides.
  */
 import { isFinalStatus } from '../../core/lifecycle/states.js';
 import { recordStop } from '../lifecycle.js';
 import type { StopReport } from '../ports.js';
 import type { EngineContext } from './context.js';
 import { crashPoint } from './faults.js';
-import { type ExitInfo, findProcessesOfAttempt, isSameProcessAlive, killGroup } from './launcher.js';
+import {
+  type ExitInfo,
+  findProcessesOfAttempt,
+  isSameProcessAlive,
+  killGroup,
+  type ProcessLauncher,
+  readExitFile,
+} from './launcher.js';
+import { attemptExitFile } from './paths.js';
 
 /** The stop reason of attempts still running when `berth dev` stops: recorded `lost`, retried next start. */
 export const SHUTDOWN_REASON = 'berth dev stopped while the attempt ran';
@@ -17,6 +26,8 @@ export const SHUTDOWN_REASON = 'berth dev stopped while the attempt ran';
 export interface StopRecorderHooks {
   /** Something may be launchable now. */
   wake: () => void;
+  /** Takes over attempts still running after a restart. */
+  launcher: () => ProcessLauncher;
 }
 
 export class StopRecorder {
@@ -68,6 +79,7 @@ export class StopRecorder {
       start_marker: string | null;
       engine_pid: number;
       started_at: string | null;
+      deadline_at: string | null;
       exit_code: number | null;
       signal: string | null;
       stop_reason: string | null;
@@ -98,11 +110,46 @@ export class StopRecorder {
         };
       } else {
         let fate = 'was never started';
+        const exit = readExitFile(attemptExitFile(ctx.paths, row.run_id, row.attempt));
+        if (row.pid !== null && isSameProcessAlive(row.pid, row.start_marker) && row.started_at) {
+          // Still running: watch it to its end, as if this engine had started it.
+          this.hooks.launcher().adopt({
+            runId: row.run_id,
+            attempt: row.attempt,
+            pid: row.pid,
+            startMarker: row.start_marker,
+            startedAt: row.started_at,
+            deadlineAt: row.deadline_at,
+            timeout: job.timeout,
+          });
+          continue;
+        }
+        if (row.pid !== null && exit) {
+          // Ended while no engine ran; its wrapper left the status. Anything left of its group goes.
+          killGroup(row.pid, 'SIGKILL');
+          stop = {
+            runId: row.run_id,
+            attempt: row.attempt,
+            taskArn: `local:${row.pid}`,
+            startedAt: row.started_at,
+            stoppedAt: exit.at.toISOString(),
+            containers: [{ name: job.name, exitCode: exit.exitCode }],
+            stoppedReason: null,
+          };
+          await ctx.tx.run(async () => {
+            await recordStop(ctx.deps, job, stop);
+            this.markRecorded(row.run_id, row.attempt);
+          });
+          continue;
+        }
         if (row.pid !== null) {
           if (isSameProcessAlive(row.pid, row.start_marker)) {
             killGroup(row.pid, 'SIGKILL');
             fate = `(pid ${row.pid}) was still running and was stopped`;
-          } else fate = `(pid ${row.pid}) had ended unobserved`;
+          } else {
+            killGroup(row.pid, 'SIGKILL');
+            fate = `(pid ${row.pid}) had ended unobserved`;
+          }
         } else {
           const strays = findProcessesOfAttempt(row.run_id, row.attempt);
           for (const pid of strays) killGroup(pid, 'SIGKILL');

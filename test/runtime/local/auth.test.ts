@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fromIni } from '@aws-sdk/credential-provider-ini';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BodyTooLargeError, discardRest, readCappedBody } from '../../../src/runtime/local/body.js';
+import { BodyTooLargeError, readCappedBody } from '../../../src/runtime/local/body.js';
 import {
   CREDENTIALS_PROFILE,
   generateCredentials,
@@ -195,15 +195,15 @@ describe('the gate in front of every route', () => {
 });
 
 describe('capped bodies', () => {
-  it('stops reading at the cap and the client still reads the answer (no reset)', async () => {
+  it('keeps at most the cap, drops the rest, and the client sends it all and reads the answer (no reset)', async () => {
     const server = createServer(async (req, res) => {
       try {
         const b = await readCappedBody(req, 1024);
         res.end(`ok ${b.length}`);
       } catch (error) {
         expect(error).toBeInstanceOf(BodyTooLargeError);
+        expect((error as BodyTooLargeError).drained).toBe(true);
         res.writeHead(413).end('too large');
-        discardRest(req);
       }
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -222,7 +222,12 @@ describe('capped bodies', () => {
             res.on('data', (c) => {
               t += c;
             });
-            res.on('end', () => resolve(`${res.statusCode} ${t}`));
+            // The whole body is sent (the server reads and drops it), then the answer is read.
+            res.on('end', () => {
+              const answer = `${res.statusCode} ${t}`;
+              if (req.writableFinished) resolve(answer);
+              else req.once('finish', () => resolve(answer));
+            });
           },
         );
         req.on('error', reject);

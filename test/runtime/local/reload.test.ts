@@ -240,6 +240,16 @@ export default defineSubscriber({ on: ['Job Run Succeeded'] }, async () => {
     );
     await runOnce('a');
     await waitFor(() => lines(join(project, 'subs.log')).length === 1, 5000);
+    // An edit of the same file is imported afresh.
+    writeFileSync(join(project, 'subscribers/note.ts'), sub('two'));
+    await waitFor(
+      () => log.filter((l) => l === '↻ subscribers reloaded').length >= 2,
+      5000,
+      () => log.join('\n'),
+    );
+    await runOnce('a');
+    await waitFor(() => lines(join(project, 'subs.log')).length === 2, 5000);
+    expect(lines(join(project, 'subs.log'))).toEqual(['one', 'two']);
 
     writeFileSync(join(project, 'subscribers/bad.ts'), 'export default 42;\n');
     await waitFor(
@@ -249,7 +259,7 @@ export default defineSubscriber({ on: ['Job Run Succeeded'] }, async () => {
     );
     expect(engine.loadProblems()[0]?.message).toMatch(/^subscribers\/bad\.ts: /);
     await runOnce('a');
-    await waitFor(() => lines(join(project, 'subs.log')).length === 2, 5000);
+    await waitFor(() => lines(join(project, 'subs.log')).length === 3, 5000);
 
     rmSync(join(project, 'subscribers/bad.ts'));
     rmSync(join(project, 'subscribers/note.ts'));
@@ -260,6 +270,6 @@ export default defineSubscriber({ on: ['Job Run Succeeded'] }, async () => {
     );
     await runOnce('a');
     await new Promise((r) => setTimeout(r, 300));
-    expect(lines(join(project, 'subs.log'))).toHaveLength(2);
+    expect(lines(join(project, 'subs.log'))).toEqual(['one', 'two', 'two']);
   }, 60_000);
 });
