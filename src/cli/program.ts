@@ -51,7 +51,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   redrive: {
     usage: '<jobOrRunId>',
     summary:
-      "Re-launch dead-lettered runs: one run by id, or every dead-lettered run of a job (and the job queue's dead-letter messages)",
+      "Re-launch dead-lettered runs: one run by id, or every dead-lettered run of a job (and the job queue's dead-letter messages); with --stage, `launch-queue` moves the launch queue's dead-letter messages back",
     load: async () => (await import('./commands/redrive.js')).registerRedrive,
   },
   runs: {
