@@ -254,7 +254,40 @@ export function createDashboard(api: LocalEngineApi, options: DashboardOptions):
           throw new HttpError(400, 'the body must be a JSON object such as {"payload": {"key": "value"}}');
         }
         const payload = (body as { payload?: unknown } | undefined)?.payload;
-        sendJson(res, 202, await action(() => api.invoke(target, payload)));
+        const s3 = (body as { s3?: unknown } | undefined)?.s3;
+        if (s3 === undefined) {
+          sendJson(res, 202, await action(() => api.invoke(target, payload)));
+          return;
+        }
+        const { bucket, key } = (s3 ?? {}) as { bucket?: unknown; key?: unknown };
+        if (
+          typeof s3 !== 'object' ||
+          s3 === null ||
+          typeof key !== 'string' ||
+          (bucket !== undefined && typeof bucket !== 'string')
+        ) {
+          throw new HttpError(
+            400,
+            's3 must be an object such as {"bucket": "uploads", "key": "images/cat.jpg"}',
+          );
+        }
+        if (payload !== undefined) {
+          throw new HttpError(
+            400,
+            'give either payload or s3: an S3-triggered run gets the object as its trigger',
+          );
+        }
+        const s3Input = bucket === undefined ? { key } : { bucket, key };
+        sendJson(
+          res,
+          202,
+          await action(() =>
+            api.invoke(target, undefined, { s3: s3Input }).catch((error: Error) => {
+              // No such object, a bucket the job does not listen to, a key S3 would refuse: the input's fault.
+              throw error.name === 'ManualS3Error' ? new HttpError(400, error.message) : error;
+            }),
+          ),
+        );
       };
     }
     if (resource === 'jobs' && verb === 'replay-failed') {

@@ -9,6 +9,7 @@ import { nextFireTimes } from '../../src/core/schedule/index.js';
 import { newRunRecord } from '../../src/runtime/lifecycle.js';
 import type {
   AcceptResult,
+  InvokeOptions,
   LocalEngineApi,
   LocalEngineEvent,
   LocalRunFilter,
@@ -158,9 +159,23 @@ export class FakeEngine implements LocalEngineApi {
     return { status: 'accepted', runId: run.runId };
   }
 
-  async invoke(name: string, payload?: unknown): Promise<AcceptResult> {
-    this.calls.push({ method: 'invoke', args: [name, payload] });
+  async invoke(name: string, payload?: unknown, options?: InvokeOptions): Promise<AcceptResult> {
+    this.calls.push({ method: 'invoke', args: options ? [name, payload, options] : [name, payload] });
     if (!this.jobList.some((j) => j.name === name)) throw new Error(`unknown job ${name}`);
+    if (options?.s3) {
+      if (options.s3.key === 'missing.jpg') {
+        const error = new Error(`key: no object missing.jpg in .berth/buckets/uploads — put it there first`);
+        error.name = 'ManualS3Error';
+        throw error;
+      }
+      return this.accept(name, {
+        kind: 's3',
+        bucket: options.s3.bucket ?? 'uploads',
+        key: options.s3.key,
+        size: 1,
+        time: this.clock().toISOString(),
+      });
+    }
     return this.accept(name, { kind: 'manual', requestId: `req-${counter}`, payload: payload as never });
   }
 

@@ -267,6 +267,38 @@ describe('actions', () => {
     expect((await post('/api/jobs/ghost/invoke', t, '{}')).status).toBe(404);
   });
 
+  it('Run now for an object: the S3-triggered job gets bucket and key; bad input is a 400', async () => {
+    const t = { 'x-berth-token': TOKEN };
+    const s3 = { bucket: 'uploads', key: 'images/cat.jpg' };
+    const res = await post('/api/jobs/thumbnail/invoke', t, JSON.stringify({ s3 }));
+    expect(res.status).toBe(202);
+    expect(engine.calls.filter((c) => c.method === 'invoke').at(-1)?.args).toEqual([
+      'thumbnail',
+      undefined,
+      { s3 },
+    ]);
+    const bad = async (body: unknown) =>
+      (await post('/api/jobs/thumbnail/invoke', t, JSON.stringify(body))).status;
+    expect(await bad({ s3: { bucket: 'uploads' } })).toBe(400);
+    expect(await bad({ s3: 'images/cat.jpg' })).toBe(400);
+    expect(await bad({ s3: { key: 'a.jpg', bucket: 7 } })).toBe(400);
+    expect(await bad({ s3: { key: 'a.jpg' }, payload: { x: 1 } })).toBe(400);
+    const missing = await post(
+      '/api/jobs/thumbnail/invoke',
+      t,
+      JSON.stringify({ s3: { key: 'missing.jpg' } }),
+    );
+    expect(missing.status).toBe(400);
+    expect(missing.body).toContain('put it there first');
+    // The job page's form offers the bucket and key for the S3-triggered job only.
+    const page = await raw(h.port, { path: '/' });
+    expect(page.body).toMatch(
+      /<select id="[^"]*thumbnail[^"]*-bucket" name="bucket"><option value="uploads">/,
+    );
+    expect(page.body).toContain('name="key"');
+    expect(page.body.match(/name="key"/g)).toHaveLength(1);
+  });
+
   it('replay, cancel, redrive and replay-failed call the engine', async () => {
     const t = { 'x-berth-token': TOKEN };
     const failed = engine.put(makeRun({ job: 'thumbnail', status: 'failed', deadLettered: true }), []);

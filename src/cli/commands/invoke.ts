@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
+import type { TriggerPayload } from '../../core/lifecycle/trigger.js';
 import type { Json } from '../../core/model/common.js';
+import { acceptTrigger } from '../../runtime/lifecycle.js';
 import { invokeDirect, openDirect } from '../../runtime/local/direct.js';
+import { ManualS3Error, manualS3Trigger } from '../../runtime/local/manualS3.js';
 import { devPaths } from '../../runtime/local/paths.js';
 import { CliError, printJson } from '../output.js';
 import { findJob, loadProjectJobs, projectPaths } from '../project.js';
@@ -16,9 +19,31 @@ export function registerInvoke(program: Command): void {
     .command('invoke <job>')
     .description('Start a run of a job by hand (locally; on AWS with --stage)')
     .option('--payload <json>', 'JSON payload passed to the run as BERTH_TRIGGER.payload')
+    .option(
+      '--key <key>',
+      'S3-triggered job: run it for this object of its bucket folder (an S3-shaped trigger)',
+    )
+    .option('--bucket <bucket>', "with --key: which of the job's buckets (default: its only one)")
     .option('--json', 'print the result as JSON: { status, runId }');
   stageOptions(command).action(
-    async (name: string, opts: { payload?: string; json?: boolean } & StageOptions, cmd: Command) => {
+    async (
+      name: string,
+      opts: { payload?: string; key?: string; bucket?: string; json?: boolean } & StageOptions,
+      cmd: Command,
+    ) => {
+      if (opts.bucket !== undefined && opts.key === undefined) {
+        throw new CliError('--bucket: give the object too — --bucket <bucket> --key <key>');
+      }
+      if (opts.key !== undefined && opts.payload !== undefined) {
+        throw new CliError(
+          '--payload: an S3-triggered run gets the object as its trigger — use --key (and --bucket), or --payload, not both',
+        );
+      }
+      if (opts.key !== undefined && opts.stage) {
+        throw new CliError(
+          '--key: invoking with an object works locally only — on AWS, upload the object to the bucket',
+        );
+      }
       let payload: Json | undefined;
       if (opts.payload !== undefined) {
         try {
@@ -40,9 +65,28 @@ export function registerInvoke(program: Command): void {
         const aws = await awsCli('awsInvoke');
         return print((await aws({ ...stageArgs(opts, cmd), job: name, payload })) as InvokeResult);
       }
-      const handle = openDirect(devPaths(projectPaths(cmd).root));
+      const paths = devPaths(projectPaths(cmd).root);
+      let trigger: TriggerPayload | undefined;
+      if (opts.key !== undefined) {
+        try {
+          trigger = await manualS3Trigger(paths, job, { key: opts.key, bucket: opts.bucket });
+        } catch (error) {
+          if (error instanceof ManualS3Error) {
+            // "bucket: …" / "key: …" name the flag; the rest name the job file.
+            const m = error.message;
+            throw new CliError(/^(bucket|key): /.test(m) ? `--${m}` : m);
+          }
+          throw error;
+        }
+      }
+      const handle = openDirect(paths);
       try {
-        print(await invokeDirect(handle, job, payload));
+        const s3 = trigger;
+        print(
+          s3
+            ? await handle.tx.run(() => acceptTrigger(handle.deps, job, s3))
+            : await invokeDirect(handle, job, payload),
+        );
       } finally {
         handle.close();
       }

@@ -1,4 +1,5 @@
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { formatDuration } from '../../core/duration.js';
@@ -107,23 +108,29 @@ function printRunDetail(run: RunRecord, attempts: AttemptRecord[], stageFlag: st
   process.stdout.write(pc.dim(`  logs: berth runs logs ${run.runId}${stageFlag}\n`));
 }
 
+/**
+ * Copies bytes [from, to) of a log to stdout in 64 KiB chunks, waiting for stdout to drain: memory stays
+ * flat whatever the log's size.
+ */
+async function streamLog(file: string, from: number, to: number): Promise<void> {
+  if (to <= from) return;
+  for await (const chunk of createReadStream(file, { start: from, end: to - 1, highWaterMark: 64 * 1024 })) {
+    if (!process.stdout.write(chunk as Buffer)) await once(process.stdout, 'drain');
+  }
+}
+
 async function followLogs(cmd: Command, runId: string, onlyAttempt?: number): Promise<void> {
   const paths = devPaths(projectPaths(cmd).root);
   const offsets = new Map<number, number>();
-  const pump = (attempt: number): number => {
+  const pump = async (attempt: number): Promise<void> => {
     const file = logFile(paths, runId, attempt);
-    if (!existsSync(file)) return 0;
+    if (!existsSync(file)) return;
     const size = statSync(file).size;
     const from = offsets.get(attempt) ?? 0;
-    if (size <= from) return 0;
-    const fd = openSync(file, 'r');
-    const buf = Buffer.alloc(size - from);
-    readSync(fd, buf, 0, buf.length, from);
-    closeSync(fd);
+    if (size <= from) return;
     if (from === 0 && onlyAttempt === undefined) process.stdout.write(pc.dim(`── attempt ${attempt} ──\n`));
-    process.stdout.write(buf);
+    await streamLog(file, from, size);
     offsets.set(attempt, size);
-    return buf.length;
   };
   for (;;) {
     const { store, close } = openStore(cmd);
@@ -131,9 +138,9 @@ async function followLogs(cmd: Command, runId: string, onlyAttempt?: number): Pr
     close();
     if (!run) throw new CliError(`${runId}: no such run — list runs with berth runs list`);
     const attempts = onlyAttempt ? [onlyAttempt] : Array.from({ length: run.attempt }, (_, i) => i + 1);
-    for (const a of attempts) pump(a);
+    for (const a of attempts) await pump(a);
     if (isFinalStatus(run.status)) {
-      for (const a of attempts) pump(a);
+      for (const a of attempts) await pump(a);
       process.stdout.write(pc.dim(`── run ${run.status} ──\n`));
       return;
     }
@@ -274,11 +281,7 @@ export function registerRuns(program: Command): void {
         const file = logFile(paths, runId, a);
         if (!existsSync(file)) continue;
         if (!attempt) process.stdout.write(pc.dim(`── attempt ${a} ──\n`));
-        const fd = openSync(file, 'r');
-        const buf = Buffer.alloc(statSync(file).size);
-        readSync(fd, buf, 0, buf.length, 0);
-        closeSync(fd);
-        process.stdout.write(buf);
+        await streamLog(file, 0, statSync(file).size);
       }
     },
   );

@@ -105,6 +105,17 @@
     }
     field?.removeAttribute('aria-invalid');
     if (error) error.textContent = '';
+    // An S3-triggered job run for an object: the server builds the S3-shaped trigger.
+    const key = form.elements.namedItem('key')?.value.trim() ?? '';
+    if (key) {
+      if (text) {
+        field.setAttribute('aria-invalid', 'true');
+        if (error) error.textContent = 'Give a payload or an object key, not both';
+        return;
+      }
+      const bucket = form.elements.namedItem('bucket')?.value;
+      body = { s3: bucket ? { bucket, key } : { key } };
+    }
     const button = form.querySelector('button[type="submit"]');
     runAction(button ?? form, form.dataset.action, body);
   });

@@ -110,6 +110,7 @@ export function jobCard(data: JobCardData): Html {
         <label for="${payloadId}">Payload for ${job.name} (JSON, optional)</label>
         <textarea id="${payloadId}" name="payload" rows="2" spellcheck="false" placeholder='{"example": true}' aria-describedby="${payloadId}-error"></textarea>
         <p class="field-error" id="${payloadId}-error"></p>
+        ${s3Fields(job, id)}
         <div class="buttons">
           <button type="submit" class="primary">Run now</button>
           <button type="button" data-post="/api/jobs/${encodeURIComponent(job.name)}/replay-failed"${hasFailed ? '' : html` title="no failed runs among the recent ones"`}>Replay all failed runs</button>
@@ -118,6 +119,22 @@ export function jobCard(data: JobCardData): Html {
     </div>
   </div>
 </section>`;
+}
+
+/**
+ * An S3-triggered job can be run for an object of its bucket folder: the run gets the S3-shaped trigger.
+ * Empty key: a plain manual run.
+ */
+function s3Fields(job: Job, id: string): Html | string {
+  const buckets: string[] = [];
+  for (const t of job.triggers) if (t.kind === 's3' && !buckets.includes(t.bucket)) buckets.push(t.bucket);
+  if (buckets.length === 0) return '';
+  return html`<div class="s3-object">
+          <label for="${id}-bucket">Bucket</label>
+          <select id="${id}-bucket" name="bucket">${buckets.map((b) => html`<option value="${b}">${b}</option>`)}</select>
+          <label for="${id}-key">Object key (optional: run as if it had been written)</label>
+          <input id="${id}-key" name="key" type="text" spellcheck="false" placeholder="images/cat.jpg">
+        </div>`;
 }
 
 export function jobsView(cards: JobCardData[]): Html {

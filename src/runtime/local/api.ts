@@ -28,6 +28,11 @@ export interface LocalRunFilter {
   limit?: number;
 }
 
+export interface InvokeOptions {
+  /** Invoke an S3-triggered job as if this object had been written (bucket defaults to the job's one). */
+  s3?: { bucket?: string; key: string };
+}
+
 export interface QueueStats {
   /** Messages ready to be received now. */
   visible: number;
@@ -51,8 +56,11 @@ export interface LocalEngineApi {
   listAttempts(runId: string): Promise<AttemptRecord[]>;
   /** Absolute path of an attempt's log file (it may not exist yet). */
   logPath(runId: string, attempt: number): string;
-  /** Starts a manual run. Rejects with an Error for an unknown job. */
-  invoke(job: string, payload?: unknown): Promise<AcceptResult>;
+  /**
+   * Starts a manual run. Rejects with an Error for an unknown job. With `s3`, an S3-triggered job gets the
+   * S3-shaped trigger of the object at that key in its bucket folder (rejects when there is none).
+   */
+  invoke(job: string, payload?: unknown, options?: InvokeOptions): Promise<AcceptResult>;
   /** A new run with the same trigger as `runId`. */
   replay(runId: string): Promise<AcceptResult>;
   /** Replays every failed or timed-out run of a job that has not been replayed yet. */

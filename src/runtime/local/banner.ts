@@ -37,6 +37,7 @@ export function describeEngine(engine: LocalEngine): string[] {
   lines.push(
     `  ${pc.dim('dashboard')}  ${engine.hasDashboard ? pc.underline(`${url}/`) : `${url}/ (dashboard not installed)`}`,
     `  ${pc.dim('events   ')}  ${url}/events (server-sent events)   ${pc.dim('SQS endpoint')} ${url}`,
+    `  ${pc.dim('SQS creds')}  AWS_SHARED_CREDENTIALS_FILE=${rel(engine.paths.dir)}/credentials AWS_PROFILE=berth-dev ${pc.dim('(SigV4; new at each start)')}`,
     `  ${pc.dim('driver   ')}  ${engine.driver}${engine.driver === 'process' ? pc.dim(engine.dockerAnswered ? '' : ' (no Docker engine answered)') : ''}   ${pc.dim('state')} ${rel(engine.paths.dir)}/ (dev.db, logs/, buckets/)`,
     ...(engine.subscriberNames.length
       ? [`  ${pc.dim('subscribers')} ${engine.subscriberNames.join(', ')}`]

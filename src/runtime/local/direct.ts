@@ -63,9 +63,16 @@ export function sendDirect(
   handle: DirectHandle,
   job: Job,
   body: string,
-  options: { delaySeconds?: number } = {},
+  options: { delaySeconds?: number; groupId?: string; deduplicationId?: string } = {},
 ): { messageId: string; md5OfBody: string } {
-  return handle.queues.send(jobQueueName(job.name), body, { delayMs: (options.delaySeconds ?? 0) * 1000 });
+  return handle.queues.send(jobQueueName(job.name), body, {
+    delayMs: (options.delaySeconds ?? 0) * 1000,
+    ...(options.groupId !== undefined ? { groupId: options.groupId } : {}),
+    // Deduplication applies to FIFO queues only (as on SQS).
+    ...(options.deduplicationId !== undefined && job.triggers.some((t) => t.kind === 'queue' && t.fifo)
+      ? { deduplicationId: options.deduplicationId }
+      : {}),
+  });
 }
 
 export function invokeDirect(handle: DirectHandle, job: Job, payload?: Json): Promise<AcceptResult> {

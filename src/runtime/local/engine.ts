@@ -20,10 +20,22 @@ import type { Job } from '../../core/model/job.js';
 import { loadJobs, loadJobsOrThrow } from '../../loader/loadJobs.js';
 import { type AcceptResult, acceptTrigger, publish, replayRun } from '../lifecycle.js';
 import { type LifecycleDeps, type RunRecord, systemClock } from '../ports.js';
-import type { LocalEngineApi, LocalEngineEvent, LocalRunFilter, QueueStats } from './api.js';
+import type {
+  InvokeOptions,
+  LocalEngineApi,
+  LocalEngineEvent,
+  LocalRunFilter,
+  QueueStats,
+} from './api.js';
 import { describeEngine } from './banner.js';
 import { type DevConfig, loadDevConfig, webhooksOf } from './config.js';
 import type { EngineContext } from './context.js';
+import {
+  credentialsFile,
+  type DevCredentials,
+  generateCredentials,
+  writeCredentialsFile,
+} from './credentials.js';
 import { type Db, openDevDb } from './db.js';
 import { queueNameOf } from './direct.js';
 import { buildDevImages, devDriverFor, dockerAvailable, jobsNeedingDocker } from './docker.js';
@@ -31,8 +43,10 @@ import { EngineError, EngineHttp, type EngineInfo } from './http.js';
 import { type Driver, ProcessLauncher } from './launcher.js';
 import { EngineLock } from './lock.js';
 import { watchNudges } from './nudge.js';
+import { manualS3Trigger } from './manualS3.js';
 import { Outbox } from './outbox.js';
 import { type DevPaths, devPaths, logFile } from './paths.js';
+import { dropPayloadIfFinal, payloadFile, sweepPayloads } from './payloads.js';
 import { LAUNCH_VISIBILITY_MS, Pump } from './pump.js';
 import { jobQueueName, LAUNCH_QUEUE, SqliteLaunchQueue, SqliteQueues } from './queue.js';
 import { type JobChanges, type LoadProblem, Reloader } from './reload.js';
@@ -110,6 +124,8 @@ export class LocalEngine implements LocalEngineApi {
   readonly token = randomUUID().replace(/-/g, '');
   /** Jobs that cannot start here, found at start (the banner lists them; their runs fail at once). */
   configWarnings: string[] = [];
+  /** This start's credential for the SQS and worker endpoints (written to `.berth/credentials`). */
+  readonly credentials: DevCredentials = generateCredentials();
   info!: EngineInfo;
   /** Worker processes of service-mode queue jobs (src/runtime/local/workers.ts). */
   workers: WorkerPools | undefined;
@@ -220,7 +236,7 @@ export class LocalEngine implements LocalEngineApi {
       environment: 'local',
       storePayload: async (runId, json) => {
         mkdirSync(paths.payloads, { recursive: true });
-        const file = join(paths.payloads, `${runId}.json`);
+        const file = payloadFile(paths, runId);
         writeFileSync(file, json);
         return file;
       },
@@ -250,10 +266,12 @@ export class LocalEngine implements LocalEngineApi {
     const mode = this.options.terminal ?? 'plain';
     if (!this.options.log) this.view = new TerminalView(mode);
 
+    writeCredentialsFile(credentialsFile(paths), this.credentials);
     this.http = await EngineHttp.start({
       port: this.options.port ?? this.config.port ?? DEFAULT_PORT,
       api: this,
       token: this.token,
+      credentials: this.credentials,
       sqs: this.sqsBackend(),
       workers: () => this.workers,
       jobNames: () => this.jobList.map((j) => j.name),
@@ -264,6 +282,7 @@ export class LocalEngine implements LocalEngineApi {
     writeFileSync(paths.engineFile, `${JSON.stringify(this.info, null, 2)}\n`);
 
     await this.stops.reconcile();
+    sweepPayloads(paths, (id) => this.store.getRunSync(id));
     this.queues.releaseInFlight(LAUNCH_QUEUE);
     // From here on, a launch due now is launched straight after the step that queued it commits.
     launchQueue.claim = { visibilityMs: LAUNCH_VISIBILITY_MS, onClaimed: (m) => this.pump.onClaimed(m) };
@@ -308,6 +327,7 @@ export class LocalEngine implements LocalEngineApi {
       root: this.paths.root,
       logDir: join(this.paths.logs, 'workers'),
       env: this.config.env,
+      credentials: this.credentials,
       log: (line) => this.log(line),
     });
     this.workers.start();
@@ -376,6 +396,8 @@ export class LocalEngine implements LocalEngineApi {
   private sqsBackend(): SqsBackend {
     return {
       hasQueue: (name) => this.queueToJob.has(name),
+      isFifo: (name) =>
+        this.queueToJob.get(name)?.triggers.some((t) => t.kind === 'queue' && t.fifo) ?? false,
       send: (name, body, o) => {
         const job = this.queueToJob.get(name) as Job;
         const sent = this.queues.send(jobQueueName(job.name), body, {
@@ -399,7 +421,9 @@ export class LocalEngine implements LocalEngineApi {
     if (this.db.inTransaction) return;
     for (const id of this.changedRuns) {
       const run = this.store.getRunSync(id);
-      if (run) this.emit({ type: 'run', run });
+      if (!run) continue;
+      this.emit({ type: 'run', run });
+      dropPayloadIfFinal(this.paths, run);
     }
     this.changedRuns.clear();
     this.outbox.flush();
@@ -461,8 +485,12 @@ export class LocalEngine implements LocalEngineApi {
     return job;
   }
 
-  async invoke(job: string, payload?: unknown): Promise<AcceptResult> {
+  async invoke(job: string, payload?: unknown, options?: InvokeOptions): Promise<AcceptResult> {
     const j = this.requireJob(job);
+    if (options?.s3) {
+      const trigger = await manualS3Trigger(this.paths, j, options.s3);
+      return this.tx.run(() => acceptTrigger(this.deps, j, trigger));
+    }
     return this.tx.run(() =>
       acceptTrigger(this.deps, j, {
         kind: 'manual',

@@ -114,7 +114,13 @@ export class EngineHttp {
       if (isSqsRequest(req))
         sendSqsError(res, new SqsError('AccessDenied', 'AccessDenied', refusal.message, true, 403));
       else {
-        res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+        res.writeHead(403, {
+          'content-type': 'text/plain; charset=utf-8',
+          'cache-control': 'no-store',
+          // As the dashboard's answers: another site's page may never read it, not even opaquely.
+          'cross-origin-resource-policy': 'same-origin',
+          'x-content-type-options': 'nosniff',
+        });
         res.end(`${refusal.message}\n`);
       }
       return;

@@ -9,8 +9,18 @@
  */
 import { createHash, createHmac, type Hash, type Hmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { SignatureV4 } from '@smithy/signature-v4';
+import type { SignatureV4 as SignatureV4Type } from '@smithy/signature-v4';
 import type { DevCredentials } from './credentials.js';
+
+/**
+ * The signer, loaded on first use: every CLI command loads the engine's modules, and the signer's import
+ * (~250 ms on a busy machine) must not be paid by commands that never sign or verify.
+ */
+let signerClass: Promise<typeof SignatureV4Type> | undefined;
+function loadSigner(): Promise<typeof SignatureV4Type> {
+  signerClass ??= import('@smithy/signature-v4').then((m) => m.SignatureV4);
+  return signerClass;
+}
 
 /** How far a request's X-Amz-Date may be from the engine's clock (AWS: 15 minutes). */
 export const MAX_CLOCK_SKEW_MS = 15 * 60_000;
@@ -191,6 +201,7 @@ export async function verifySigV4(
     const prev = query[k];
     query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
   }
+  const SignatureV4 = await loadSigner();
   const signer = new SignatureV4({
     credentials,
     region,
@@ -239,6 +250,7 @@ export async function signRequest(input: {
   const url = new URL(input.url);
   const query: Record<string, string> = {};
   for (const [k, v] of url.searchParams) query[k] = v;
+  const SignatureV4 = await loadSigner();
   const signer = new SignatureV4({
     credentials: input.credentials,
     region: input.region ?? 'us-east-1',
