@@ -309,6 +309,27 @@ async function sweepStuck(rt: AwsRuntime, options: SweepOptions, report: SweepRe
     for (const run of await rt.store.listByStatus(status, { before })) {
       // A run waiting for its (delayed) launch message is not stuck until that message is overdue.
       if (run.nextAttemptAt && Date.parse(run.nextAttemptAt) > before.getTime()) continue;
+      if (!rt.jobs.has(run.job) && status !== 'launching') {
+        // Waiting to launch a job that left the stack: no task to stop, nothing to launch; end it.
+        await perRun(report, run, 'orphan', async () => {
+          const outcome = await recordOrphanStop(
+            rt.deps,
+            {
+              runId: run.runId,
+              attempt: run.attempt,
+              taskArn: null,
+              startedAt: null,
+              stoppedAt: now.toISOString(),
+              containers: [],
+              launchFailed: true,
+              stoppedReason: `not launched: ${ORPHAN_REASON(run.job)}`,
+            },
+            ORPHAN_REASON(run.job),
+          );
+          if (outcome.status !== 'duplicate') report.orphansEnded.push(run.runId);
+        });
+        continue;
+      }
       await perRun(report, run, 'requeue', async () => {
         await rt.queue.enqueue({ type: 'launch', job: run.job, runId: run.runId, attempt: run.attempt }, 0);
         report.requeued.push(run.runId);
