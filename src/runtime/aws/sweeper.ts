@@ -10,6 +10,10 @@
  * 4. Concurrency slots whose run no longer holds capacity, or held past timeout + grace → released. A slot of
  *    a queued/retrying run is left for its first 2 minutes: its launch may be between acquire and →launching.
  * 5. Final runs whose final event never went out (a crash after the state write) → published again.
+ * 6. Runs of a job no longer in the manifest (removed or renamed): stopped once past the timeout their task
+ *    carries (`berth:timeout`), ended without retry (`recordOrphanStop`) once the task is stopped or gone, or
+ *    at once when they were still waiting to launch.
+ * Every run is handled on its own: a failure is reported in `errors` with the run and never ends the pass.
  */
 import {
   DescribeTasksCommand,
