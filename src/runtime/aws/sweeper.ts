@@ -235,6 +235,8 @@ async function sweepOrphans(
           if (outcome.status !== 'duplicate') report.orphansEnded.push(run.runId);
           return;
         }
+        // A service worker's run stands for a task its ECS service owns: never stopped here.
+        if (runMode(run) !== 'task') return;
         const timeout = task.tags?.find((t) => t.key === TIMEOUT_TAG)?.value ?? ORPHAN_DEFAULT_TIMEOUT;
         const since = (task.startedAt ?? task.createdAt)?.getTime() ?? Date.parse(run.updatedAt);
         const elapsed = now.getTime() - since;
