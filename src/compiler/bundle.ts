@@ -1,22 +1,26 @@
 /**
  * Bundles the berth Lambdas with esbuild and zips them. Format: ESM (`.mjs`), because the handlers are ESM
  * like the rest of berth and may use top-level await for set-up; a `createRequire` banner covers the few
- * CommonJS dependencies that `require()` Node built-ins. The manifest rides in the same banner as
- * `globalThis.__BERTH_MANIFEST__`, so handlers never read job files at run time.
+ * CommonJS dependencies that `require()` Node built-ins. The manifest is set as
+ * `globalThis.__BERTH_MANIFEST__` by a prelude module each handler imports first, so handlers never read job
+ * files at run time.
  *
  * Small and fast to start: the AWS SDK resolves to its ES module builds (`mainFields: module, main`), which
  * esbuild tree-shakes (the CommonJS builds it cannot); no source map unless `custom.berth.sourceMaps` asks for
- * one. Fast to build: the Lambdas sharing a banner are one esbuild call with one entry point each (no code
- * splitting: every zip stands alone), and a build whose inputs did not change is reused from a cache.
+ * one. Code splitting keeps what a handler loads with `import()` (the S3 and SQS clients of rare paths, the
+ * SDK's other credential providers) in chunks read only when needed; each zip carries its entry and every
+ * chunk it may load, so it stands alone. Fast to build: the Lambdas sharing a banner are one esbuild call,
+ * and a build whose inputs did not change is reused from a cache (bundleCache.ts).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build, type Metafile, type Plugin } from 'esbuild';
 import type { BerthManifest } from '../runtime/aws/manifest.js';
 import { cachedBuild } from './bundleCache.js';
 import type { FunctionSpec } from './functions.js';
-import { createZip } from './zip.js';
+import { createZip, ZIP_MODULE } from './zip.js';
 
 export interface BundledFunction {
   kind: FunctionSpec['kind'];
@@ -192,7 +196,8 @@ export async function bundleLambdas(
       const inputs = Object.keys(result.metafile.inputs)
         .filter((path) => !path.startsWith(`${VIRTUAL}:`))
         .map((path) => resolve(input.workingDir, path));
-      return { files, inputs };
+      // This code and the zip writer shape the output too: a berth upgrade never reuses an older build.
+      return { files, inputs: [...inputs, fileURLToPath(import.meta.url), ZIP_MODULE] };
     },
   );
   mkdirSync(outDir, { recursive: true });

@@ -2,7 +2,11 @@
  * A minimal, deterministic zip writer (deflate, fixed timestamps, sorted entries): the same bundle always
  * gives the same bytes, so a content hash names a Lambda artifact stably.
  */
+import { fileURLToPath } from 'node:url';
 import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
+
+/** This module's file: the build cache treats it as an input of every zip. */
+export const ZIP_MODULE = fileURLToPath(import.meta.url);
 
 export interface ZipEntry {
   name: string;

@@ -3,7 +3,7 @@
  * each handler loads, source maps only when asked for; and the build cache that `berth synth` and
  * `serverless package` reuse.
  */
-import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,7 +20,7 @@ afterAll(() => rmSync(DIR, { recursive: true, force: true }));
 
 const ZIP_LIMIT = 250_000;
 
-async function bundle(sourceMaps: boolean, outDir: string): Promise<BundledFunction[]> {
+async function bundle(sourceMaps: boolean, outDir: string, cacheDir?: string): Promise<BundledFunction[]> {
   const compiled = compileService({
     jobs: [job({ name: 'thumbnail', trigger: { s3: { bucket: 'uploads', prefix: 'in/' } } })],
     config: { sourceMaps },
@@ -34,6 +34,7 @@ async function bundle(sourceMaps: boolean, outDir: string): Promise<BundledFunct
     manifest: compiled.manifest,
     functions: compiled.functions,
     sourceMaps,
+    ...(cacheDir ? { cacheDir } : {}),
   });
 }
 
@@ -118,10 +119,14 @@ describe('the berth Lambda bundles', () => {
     expect(functionEnvironment(context()).NODE_OPTIONS).toBeUndefined();
   }, 120_000);
 
-  it('are the same bytes for the same input (content-hashed names stay stable)', async () => {
-    const again = await bundle(false, join(DIR, 'again'));
-    expect(again.map((b) => b.sha256)).toEqual(plain.map((b) => b.sha256));
-    expect(again.map((b) => b.fileName)).toEqual(plain.map((b) => b.fileName));
+  it('are the same bytes for the same input, built or taken from the build cache', async () => {
+    const cacheDir = join(DIR, 'build-cache');
+    const built = await bundle(false, join(DIR, 'again'), cacheDir);
+    expect(built.map((b) => b.sha256)).toEqual(plain.map((b) => b.sha256));
+    expect(readdirSync(cacheDir).filter((f) => f.endsWith('.json'))).toHaveLength(1);
+    const cached = await bundle(false, join(DIR, 'cached'), cacheDir);
+    expect(cached.map((b) => b.fileName)).toEqual(plain.map((b) => b.fileName));
+    for (const b of cached) expect(readFileSync(b.zipPath).length).toBe(b.bytes);
   }, 120_000);
 });
 

@@ -197,5 +197,11 @@ describe("the launcher's queue grant", () => {
     expect(denied).toContain('shop-dev__*-dlq.fifo');
     expect(denied).toContain('BerthJobWorkerQueue');
     expect(denied).toContain('BerthLaunchDeadLetterQueue');
+    // The whole stack with the fallback grant is a valid template.
+    const stack = compileService({ service: 'shop', stage: 'dev', jobs: many });
+    expect(cfnLintTemplate(synthesizeTemplate(stack, ASSETS).template, 'many-queues')).toEqual({
+      status: 0,
+      output: '',
+    });
   });
 });

@@ -103,7 +103,9 @@ describe('sweeper', () => {
     h.clock.advance(60 * 60_000);
     const report = await sweep(h.rt);
     expect(report.timeoutsStopped).toEqual([alive.runId]);
-    expect(report.errors).toEqual([`stop ${forgotten.runId} (thumbnail): The referenced task was not found.`]);
+    expect(report.errors).toEqual([
+      `stop ${forgotten.runId} (thumbnail): The referenced task was not found.`,
+    ]);
     expect(ecsMock.commandCalls(StopTaskCommand).map((c) => c.args[0].input.task)).toEqual([TASK, t2]);
     expect(report.lost).toEqual([forgotten.runId]);
     expect((await h.store.listAttempts(forgotten.runId))[0]?.outcome).toBe('lost');

@@ -167,6 +167,32 @@ describe('runs of a job that left the stack', () => {
     expect(h.queue.sent.filter((s) => s.message.attempt > 1)).toEqual([]);
   });
 
+  it('a run still waiting to launch is ended, not re-queued for a launcher that cannot launch it', async () => {
+    const old = thumbnail({ name: 'old-job' } as never);
+    const h = harness([old]);
+    ecsMock.on(RunTaskCommand).resolves({ failures: [{ reason: 'Capacity is unavailable at this time' }] });
+    await handleLaunchBatch(h.rt, { Records: [sqsRecord(s3Body('old-job', 'w'))] } as SQSEvent);
+    const [run] = await h.store.listByStatus('retrying');
+    expect(run).toBeDefined();
+    const after = createAwsRuntime(config, manifest([thumbnail()]), {
+      clients: { ecs: h.ecs },
+      store: h.store,
+      queue: h.queue,
+      events: h.events,
+      clock: h.clock,
+    });
+    const sent = h.queue.sent.length;
+    h.clock.advance(10 * 60_000);
+    const report = await sweep(after);
+    expect(report.orphansEnded).toEqual([run!.runId]);
+    expect(report.requeued).toEqual([]);
+    expect(h.queue.sent.length).toBe(sent);
+    expect(await h.store.getRun(run!.runId)).toMatchObject({
+      status: 'failed',
+      decision: ORPHAN_REASON('old-job'),
+    });
+  });
+
   it('the interceptor records its stop instead of ignoring it', async () => {
     const h = await orphaned();
     const result = await handleTaskStateChange(h.rt, stopEvent('stopped-exit-0', h.run.runId, 1, TASK));

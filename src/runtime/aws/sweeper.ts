@@ -10,6 +10,10 @@
  * 4. Concurrency slots whose run no longer holds capacity, or held past timeout + grace → released. A slot of
  *    a queued/retrying run is left for its first 2 minutes: its launch may be between acquire and →launching.
  * 5. Final runs whose final event never went out (a crash after the state write) → published again.
+ * 6. Runs of a job no longer in the manifest (removed or renamed): stopped once past the timeout their task
+ *    carries (`berth:timeout`), ended without retry (`recordOrphanStop`) once the task is stopped or gone, or
+ *    at once when they were still waiting to launch.
+ * Every run is handled on its own: a failure is reported in `errors` with the run and never ends the pass.
  */
 import {
   DescribeTasksCommand,
@@ -231,6 +235,8 @@ async function sweepOrphans(
           if (outcome.status !== 'duplicate') report.orphansEnded.push(run.runId);
           return;
         }
+        // A service worker's run stands for a task its ECS service owns: never stopped here.
+        if (runMode(run) !== 'task') return;
         const timeout = task.tags?.find((t) => t.key === TIMEOUT_TAG)?.value ?? ORPHAN_DEFAULT_TIMEOUT;
         const since = (task.startedAt ?? task.createdAt)?.getTime() ?? Date.parse(run.updatedAt);
         const elapsed = now.getTime() - since;
@@ -309,6 +315,27 @@ async function sweepStuck(rt: AwsRuntime, options: SweepOptions, report: SweepRe
     for (const run of await rt.store.listByStatus(status, { before })) {
       // A run waiting for its (delayed) launch message is not stuck until that message is overdue.
       if (run.nextAttemptAt && Date.parse(run.nextAttemptAt) > before.getTime()) continue;
+      if (!rt.jobs.has(run.job) && status !== 'launching') {
+        // Waiting to launch a job that left the stack: no task to stop, nothing to launch; end it.
+        await perRun(report, run, 'orphan', async () => {
+          const outcome = await recordOrphanStop(
+            rt.deps,
+            {
+              runId: run.runId,
+              attempt: run.attempt,
+              taskArn: null,
+              startedAt: null,
+              stoppedAt: now.toISOString(),
+              containers: [],
+              launchFailed: true,
+              stoppedReason: `not launched: ${ORPHAN_REASON(run.job)}`,
+            },
+            ORPHAN_REASON(run.job),
+          );
+          if (outcome.status !== 'duplicate') report.orphansEnded.push(run.runId);
+        });
+        continue;
+      }
       await perRun(report, run, 'requeue', async () => {
         await rt.queue.enqueue({ type: 'launch', job: run.job, runId: run.runId, attempt: run.attempt }, 0);
         report.requeued.push(run.runId);
