@@ -2,6 +2,8 @@
  * The base image: the default (an official Node image pinned by digest — the ONE place it is named), the
  * platform pick from a multi-arch index, and the non-root user the app runs as.
  */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import {
   type Descriptor,
   type ImageIndex,
@@ -142,6 +144,37 @@ export function nonRootUserFromPasswd(passwd: string): string | undefined {
 /** Users found per base manifest (`registry/repository@digest`): a base is scanned once per process. */
 const userCache = new Map<string, string | undefined>();
 
+/** Forgets the users found in this process (tests). */
+export function forgetBaseUsers(): void {
+  userCache.clear();
+}
+
+/**
+ * The users found, kept on disk (`.berth/images/base-users.json`): a base's layers are downloaded to read
+ * /etc/passwd once per project, not on every build. `null` records a base with root only.
+ */
+function readDiskCache(file: string | undefined): Record<string, string | null> {
+  if (!file || !existsSync(file)) return {};
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, string | null>;
+  } catch {
+    return {};
+  }
+}
+
+function writeDiskCache(file: string | undefined, key: string, user: string | undefined): void {
+  if (!file) return;
+  try {
+    const next = { ...readDiskCache(file), [key]: user ?? null };
+    mkdirSync(dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(next, null, 2)}\n`);
+    renameSync(tmp, file);
+  } catch {
+    // a cache only: a read-only project still builds
+  }
+}
+
 /**
  * The user the app runs as: the base's own `User` when it is already non-root; else `node` (or uid 1000)
  * from the top-most layer holding /etc/passwd; else undefined (the base allows only root).
@@ -150,17 +183,23 @@ export async function chooseUser(
   client: RegistryClient,
   base: ResolvedBase,
   known?: string,
+  cacheFile?: string,
 ): Promise<{ user: string | undefined; from: 'base config' | 'passwd' | 'default base' | 'none' }> {
   const current = base.config.config?.User ?? '';
   if (!ROOT_USERS.has(current)) return { user: current, from: 'base config' };
   if (known) return { user: known, from: 'default base' };
   const key = `${base.registry}/${base.repository}@${base.manifestDigest}`;
+  if (!userCache.has(key)) {
+    const disk = readDiskCache(cacheFile)[key];
+    if (disk !== undefined) userCache.set(key, disk ?? undefined);
+  }
   if (userCache.has(key)) {
     const user = userCache.get(key);
     return { user, from: user ? 'passwd' : 'none' };
   }
   const found = await userFromLayers(client, base);
   userCache.set(key, found);
+  writeDiskCache(cacheFile, key, found);
   return { user: found, from: found ? 'passwd' : 'none' };
 }
 

@@ -92,6 +92,7 @@ export async function buildNodeImage(opts: BuildNodeImageOptions): Promise<Build
     baseClient,
     base,
     baseRef === DEFAULT_NODE_BASE ? DEFAULT_NODE_BASE_USER : undefined,
+    join(opts.projectDir, '.berth', 'images', 'base-users.json'),
   );
   if (!user)
     progress({ step: 'log', text: `base ${baseRef} has no non-root user (node or uid 1000): runs as root` });

@@ -104,7 +104,9 @@ export class RegistryClient {
           `${this.registry}: ${method} ${new URL(url).pathname} failed — ${cause?.code ?? ''} ${cause?.message ?? (error as Error).message}`.trim() +
             (this.baseUrl.startsWith('https') && /EPROTO|SSL|certificate/i.test(String(cause?.message))
               ? ' (a registry without TLS needs --insecure)'
-              : ''),
+              : /ENOTFOUND|ECONNREFUSED|EAI_AGAIN|ETIMEDOUT|ENETUNREACH/.test(String(cause?.code))
+                ? ' — check the registry address and that this machine can reach it'
+                : ''),
         );
       }
     };

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub strings are expected values here
 /** The image repositories' bootstrap template, the pinned-image parameters, the pull grants; cfn-lint on both templates. */
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import type { BerthConfigInput } from '../../src/compiler/config.js';
 import {
   imageParameterId,
   imagesStackName,
-  lifecyclePolicy,
+  type lifecyclePolicy,
   PINNED_IMAGE_PATTERN,
 } from '../../src/compiler/ecr.js';
 import { checkBuildPaths } from '../../src/compiler/imageChecks.js';

@@ -36,7 +36,12 @@ async function freePort(): Promise<number> {
  * ECR does with the credentials of GetAuthorizationToken.
  */
 export async function startRegistry(
-  options: { htpasswd?: string; timeoutMs?: number } = {},
+  options: {
+    htpasswd?: string;
+    /** Token auth (Bearer): the registry trusts JWTs signed by the key of `rootCertPem`. */
+    token?: { realm: string; service: string; issuer: string; rootCertPem: string };
+    timeoutMs?: number;
+  } = {},
 ): Promise<LocalRegistry> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   if (!existsSync(REGISTRY_BINARY))
@@ -61,8 +66,19 @@ export async function startRegistry(
     ...(options.htpasswd
       ? ['auth:', '  htpasswd:', '    realm: berth-test', `    path: ${join(dir, 'htpasswd')}`]
       : []),
+    ...(options.token
+      ? [
+          'auth:',
+          '  token:',
+          `    realm: ${options.token.realm}`,
+          `    service: ${options.token.service}`,
+          `    issuer: ${options.token.issuer}`,
+          `    rootcertbundle: ${join(dir, 'token-root.pem')}`,
+        ]
+      : []),
     '',
   ].join('\n');
+  if (options.token) writeFileSync(join(dir, 'token-root.pem'), options.token.rootCertPem);
   if (options.htpasswd) writeFileSync(join(dir, 'htpasswd'), options.htpasswd);
   writeFileSync(join(dir, 'config.yml'), config);
   const child: ChildProcess = spawn(REGISTRY_BINARY, ['serve', join(dir, 'config.yml')], {
@@ -80,7 +96,7 @@ export async function startRegistry(
     if (child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode}: ${stderr}`);
     try {
       const res = await fetch(`${url}/v2/`);
-      if (res.status === 200 || (options.htpasswd && res.status === 401)) break;
+      if (res.status === 200 || ((options.htpasswd || options.token) && res.status === 401)) break;
     } catch {
       // not listening yet
     }

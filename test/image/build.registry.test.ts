@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { forgetBaseUsers } from '../../src/image/base.js';
 import { buildNodeImage } from '../../src/image/build.js';
 import { MEDIA } from '../../src/image/reference.js';
 import { sha256Digest } from '../../src/image/registry.js';
@@ -229,6 +230,29 @@ describe('buildNodeImage → a real registry', { timeout: 90_000 }, () => {
     );
     await expect(build(project(), 'apps/err', { entry: 'tasks/nope.ts' })).rejects.toThrow(
       /task\.build\.entry: tasks\/nope\.ts does not exist/,
+    );
+  });
+
+  it("reads a base's /etc/passwd once per project: the user found is kept in .berth/images/base-users.json", async () => {
+    const other = await pushTinyBase(registry.host, {
+      repository: 'base/cached',
+      tag: 'x',
+      architectures: ['amd64'],
+    });
+    const dir = project('cache');
+    const first = await build(dir, 'apps/cached', { base: other.reference });
+    expect((await readImage(registry.host, 'apps/cached', first.digest)).config.config?.User).toBe(
+      '1000:1000',
+    );
+    const file = join(dir, '.berth', 'images', 'base-users.json');
+    const key = `${registry.host}/base/cached@${other.platforms.amd64?.manifest}`;
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ [key]: '1000:1000' });
+    // What a later process finds on disk is used without reading the layers again.
+    writeFileSync(file, JSON.stringify({ [key]: '4242:4242' }));
+    forgetBaseUsers();
+    const second = await build(dir, 'apps/cached', { base: other.reference });
+    expect((await readImage(registry.host, 'apps/cached', second.digest)).config.config?.User).toBe(
+      '4242:4242',
     );
   });
 

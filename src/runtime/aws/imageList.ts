@@ -103,7 +103,7 @@ export async function listJobImages(input: ListJobImagesInput): Promise<JobImage
   const out: JobImage[] = [];
   const repos = imageRepositories(input.jobs, input.names, input.images);
   const details = new Map<string, Promise<ImageDetail[]>>();
-  for (const job of buildJobs(input.jobs)) {
+  for (const job of buildJobs(input.jobs).sort((a, b) => a.name.localeCompare(b.name))) {
     const repo = repos.find((r) => r.jobs.includes(job.name))!;
     if (!details.has(repo.name)) details.set(repo.name, imagesOf(input.ecr, repo.name));
     const all = await details.get(repo.name)!;

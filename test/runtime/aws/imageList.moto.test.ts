@@ -3,6 +3,8 @@
  * the newest `<job>-<hash>` tag), with ECR's scan summary — against moto's ECS and ECR, the repository created
  * by berth's own bootstrap stack.
  */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { ECRClient, PutImageCommand, StartImageScanCommand } from '@aws-sdk/client-ecr';
 import { ECSClient, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
@@ -14,6 +16,7 @@ import type { Job } from '../../../src/core/model/job.js';
 import { validateJob } from '../../../src/core/model/validate.js';
 import { deployImagesStack } from '../../../src/plugin/images.js';
 import { imageListTable, listJobImages } from '../../../src/runtime/aws/imageList.js';
+import { jobFile, makeProject, REPO_ROOT, removeProject } from '../../loader/tmpProject.js';
 import { type MotoServer, startMoto } from './motoServer.js';
 
 const REGION = 'us-east-1';
@@ -125,5 +128,53 @@ describe('listJobImages against moto', () => {
       /thumbnail-bbbbbbbbbbbb\s+sha256:222222222222.*HIGH 1\s+deployed$/,
     );
     expect(table.find((l) => l.startsWith('never-pushed'))).toMatch(/no image\s+—$/);
+  });
+
+  it('berth image list --stage prints the same, as a table and as JSON (the real binary, moto as the endpoint)', () => {
+    const files: Record<string, string> = { 'serverless.yml': 'service: shop\n' };
+    for (const j of jobs) {
+      files[`jobs/${j.name}.ts`] = jobFile({
+        name: j.name,
+        task: { build: { entry: `tasks/${j.name}.ts` } },
+      });
+      files[`tasks/${j.name}.ts`] = 'console.log(1);\n';
+    }
+    const root = makeProject('image-list', files);
+    try {
+      const run = (args: string[]) =>
+        spawnSync(process.execPath, [join(REPO_ROOT, 'bin/berth.js'), 'image', 'list', '-C', root, ...args], {
+          encoding: 'utf8',
+          timeout: 60_000,
+          env: {
+            ...process.env,
+            NO_COLOR: '1',
+            AWS_ENDPOINT_URL: moto.endpoint,
+            AWS_REGION: REGION,
+            AWS_ACCESS_KEY_ID: 'testing',
+            AWS_SECRET_ACCESS_KEY: 'testing',
+            // The SDK warns on stderr that it will need Node 22 from 2027; this machine runs Node 20.
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          },
+        });
+      const table = run(['--stage', 'dev']);
+      expect(table.stderr).toBe('');
+      expect(table.status).toBe(0);
+      expect(table.stdout.split('\n')[0]).toMatch(/^JOB\s+TAG\s+DIGEST\s+PUSHED\s+SIZE\s+SCAN\s+FROM$/);
+      expect(table.stdout).toMatch(
+        /^thumbnail\s+thumbnail-bbbbbbbbbbbb\s+sha256:222222222222.*HIGH 1\s+deployed$/m,
+      );
+      const json = JSON.parse(run(['--stage', 'dev', '--json']).stdout) as { job: string; source: string }[];
+      expect(json.map((r) => [r.job, r.source])).toEqual([
+        ['never-pushed', 'none'],
+        ['report', 'newest-tag'],
+        ['report-weekly', 'newest-tag'],
+        ['thumbnail', 'task-definition'],
+      ]);
+      const missing = run([]);
+      expect(missing.status).toBe(1);
+      expect(missing.stderr).toContain('--stage: required — name the deployed stage, like --stage dev');
+    } finally {
+      removeProject(root);
+    }
   });
 });
