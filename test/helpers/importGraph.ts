@@ -55,7 +55,13 @@ export async function staticImportGraph(entry: string, cwd: string): Promise<Imp
     packages() {
       const names = new Set<string>();
       for (const m of parent.keys())
-        if (!m.startsWith('.') && !m.startsWith('/') && !m.includes(':') && !m.startsWith('src/') && !m.startsWith('dist/'))
+        if (
+          !m.startsWith('.') &&
+          !m.startsWith('/') &&
+          !m.includes(':') &&
+          !m.startsWith('src/') &&
+          !m.startsWith('dist/')
+        )
           names.add(packageName(m));
       return [...names].sort();
     },

@@ -20,13 +20,7 @@ import type { Job } from '../../core/model/job.js';
 import { loadJobs, loadJobsOrThrow } from '../../loader/loadJobs.js';
 import { type AcceptResult, acceptTrigger, publish, replayRun } from '../lifecycle.js';
 import { type LifecycleDeps, type RunRecord, systemClock } from '../ports.js';
-import type {
-  InvokeOptions,
-  LocalEngineApi,
-  LocalEngineEvent,
-  LocalRunFilter,
-  QueueStats,
-} from './api.js';
+import type { InvokeOptions, LocalEngineApi, LocalEngineEvent, LocalRunFilter, QueueStats } from './api.js';
 import { describeEngine } from './banner.js';
 import { type DevConfig, loadDevConfig, webhooksOf } from './config.js';
 import type { EngineContext } from './context.js';
@@ -42,8 +36,8 @@ import { buildDevImages, devDriverFor, dockerAvailable, jobsNeedingDocker } from
 import { EngineError, EngineHttp, type EngineInfo } from './http.js';
 import { type Driver, ProcessLauncher } from './launcher.js';
 import { EngineLock } from './lock.js';
-import { watchNudges } from './nudge.js';
 import { manualS3Trigger } from './manualS3.js';
+import { watchNudges } from './nudge.js';
 import { Outbox } from './outbox.js';
 import { type DevPaths, devPaths, logFile } from './paths.js';
 import { dropPayloadIfFinal, payloadFile, sweepPayloads } from './payloads.js';
