@@ -2,7 +2,7 @@
  * berth: event-driven container jobs on AWS, declared in TypeScript.
  * This entry point holds only the job API and pure types; it never loads an AWS SDK.
  */
-export { defineJob, type JobDefinition } from './core/defineJob.js';
+export { type DefineJobInput, defineJob, type JobDefinition } from './core/defineJob.js';
 export type { Duration } from './core/duration.js';
 export { NO_RETRY_EXIT_CODE } from './core/lifecycle/classify.js';
 export type { EventType, OutcomeDetail, OutcomeEvent } from './core/lifecycle/events.js';

@@ -65,8 +65,9 @@ export const COMMANDS: Record<string, CommandEntry> = {
     load: async () => (await import('./commands/schedule.js')).registerSchedule,
   },
   send: {
-    usage: '<job> <json>',
-    summary: "Send a message to a job's local queue (durable: berth dev picks it up, now or when it starts)",
+    usage: '<job> [json]',
+    summary:
+      "Send a message to a job's local queue (durable: berth dev picks it up, now or when it starts). The body is <json>, or read from --body-file <path> or standard input (- as <json> or as the path)",
     load: async () => (await import('./commands/send.js')).registerSend,
   },
   synth: {

@@ -1,5 +1,21 @@
 import type { JobInput } from './model/job.js';
 
+type TaskInput = JobInput['task'];
+/** `image` or `build`, never both; a build is a Node `entry` or a `dockerfile` (the schema checks it again). */
+type TaskImage =
+  | { image: string; build?: never }
+  | {
+      image?: never;
+      build:
+        | { entry: string; base?: string; dockerfile?: never; context?: never }
+        | { dockerfile: string; context?: string; entry?: never; base?: never };
+    };
+
+/** What `defineJob` accepts: the job schema's input, with the image choice spelled out for the type checker. */
+export type DefineJobInput = Omit<JobInput, 'task'> & {
+  task: Omit<TaskInput, 'image' | 'build'> & TaskImage;
+};
+
 /** Marks a default export as a berth job. */
 export const JOB_BRAND = Symbol.for('berth.job');
 
@@ -21,7 +37,7 @@ export interface JobDefinition {
  *   task: { image: 'public.ecr.aws/my/thumbnailer:1', cpu: 512, memory: 1024 },
  * });
  */
-export function defineJob(definition: JobInput): JobDefinition {
+export function defineJob(definition: DefineJobInput): JobDefinition {
   return { [JOB_BRAND]: true, definition };
 }
 

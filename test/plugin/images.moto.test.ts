@@ -283,3 +283,43 @@ describe('deploying built images (moto + a real registry)', () => {
     await expect(deploy([result.job])).rejects.toThrow(/^jobs\/armed\.ts: task\.build.*arm64/s);
   });
 });
+
+describe('another registry (custom.berth.images.registry)', () => {
+  it('pushes there directly: no repository stack, no ECR login, the task definition pins that registry', async () => {
+    const jobs = [built('hello', 'tasks/hello.ts')];
+    const config = { images: { registry: `${registry.host}/elsewhere/jobs`, repository: 'job' as const } };
+    const compiled = compileService({ jobs, config, service: 'other', stage: 'dev' });
+    expect(compiled.imagesTemplate).toBeUndefined();
+    const template = synthesizeTemplate(compiled, ASSETS).template;
+    const lines: string[] = [];
+    const failing = new CloudFormationClient({ region: REGION, endpoint: 'http://127.0.0.1:9' });
+    await deployImages(
+      {
+        serviceDir: project,
+        service: { service: 'other', provider: { compiledCloudFormationTemplate: template } },
+        getProvider: () => ({ getStage: () => 'dev', getRegion: () => REGION }),
+      },
+      { built: { compiled, jobs, bundles: [] } },
+      (line: string) => lines.push(line),
+      // Any call to CloudFormation or ECR would fail: nothing may be asked of them.
+      {
+        cloudformation: failing,
+        ecr: new ECRClient({ region: REGION, endpoint: 'http://127.0.0.1:9' }),
+        builders: { buildNodeImage, buildDockerfileImage },
+      },
+    );
+    const image = String(containerImage(template, 'hello'));
+    expect(image).toMatch(
+      new RegExp(`^${registry.host.replace(/\./g, '\\.')}/elsewhere/jobs/hello@sha256:[0-9a-f]{64}$`),
+    );
+    const res = await fetch(`${registry.url}/v2/elsewhere/jobs/hello/manifests/${image.split('@')[1]}`, {
+      method: 'HEAD',
+      headers: {
+        accept:
+          'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
+      },
+    });
+    expect(res.status).toBe(200);
+    expect(lines.some((l) => l.includes('stack'))).toBe(false);
+  });
+});

@@ -22,6 +22,30 @@ defineJob({
 });
 
 defineJob({
+  name: 'image-and-build',
+  // @ts-expect-error image and build are exclusive
+  task: { image: 'node:22', build: { entry: 'tasks/x.ts' } },
+});
+
+defineJob({
+  name: 'neither-image-nor-build',
+  // @ts-expect-error a task needs image or build
+  task: { cpu: 256 },
+});
+
+defineJob({
+  name: 'entry-and-dockerfile',
+  // @ts-expect-error a build is an entry or a Dockerfile, not both
+  task: { build: { entry: 'tasks/x.ts', dockerfile: 'images/x/Dockerfile' } },
+});
+
+defineJob({ name: 'node-build', task: { build: { entry: 'tasks/x.ts', base: 'node:22-slim' } } });
+defineJob({
+  name: 'docker-build',
+  task: { build: { dockerfile: 'images/x/Dockerfile', context: 'images' } },
+});
+
+defineJob({
   name: 'cpu-as-string',
   // @ts-expect-error cpu is a number of CPU units, not a string
   task: { ...task, cpu: '1 vCPU' },
