@@ -7,7 +7,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EngineProc, makeProject, REPO, runs, sql, startEngine, waitFor } from './harness.js';
+import {
+  type EngineProc,
+  engineCredentials,
+  makeProject,
+  REPO,
+  runs,
+  sql,
+  startEngine,
+  waitFor,
+} from './harness.js';
 
 const READER = `import { appendFileSync } from 'node:fs';
 import { getTrigger } from '${join(REPO, 'src/task/index.ts')}';
@@ -32,10 +41,8 @@ describe('berth dev: trigger size rules', () => {
     sqs = new SQSClient({
       endpoint: engine.url,
       region: 'us-east-1',
-      credentials: {
-        accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
-        secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-      },
+      // The engine's own credential (SigV4 is required on its SQS endpoint).
+      credentials: engineCredentials(dir),
     });
   }, 60_000);
 
