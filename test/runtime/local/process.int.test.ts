@@ -4,7 +4,7 @@
  * attempt's process tree outlives the attempt (a grandchild ignoring SIGTERM is SIGKILLed, after a normal
  * exit and after a timeout); a configuration mistake fails the run at once, whatever the retry rules say.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanup, cli, job, makeProject, runs, spawns, sql, startEngine, waitFor } from './harness.js';
@@ -144,6 +144,21 @@ describe('attempts survive the engine and leave nothing behind', () => {
       expect(byJob.missing?.reason).toMatch(/command not found .*fix task\.local\.command of .*missing\.ts/);
       expect(byJob.nocmd?.attempt).toBe(1);
       expect(byJob.nocmd?.reason).toMatch(/no command to run locally — add task\.local\.command/);
+      // A job saved while berth dev runs is checked the same way, at once.
+      writeFileSync(
+        join(dir, 'jobs/later.ts'),
+        `import { defineJob } from 'berth';\nexport default defineJob({ name: 'later', task: { image: 'x', local: { command: ['berth-missing-too'] } } });\n`,
+      );
+      await waitFor(
+        () =>
+          engine
+            .output()
+            .includes(
+              '! cannot start later: berth: cannot start locally: berth-missing-too: command not found',
+            ),
+        15_000,
+        () => engine.output(),
+      );
     } finally {
       await engine.stop();
     }
