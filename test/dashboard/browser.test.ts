@@ -315,6 +315,32 @@ describe('dashboard on a real berth dev', () => {
     expect(await page.locator('pre.payload script, pre.payload img').count()).toBe(0);
   }, 60_000);
 
+  it('Run now for an object key gives the S3-triggered job an S3-shaped trigger; a missing object says how to fix it', async () => {
+    await page.goto(`${base}/`);
+    const card = page.locator('#job-thumbnail');
+    // The object the first test dropped into the bucket folder.
+    expect(existsSync(join(root, '.berth/buckets/uploads/images/x.jpg'))).toBe(true);
+    await card.getByLabel('Object key (optional: run as if it had been written)').fill('images/none.jpg');
+    await card.getByRole('button', { name: 'Run now' }).click();
+    await expect
+      .poll(() => page.locator('#announce').textContent(), { timeout: 10_000 })
+      .toContain('berth put uploads <file> --key images/none.jpg');
+    await card.getByLabel('Object key (optional: run as if it had been written)').fill('images/x.jpg');
+    expect(await card.getByLabel('Bucket').inputValue()).toBe('uploads');
+    await card.getByRole('button', { name: 'Run now' }).click();
+    const link = page.locator('#announce a');
+    await link.waitFor({ timeout: 10_000 });
+    await link.click();
+    await page.waitForURL(/\/runs\/r[0-9a-z]{20}$/);
+    const shown = (await page.locator('pre.payload').textContent()) ?? '';
+    expect(shown).toContain('"kind": "s3"');
+    expect(shown).toContain('"bucket": "uploads"');
+    expect(shown).toContain('"key": "images/x.jpg"');
+    await expect
+      .poll(() => page.locator('#log-1 pre').textContent(), { timeout: 20_000 })
+      .toContain('[thumbnail] done');
+  }, 60_000);
+
   it('refuses a cross-site POST without the token, and keeps the token from other sites', async () => {
     const before = JSON.parse(
       (await raw(port, { path: '/api/runs?limit=500', headers: { host: `127.0.0.1:${port}` } })).body,

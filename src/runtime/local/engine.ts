@@ -369,6 +369,13 @@ export class LocalEngine implements LocalEngineApi {
       const q = queueNameOf(job);
       if (q) this.queueToJob.set(q, job);
     }
+    // A saved job that cannot start here is said at once, as at start (its runs would fail at once).
+    this.configWarnings = this.jobList.flatMap((job) => {
+      const problem = this.launcher.checkJob(job);
+      if (problem && [...changes.added, ...changes.changed].includes(job.name))
+        this.log(`! cannot start ${job.name}: ${problem}`);
+      return problem ? [`${job.name}: ${problem}`] : [];
+    });
     await this.triggers.reload();
     if (serviceTouched && !this.stopping) {
       // Service workers are long-lived: the pools start again with the new definitions.

@@ -84,6 +84,9 @@ interface Live {
  */
 const WRAPPER = `f=$1; shift; trap : TERM INT HUP; "$@"; s=$?; printf '%s\\n' "$s" > "$f"; exit $s`;
 
+/** How long after the SIGKILL an attempt's group may still answer (zombies) before the attempt is recorded. */
+const ZOMBIE_WAIT_MS = 2000;
+
 /** Reads an exit file written by the wrapper: the status and when it was written; undefined when absent or torn. */
 export function readExitFile(file: string): { exitCode: number; at: Date } | undefined {
   try {
@@ -404,7 +407,10 @@ export class ProcessLauncher implements TaskLauncher {
         killGroup(live.pid, 'SIGTERM');
       }
       const killAt = live.termAt + this.graceMs;
-      while (groupAlive(live.pid)) {
+      // A SIGKILLed process is gone at once; what still answers after this is a zombie nobody reaps (a
+      // container whose PID 1 does not reap): it runs nothing, so stop waiting for it.
+      const giveUpAt = killAt + ZOMBIE_WAIT_MS;
+      while (groupAlive(live.pid) && Date.now() < giveUpAt) {
         if (Date.now() >= killAt) killGroup(live.pid, 'SIGKILL');
         await new Promise((r) => setTimeout(r, 25));
       }

@@ -5,6 +5,8 @@
  * with that status (not `lost`); an attempt still running is adopted (watched to its end, its timeout kept);
  * only one that vanished without a status is recorded `lost`, so the retry policy decides.
  */
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { isFinalStatus } from '../../core/lifecycle/states.js';
 import { recordStop } from '../lifecycle.js';
 import type { StopReport } from '../ports.js';
@@ -171,5 +173,25 @@ export class StopRecorder {
         this.markRecorded(row.run_id, row.attempt);
       });
     }
+    this.sweepExitFiles();
+  }
+
+  /** Exit files of attempts already recorded (a crash between recording and removing); adopted ones stay. */
+  private sweepExitFiles(): void {
+    const { exits } = this.ctx.paths;
+    let names: string[];
+    try {
+      names = readdirSync(exits);
+    } catch {
+      return;
+    }
+    const open = new Set(
+      (
+        this.ctx.db
+          .prepare(`SELECT run_id, attempt FROM processes WHERE state IN ('spawning', 'running', 'exited')`)
+          .all() as { run_id: string; attempt: number }[]
+      ).map((r) => `${r.run_id}.${r.attempt}`),
+    );
+    for (const name of names) if (!open.has(name)) rmSync(join(exits, name), { force: true });
   }
 }

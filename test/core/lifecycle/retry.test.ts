@@ -104,6 +104,23 @@ describe('decideRetry: defaults', () => {
     expect(decideRetry(ctx({ outcome: 'app_error', exitCode: 86 }, { policy: broad }))).toEqual(expected);
   });
 
+  it('a local configuration mistake is final, even when a rule of the job would retry start failures', () => {
+    const reason =
+      'berth: cannot start locally: nope: command not found (ENOENT in /p) — fix task.local.command of jobs/x.ts';
+    const broad = policy({ maxAttempts: 5, rules: [{ onOutcome: 'start_failure', action: 'retry' }] });
+    expect(decideRetry(ctx({ outcome: 'start_failure', reason }, { policy: broad }))).toEqual({
+      action: 'final',
+      status: 'failed',
+      why: 'a configuration mistake: no retry can fix it',
+    });
+    // Any other start failure still follows the job's rules.
+    expect(
+      decideRetry(
+        ctx({ outcome: 'start_failure', reason: 'CannotPullContainerError: timeout' }, { policy: broad }),
+      ).action,
+    ).toBe('retry');
+  });
+
   it('every default rule says why, and failures of the job itself retry', () => {
     for (const rule of DEFAULT_RETRY_RULES) expect(rule.why.length).toBeGreaterThan(10);
     const covered = new Set(DEFAULT_RETRY_RULES.flatMap((r) => (r.onOutcome ? [r.onOutcome].flat() : [])));

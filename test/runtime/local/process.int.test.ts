@@ -4,7 +4,7 @@
  * attempt's process tree outlives the attempt (a grandchild ignoring SIGTERM is SIGKILLed, after a normal
  * exit and after a timeout); a configuration mistake fails the run at once, whatever the retry rules say.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanup, cli, job, makeProject, runs, spawns, sql, startEngine, waitFor } from './harness.js';
@@ -57,6 +57,8 @@ describe('attempts survive the engine and leave nothing behind', () => {
       );
       expect(attempts.map((a) => a.outcome)).toEqual(['succeeded']);
       expect(spawns(dir).filter((s) => s.what === 'start')).toHaveLength(1);
+      // The exit file did its job and is gone.
+      expect(readdirSync(join(dir, '.berth/exits'))).toEqual([]);
     } finally {
       await engine.stop();
     }
@@ -81,6 +83,7 @@ describe('attempts survive the engine and leave nothing behind', () => {
       }, 15_000);
       expect(run?.outcome).toBe('app_error');
       expect(run?.exit_code).toBe(3);
+      await waitFor(() => readdirSync(join(dir, '.berth/exits')).length === 0, 5_000);
       expect(spawns(dir).filter((s) => s.what === 'start')).toHaveLength(1);
     } finally {
       await engine.stop();
@@ -144,6 +147,21 @@ describe('attempts survive the engine and leave nothing behind', () => {
       expect(byJob.missing?.reason).toMatch(/command not found .*fix task\.local\.command of .*missing\.ts/);
       expect(byJob.nocmd?.attempt).toBe(1);
       expect(byJob.nocmd?.reason).toMatch(/no command to run locally — add task\.local\.command/);
+      // A job saved while berth dev runs is checked the same way, at once.
+      writeFileSync(
+        join(dir, 'jobs/later.ts'),
+        `import { defineJob } from 'berth';\nexport default defineJob({ name: 'later', task: { image: 'x', local: { command: ['berth-missing-too'] } } });\n`,
+      );
+      await waitFor(
+        () =>
+          engine
+            .output()
+            .includes(
+              '! cannot start later: berth: cannot start locally: berth-missing-too: command not found',
+            ),
+        15_000,
+        () => engine.output(),
+      );
     } finally {
       await engine.stop();
     }
