@@ -354,5 +354,15 @@ export async function watchBuckets(options: BucketWatcherOptions): Promise<FSWat
     await close();
   };
   await new Promise<void>((r) => watcher.once('ready', () => r()));
+  // A folder created while the watcher was still scanning (a file put into a bucket just added by a reload)
+  // can be missed by that scan. Offer every file present now once more: the watcher sees what comes later,
+  // and an object offered twice is the same event (same key, etag and time), dropped as a duplicate.
+  for (const root of options.buckets.map((b) => join(options.bucketsDir, b))) {
+    for (const entry of readdirSync(root, { recursive: true, withFileTypes: true })) {
+      if (entry.isDirectory() || entry.name.startsWith(TEMP_PREFIX)) continue;
+      const path = join(entry.parentPath, entry.name);
+      if (!waiting.has(path)) void check(path);
+    }
+  }
   return watcher;
 }
