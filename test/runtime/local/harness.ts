@@ -51,6 +51,16 @@ export function job(name: string, rest: string): string {
   return `{ name: '${name}', task: { image: 'node:22-alpine', local: { command: ['node', 'tasks/rec.mjs'] } }, ${rest} }`;
 }
 
+/** Two jobs a request may reach: `orders` (queue-triggered) and `mailer`, an idle queue service. */
+export const QUEUE_AND_SERVICE_JOBS = {
+  orders: job('orders', `trigger: { queue: {} }`),
+  mailer: `{
+      name: 'mailer',
+      trigger: { queue: { mode: 'service', service: { minTasks: 0, maxTasks: 1, backlogPerTask: 100 } } },
+      task: { image: 'node:22-alpine', local: { command: ['node', '-e', 'setInterval(() => {}, 1000)'] } },
+    }`,
+};
+
 export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const s = createServer();
