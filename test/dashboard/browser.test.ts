@@ -11,19 +11,11 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobFile, makeProject, REPO_ROOT, removeProject, validJob } from '../loader/tmpProject.js';
-import { sqsCall } from '../runtime/local/harness.js';
+import { freePort, sqsCall } from '../runtime/local/harness.js';
 import { CHROMIUM, launchChromium, raw } from './harness.js';
 
 const SHOTS = join(REPO_ROOT, 'test-results', 'dashboard');
 const XSS_NOTE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
   const until = Date.now() + timeoutMs;

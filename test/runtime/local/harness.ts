@@ -1,11 +1,11 @@
 /** Test harness: temporary berth projects under .tmp/ and real `berth dev` processes. */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { type DevCredentials, readCredentialsFile } from '../../../src/runtime/local/credentials.js';
 import { signRequest } from '../../../src/runtime/local/sigv4.js';
+import { freePort } from '../../helpers/serverProcess.js';
 
 export const REPO = resolve(import.meta.dirname, '../../..');
 export const BIN = join(REPO, 'bin/berth.js');
@@ -61,16 +61,7 @@ export const QUEUE_AND_SERVICE_JOBS = {
     }`,
 };
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-    s.on('error', rej);
-  });
-}
+export { freePort };
 
 export interface EngineProc {
   proc: ChildProcess;
