@@ -35,11 +35,11 @@ import { triggerPayloadKey } from '../../../src/runtime/aws/payloadKeys.js';
 import { type AwsRuntime, createAwsRuntime } from '../../../src/runtime/aws/runtime.js';
 import { sweep } from '../../../src/runtime/aws/sweeper.js';
 import { ORPHAN_REASON } from '../../../src/runtime/lifecycle.js';
-import type { Clock } from '../../../src/runtime/ports.js';
 import type { MotoServer } from './motoServer.js';
 import {
   ACCOUNT,
   taskEnv as env,
+  offsetClock,
   REGION,
   sqsRecord,
   startMotoStack,
@@ -60,11 +60,7 @@ let outQueueUrl: string;
 /** RunTask calls the limit-enforcing ECS client refused (none expected). */
 const refused: number[] = [];
 
-const clock: Clock & { offset: number } = {
-  offset: 0,
-  now: () => new Date(Date.now() + clock.offset),
-  random: () => 0,
-};
+const clock = offsetClock();
 
 const once: Job['retry'] = {
   maxAttempts: 1,

@@ -16,10 +16,10 @@ import { handleLaunchBatch } from '../../../src/runtime/aws/launcher.js';
 import { type AwsRuntime, createAwsRuntime } from '../../../src/runtime/aws/runtime.js';
 import { SqsLaunchQueue } from '../../../src/runtime/aws/sqsLaunchQueue.js';
 import { sweep } from '../../../src/runtime/aws/sweeper.js';
-import type { Clock } from '../../../src/runtime/ports.js';
 import type { MotoServer } from './motoServer.js';
 import {
   taskEnv as env,
+  offsetClock,
   REGION,
   sqsRecord,
   startMotoStack,
@@ -34,12 +34,7 @@ let sqs: SQSClient;
 let ecs: ECSClient;
 let outQueueUrl: string;
 
-/** A clock that can be moved ahead; random() = 0 keeps backoff and throttle delays at their minimum. */
-const clock: Clock & { offset: number } = {
-  offset: 0,
-  now: () => new Date(Date.now() + clock.offset),
-  random: () => 0,
-};
+const clock = offsetClock();
 
 const quickRetry: JobInput['retry'] = {
   maxAttempts: 3,

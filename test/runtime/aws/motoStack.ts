@@ -25,11 +25,25 @@ import type { SQSRecord } from 'aws-lambda';
 import type { Job } from '../../../src/core/model/job.js';
 import type { AwsRuntimeConfig } from '../../../src/runtime/aws/config.js';
 import { RUNS_TABLE, runsTableKeys } from '../../../src/runtime/aws/tableSchema.js';
+import type { Clock } from '../../../src/runtime/ports.js';
 import { ec2Ids, type MotoServer, startMoto } from './motoServer.js';
 import { fixture } from './support.js';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT = '123456789012';
+
+/**
+ * Wall-clock time moved ahead by `offset` ms (the sweeper's "later" against moto's real timestamps);
+ * random() = 0 keeps backoff and throttle delays at their minimum.
+ */
+export function offsetClock(): Clock & { offset: number } {
+  const clock: Clock & { offset: number } = {
+    offset: 0,
+    now: () => new Date(Date.now() + clock.offset),
+    random: () => 0,
+  };
+  return clock;
+}
 
 /** Starts moto for one test file and puts the test credentials and region in the environment. */
 export async function startMotoWithEnv(

@@ -37,9 +37,16 @@ import { type AwsRuntime, createAwsRuntime } from '../../../src/runtime/aws/runt
 import { SqsLaunchQueue } from '../../../src/runtime/aws/sqsLaunchQueue.js';
 import { sweep } from '../../../src/runtime/aws/sweeper.js';
 import { RUNS_TABLE } from '../../../src/runtime/aws/tableSchema.js';
-import type { Clock, LaunchQueue } from '../../../src/runtime/ports.js';
+import type { LaunchQueue } from '../../../src/runtime/ports.js';
 import type { MotoServer } from './motoServer.js';
-import { REGION, sqsRecord, startMotoStack, stoppedEvent, tasksOf as tasksOfRun } from './motoStack.js';
+import {
+  offsetClock,
+  REGION,
+  sqsRecord,
+  startMotoStack,
+  stoppedEvent,
+  tasksOf as tasksOfRun,
+} from './motoStack.js';
 import { fixture, job, manifest } from './support.js';
 
 const TABLE = 'berth-races-runs';
@@ -50,11 +57,7 @@ let ecs: ECSClient;
 let ddb: DynamoDBClient;
 let outQueueUrl: string;
 
-const clock: Clock & { offset: number } = {
-  offset: 0,
-  now: () => new Date(Date.now() + clock.offset),
-  random: () => 0,
-};
+const clock = offsetClock();
 
 const nightly = job({
   name: 'nightly-report',
