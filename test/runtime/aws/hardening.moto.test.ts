@@ -38,6 +38,7 @@ import { ORPHAN_REASON } from '../../../src/runtime/lifecycle.js';
 import type { MotoServer } from './motoServer.js';
 import {
   ACCOUNT,
+  drainEvents,
   taskEnv as env,
   offsetClock,
   REGION,
@@ -172,16 +173,11 @@ function stopEventFor(task: Task, exitCode: number) {
 }
 
 async function outcomes(): Promise<{ type: string; runId: string; decision: string | null }[]> {
-  const all: { type: string; runId: string; decision: string | null }[] = [];
-  for (;;) {
-    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: outQueueUrl, MaxNumberOfMessages: 10 }));
-    if (!out.Messages?.length) return all;
-    for (const m of out.Messages) {
-      await sqs.send(new DeleteMessageCommand({ QueueUrl: outQueueUrl, ReceiptHandle: m.ReceiptHandle }));
-      const e = JSON.parse(m.Body ?? '{}');
-      all.push({ type: e['detail-type'], runId: e.detail.runId, decision: e.detail.decision });
-    }
-  }
+  return (await drainEvents(sqs, outQueueUrl)).map(({ type, detail }) => ({
+    type,
+    runId: detail.runId as string,
+    decision: detail.decision as string | null,
+  }));
 }
 
 async function readRef(ref: string): Promise<string> {

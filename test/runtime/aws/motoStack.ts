@@ -20,7 +20,13 @@ import {
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
 import { CreateScheduleGroupCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import type { Job } from '../../../src/core/model/job.js';
 import type { AwsRuntimeConfig } from '../../../src/runtime/aws/config.js';
@@ -174,6 +180,25 @@ export function sqsRecord(
     eventSourceARN: queueArn,
     awsRegion: REGION,
   };
+}
+
+/** Receives and deletes every event the outcomes queue holds: each one's detail-type and detail. */
+export async function drainEvents(
+  sqs: SQSClient,
+  queueUrl: string,
+): Promise<{ type: string; detail: Record<string, unknown> }[]> {
+  const got: { type: string; detail: Record<string, unknown> }[] = [];
+  for (;;) {
+    const out = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    if (!out.Messages?.length) return got;
+    for (const m of out.Messages) {
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
+      const e = JSON.parse(m.Body ?? '{}');
+      got.push({ type: e['detail-type'], detail: e.detail });
+    }
+  }
 }
 
 /** The tasks berth started for a run (`startedBy: berth/<runId>`), with their tags. */

@@ -40,6 +40,7 @@ import { RUNS_TABLE } from '../../../src/runtime/aws/tableSchema.js';
 import type { LaunchQueue } from '../../../src/runtime/ports.js';
 import type { MotoServer } from './motoServer.js';
 import {
+  drainEvents,
   offsetClock,
   REGION,
   sqsRecord,
@@ -117,20 +118,7 @@ function stopEventFor(task: Task, exitCode: number) {
   });
 }
 
-async function outcomes(): Promise<{ type: string; detail: Record<string, unknown> }[]> {
-  const got: { type: string; detail: Record<string, unknown> }[] = [];
-  for (;;) {
-    const out = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: outQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-    );
-    if (!out.Messages?.length) return got;
-    for (const m of out.Messages) {
-      await sqs.send(new DeleteMessageCommand({ QueueUrl: outQueueUrl, ReceiptHandle: m.ReceiptHandle }));
-      const e = JSON.parse(m.Body ?? '{}');
-      got.push({ type: e['detail-type'], detail: e.detail });
-    }
-  }
-}
+const outcomes = () => drainEvents(sqs, outQueueUrl);
 
 async function pendingRetryEntries(runId: string): Promise<number> {
   const out = await ddb.send(
