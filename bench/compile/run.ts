@@ -19,10 +19,6 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { ScheduledFargateTask } from 'aws-cdk-lib/aws-ecs-patterns';
-import { Schedule } from 'aws-cdk-lib/aws-events';
 import { build } from 'esbuild';
 import { bundleFunctions } from '../../src/compiler/bundle.js';
 import { compileService } from '../../src/compiler/compile.js';
@@ -31,12 +27,11 @@ import { BERTH_MODULE_EXT, BERTH_ROOT } from '../../src/compiler/index.js';
 import { synthesizeTemplate } from '../../src/compiler/synth.js';
 import type { JobInput } from '../../src/core/model/job.js';
 import { validateJob } from '../../src/core/model/validate.js';
-import { cdkBenchStack } from './cdkStack.js';
+import { cdkScheduledTasksApp, IMAGE } from './cdkStack.js';
 
 const SIZES = [10, 100, 300];
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 3;
-const IMAGE = 'public.ecr.aws/docker/library/node:22-alpine';
 const ASSETS = { launcher: 'l.zip', interceptor: 'i.zip', sweeper: 's.zip' };
 
 function inputs(count: number): JobInput[] {
@@ -75,21 +70,7 @@ function cdk(count: number, validate: boolean): { ms: number; resources: number;
   const outdir = mkdtempSync(join(tmpdir(), 'berth-bench-cdk-'));
   try {
     const start = performance.now();
-    // stackResourceLimit 0 lets CDK synth past 500 resources, so every size is timed (it could not deploy).
-    const { app, stack, cluster } = cdkBenchStack(outdir, { '@aws-cdk/core:stackResourceLimit': 0 });
-    for (let i = 0; i < count; i++) {
-      new ScheduledFargateTask(stack, `Job${i}`, {
-        cluster,
-        schedule: Schedule.expression(`cron(${i % 60} 3 * * ? *)`),
-        scheduledFargateTaskImageOptions: {
-          image: ecs.ContainerImage.fromRegistry(IMAGE),
-          cpu: 256,
-          memoryLimitMiB: 512,
-        },
-        subnetSelection: { subnetType: ec2.SubnetType.PUBLIC },
-      });
-    }
-    const assembly = app.synth({ skipValidation: !validate });
+    const assembly = cdkScheduledTasksApp(outdir, count).synth({ skipValidation: !validate });
     const ms = performance.now() - start;
     const template = assembly.getStackByName('Bench').template as {
       Resources: Record<string, { Type: string }>;

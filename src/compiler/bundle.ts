@@ -20,6 +20,7 @@ import { build, type Metafile, type Plugin } from 'esbuild';
 import type { BerthManifest } from '../runtime/aws/manifest.js';
 import { cachedBuild } from './bundleCache.js';
 import type { FunctionSpec } from './functions.js';
+import { NODE_BUNDLE_OPTIONS, REQUIRE_BANNER } from './nodeBundle.js';
 import { createZip, ZIP_MODULE } from './zip.js';
 
 export interface BundledFunction {
@@ -48,11 +49,8 @@ export interface BundleOptions {
   cacheDir?: string;
 }
 
-/** Lets bundled CommonJS dependencies `require()` Node built-ins from an ESM bundle. */
-export const REQUIRE_BANNER = [
-  "import { createRequire as __berthCreateRequire } from 'node:module';",
-  'const require = __berthCreateRequire(import.meta.url);',
-].join('\n');
+/** Re-exported for the subscriber bundle and bench/lambda. */
+export { REQUIRE_BANNER };
 
 /** Hands the manifest to the handler: run before the handler's modules (see `prelude`). */
 export function manifestPrelude(manifest: BerthManifest): string {
@@ -84,14 +82,7 @@ export interface LambdasBundleInput {
 
 /** esbuild's settings for every berth Lambda; exported so bench/lambda builds its anchor the same way. */
 export const LAMBDA_BUILD_OPTIONS = {
-  bundle: true,
-  platform: 'node',
-  target: 'node22',
-  format: 'esm',
-  // The SDK's ES module builds: tree-shaken, unlike the CommonJS ones esbuild picks by default for node.
-  mainFields: ['module', 'main'],
-  minify: true,
-  legalComments: 'none',
+  ...NODE_BUNDLE_OPTIONS,
   outExtension: { '.js': '.mjs' },
   write: false,
   logLevel: 'silent',

@@ -8,16 +8,12 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { NODE_BUNDLE_OPTIONS, REQUIRE_BANNER } from '../compiler/nodeBundle.js';
 import { ImageBuildError } from './types.js';
 
 /** berth's module folder (`src/` in the repository, `dist/` in the package) and its module extension. */
 const BERTH_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BERTH_MODULE_EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-
-const BANNER = [
-  "import { createRequire as __berthCreateRequire } from 'node:module';",
-  'const require = __berthCreateRequire(import.meta.url);',
-].join('\n');
 
 export interface BundledEntry {
   code: Buffer;
@@ -38,16 +34,10 @@ export async function bundleTaskEntry(
   try {
     const result = await build({
       entryPoints: [file],
-      bundle: true,
-      platform: 'node',
-      target: 'node22',
-      format: 'esm',
-      // Prefer ESM builds of dependencies (smaller once tree-shaken); CommonJS still works through the banner.
-      mainFields: ['module', 'main'],
-      minify: true,
-      legalComments: 'none',
+      ...NODE_BUNDLE_OPTIONS,
+      mainFields: [...NODE_BUNDLE_OPTIONS.mainFields],
       charset: 'utf8',
-      banner: { js: BANNER },
+      banner: { js: REQUIRE_BANNER },
       alias: { 'berth/task': join(BERTH_ROOT, `task/index${BERTH_MODULE_EXT}`) },
       write: false,
       logLevel: 'silent',

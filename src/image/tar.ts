@@ -182,19 +182,21 @@ export async function findInTar(
   let mode: 'header' | 'body' | 'skip' = 'header';
   let current: { name: string; type: string; size: number } | undefined;
   let body: Buffer[] = [];
+  /** Drops what is buffered of an entry being skipped; back to headers once all of it has gone by. */
+  const dropSkipped = (): void => {
+    const drop = Math.min(need, buffer.length);
+    buffer = buffer.subarray(drop);
+    need -= drop;
+    if (need === 0) {
+      mode = 'header';
+      need = BLOCK;
+    }
+  };
   try {
     for await (const chunk of stream) {
       buffer = buffer.length ? Buffer.concat([buffer, Buffer.from(chunk)]) : Buffer.from(chunk);
-      if (mode === 'skip') {
-        // Entries we don't want are dropped as they stream by, never held in memory.
-        const drop = Math.min(need, buffer.length);
-        buffer = buffer.subarray(drop);
-        need -= drop;
-        if (need === 0) {
-          mode = 'header';
-          need = BLOCK;
-        }
-      }
+      // Entries we don't want are dropped as they stream by, never held in memory.
+      if (mode === 'skip') dropSkipped();
       while (mode !== 'skip' && buffer.length >= need) {
         const piece = buffer.subarray(0, need);
         buffer = buffer.subarray(need);
@@ -221,15 +223,7 @@ export async function findInTar(
             type === 'x' || type === 'L' || current.name === target || current.name === whiteout;
           mode = wantedEntry ? 'body' : 'skip';
           need = padded;
-          if (mode === 'skip') {
-            const drop = Math.min(need, buffer.length);
-            buffer = buffer.subarray(drop);
-            need -= drop;
-            if (need === 0) {
-              mode = 'header';
-              need = BLOCK;
-            }
-          }
+          if (mode === 'skip') dropSkipped();
         } else {
           body.push(piece);
           mode = 'header';

@@ -409,6 +409,25 @@ export type StopOutcome =
   | { status: 'retrying'; delayMs: number; nextAttempt: number }
   | { status: 'final'; runStatus: FinalRunStatus };
 
+/** The fields that end an attempt as its stop report says (both `recordStop` and `recordOrphanStop`). */
+function endedAttempt(
+  stop: StopReport,
+  classification: ReturnType<typeof classifyAttempt>,
+  durationMs: number | null,
+): Partial<AttemptRecord> {
+  return {
+    status: 'ended',
+    taskArn: stop.taskArn,
+    startedAt: stop.startedAt,
+    stoppedAt: stop.stoppedAt,
+    durationMs,
+    outcome: classification.outcome,
+    exitCode: classification.exitCode,
+    stopCode: stop.stopCode ?? null,
+    reason: classification.reason,
+  };
+}
+
 /**
  * Records how an attempt ended, then retries or finishes the run. Every write is conditional, so the same
  * stop seen twice produces one retry and at most one final event.
@@ -440,18 +459,7 @@ export async function recordStop(deps: LifecycleDeps, job: Job, stop: StopReport
   const ended = await deps.store.updateAttempt(
     stop.runId,
     stop.attempt,
-    {
-      status: 'ended',
-      taskArn: stop.taskArn,
-      startedAt: stop.startedAt,
-      stoppedAt: stop.stoppedAt,
-      durationMs,
-      outcome: classification.outcome,
-      exitCode: classification.exitCode,
-      stopCode: stop.stopCode ?? null,
-      reason: classification.reason,
-      costUsd,
-    },
+    { ...endedAttempt(stop, classification, durationMs), costUsd },
     { onlyIfNotEnded: true },
   );
   if (!ended) {
@@ -655,22 +663,9 @@ export async function recordOrphanStop(
   const classification = classifyAttempt(stop);
   const startedMs = stop.startedAt ? Date.parse(stop.startedAt) : null;
   const durationMs = startedMs === null ? null : Math.max(0, Date.parse(stop.stoppedAt) - startedMs);
-  await deps.store.updateAttempt(
-    stop.runId,
-    stop.attempt,
-    {
-      status: 'ended',
-      taskArn: stop.taskArn,
-      startedAt: stop.startedAt,
-      stoppedAt: stop.stoppedAt,
-      durationMs,
-      outcome: classification.outcome,
-      exitCode: classification.exitCode,
-      stopCode: stop.stopCode ?? null,
-      reason: classification.reason,
-    },
-    { onlyIfNotEnded: true },
-  );
+  await deps.store.updateAttempt(stop.runId, stop.attempt, endedAttempt(stop, classification, durationMs), {
+    onlyIfNotEnded: true,
+  });
   const status = finalStatusFor(classification.outcome);
   const common = {
     outcome: classification.outcome,

@@ -8,23 +8,14 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobFile, makeProject, REPO_ROOT, removeProject, validJob } from '../loader/tmpProject.js';
-import { sqsCall } from '../runtime/local/harness.js';
-import { raw } from './harness.js';
+import { freePort, sqsCall } from '../runtime/local/harness.js';
+import { CHROMIUM, launchChromium, raw } from './harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(REPO_ROOT, 'test-results', 'dashboard');
 const XSS_NOTE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
   const until = Date.now() + timeoutMs;
@@ -117,19 +108,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => crossSite.listen(0, '127.0.0.1', resolve));
 
   mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1366, height: 860 } });
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   page.on('console', (m) => {

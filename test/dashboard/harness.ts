@@ -1,6 +1,7 @@
 /** A real HTTP server on 127.0.0.1 that mounts the dashboard the way the engine does. */
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type Browser, chromium } from 'playwright-core';
 import { createDashboard, type DashboardOptions } from '../../src/dashboard/index.js';
 import type { LocalEngineApi } from '../../src/runtime/local/api.js';
 
@@ -12,6 +13,27 @@ export interface Harness {
 }
 
 export const ENGINE_FALLBACK_BODY = 'engine route\n';
+
+/** Debian's chromium (never a downloaded browser). */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Headless chromium that makes no network calls of its own; `extraArgs` come after these defaults. */
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      ...extraArgs,
+    ],
+  });
+}
 
 export async function startHarness(api: LocalEngineApi, options: DashboardOptions): Promise<Harness> {
   const dashboard = createDashboard(api, options);

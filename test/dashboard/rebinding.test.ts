@@ -6,20 +6,20 @@
  * Access checks are switched off, as Firefox and Safari do not have them.
  */
 import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cleanup,
   type EngineProc,
-  job,
   makeProject,
+  QUEUE_AND_SERVICE_JOBS,
   runs,
   sql,
   sqsCall,
   startEngine,
 } from '../runtime/local/harness.js';
+import { CHROMIUM, launchChromium } from './harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ATTACKER_PAGE = '<!doctype html><title>cute cats</title><p>nothing to see here</p>';
 
 let dir: string;
@@ -28,32 +28,14 @@ let browser: Browser;
 
 beforeAll(async () => {
   expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
-  dir = makeProject('rebinding', {
-    orders: job('orders', `trigger: { queue: {} }`),
-    mailer: `{
-      name: 'mailer',
-      trigger: { queue: { mode: 'service', service: { minTasks: 0, maxTasks: 1, backlogPerTask: 100 } } },
-      task: { image: 'node:22-alpine', local: { command: ['node', '-e', 'setInterval(() => {}, 1000)'] } },
-    }`,
-  });
+  dir = makeProject('rebinding', QUEUE_AND_SERVICE_JOBS);
   engine = await startEngine(dir);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      // The rebinding: the attacker's name now resolves to the loopback interface.
-      '--host-resolver-rules=MAP evil.example 127.0.0.1',
-      // Firefox and Safari have no Private Network Access checks; neither does this browser.
-      '--disable-features=BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessSendPreflights,PrivateNetworkAccessRespectPreflightResults,LocalNetworkAccessChecks',
-    ],
-  });
+  browser = await launchChromium([
+    // The rebinding: the attacker's name now resolves to the loopback interface.
+    '--host-resolver-rules=MAP evil.example 127.0.0.1',
+    // Firefox and Safari have no Private Network Access checks; neither does this browser.
+    '--disable-features=BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessSendPreflights,PrivateNetworkAccessRespectPreflightResults,LocalNetworkAccessChecks',
+  ]);
 }, 120_000);
 
 afterAll(async () => {

@@ -31,6 +31,17 @@ function s3Body(job: string, key: string) {
   };
 }
 
+/** A runtime on the same store, queue, bus and clock as `h`, of a stack where `old-job` no longer is. */
+function withoutOldJob(h: ReturnType<typeof harness>) {
+  return createAwsRuntime(config, manifest([thumbnail()]), {
+    clients: { ecs: h.ecs },
+    store: h.store,
+    queue: h.queue,
+    events: h.events,
+    clock: h.clock,
+  });
+}
+
 describe('a sweep pass isolates failures per run', () => {
   beforeEach(() => ecsMock.reset());
 
@@ -96,13 +107,7 @@ describe('runs of a job that left the stack', () => {
     const [run] = await h.store.listByStatus('running');
     const tags = ecsMock.commandCalls(RunTaskCommand)[0]!.args[0].input.tags;
     expect(tags).toContainEqual({ key: TIMEOUT_TAG, value: '10m' });
-    const after = createAwsRuntime(config, manifest([thumbnail()]), {
-      clients: { ecs: h.ecs },
-      store: h.store,
-      queue: h.queue,
-      events: h.events,
-      clock: h.clock,
-    });
+    const after = withoutOldJob(h);
     return { ...h, rt: after, run: run!, tags };
   }
 
@@ -174,13 +179,7 @@ describe('runs of a job that left the stack', () => {
     await handleLaunchBatch(h.rt, { Records: [sqsRecord(s3Body('old-job', 'w'))] } as SQSEvent);
     const [run] = await h.store.listByStatus('retrying');
     expect(run).toBeDefined();
-    const after = createAwsRuntime(config, manifest([thumbnail()]), {
-      clients: { ecs: h.ecs },
-      store: h.store,
-      queue: h.queue,
-      events: h.events,
-      clock: h.clock,
-    });
+    const after = withoutOldJob(h);
     const sent = h.queue.sent.length;
     h.clock.advance(10 * 60_000);
     const report = await sweep(after);

@@ -3,11 +3,10 @@
  * with filesystem storage in a temp dir, for one test file, and stops it afterwards. Never skipped: without
  * the binary the test fails and says how to install it.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, startServerProcess } from './serverProcess.js';
 
 export const REGISTRY_BINARY = process.env.BERTH_DOCKER_REGISTRY ?? '/usr/bin/docker-registry';
 
@@ -17,18 +16,6 @@ export interface LocalRegistry {
   url: string;
   dir: string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**
@@ -81,43 +68,24 @@ export async function startRegistry(
   if (options.token) writeFileSync(join(dir, 'token-root.pem'), options.token.rootCertPem);
   if (options.htpasswd) writeFileSync(join(dir, 'htpasswd'), options.htpasswd);
   writeFileSync(join(dir, 'config.yml'), config);
-  const child: ChildProcess = spawn(REGISTRY_BINARY, ['serve', join(dir, 'config.yml')], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, OTEL_TRACES_EXPORTER: 'none' },
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000);
-  });
   const host = `127.0.0.1:${port}`;
   const url = `http://${host}`;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode}: ${stderr}`);
-    try {
-      const res = await fetch(`${url}/v2/`);
-      if (res.status === 200 || ((options.htpasswd || options.token) && res.status === 401)) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`docker-registry did not answer on ${url} within ${timeoutMs} ms: ${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const server = await startServerProcess({
+    name: 'docker-registry',
+    command: REGISTRY_BINARY,
+    args: ['serve', join(dir, 'config.yml')],
+    env: { ...process.env, OTEL_TRACES_EXPORTER: 'none' },
+    probeUrl: `${url}/v2/`,
+    ready: (status) => status === 200 || (Boolean(options.htpasswd || options.token) && status === 401),
+    timeoutMs,
+    pollMs: 50,
+  });
   return {
     host,
     url,
     dir,
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

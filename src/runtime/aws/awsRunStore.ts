@@ -1,5 +1,5 @@
 import type { RunStatus } from '../../core/lifecycle/states.js';
-import type { RunRecord, RunStore } from '../ports.js';
+import type { RunRecord, RunStore, TransitionOptions } from '../ports.js';
 
 export interface SlotHolder {
   job: string;
@@ -23,6 +23,29 @@ export interface PendingRetryEvent {
   nextAttemptAt: string | null;
   /** When the run entered `retrying`. */
   updatedAt: string;
+}
+
+/**
+ * The outbox entry a retry transition opens (both run stores build it the same way): the attempt that stopped
+ * is `condition.attempt`, else the one before the attempt the patch moves to.
+ */
+export function pendingRetryEvent(
+  runId: string,
+  patch: Partial<RunRecord>,
+  condition: TransitionOptions,
+  updatedAt: string,
+): PendingRetryEvent {
+  return {
+    runId,
+    attempt: condition.attempt ?? (patch.attempt ?? 2) - 1,
+    outcome: patch.outcome ?? null,
+    exitCode: patch.exitCode ?? null,
+    stopCode: patch.stopCode ?? null,
+    reason: patch.reason ?? null,
+    decision: patch.decision ?? null,
+    nextAttemptAt: patch.nextAttemptAt ?? null,
+    updatedAt,
+  };
 }
 
 /**

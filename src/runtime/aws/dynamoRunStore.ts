@@ -32,7 +32,12 @@ import {
   type RunStatus,
 } from '../../core/lifecycle/states.js';
 import type { AttemptRecord, RunFilter, RunRecord, TransitionOptions } from '../ports.js';
-import type { AwsRunStore, PendingRetryEvent, SlotHolder } from './awsRunStore.js';
+import {
+  type AwsRunStore,
+  type PendingRetryEvent,
+  pendingRetryEvent,
+  type SlotHolder,
+} from './awsRunStore.js';
 import { RUNS_TABLE } from './tableSchema.js';
 
 const DAY_S = 86_400;
@@ -271,18 +276,7 @@ export class DynamoRunStore implements AwsRunStore {
     if (!condition.retryEvent)
       return this.unlessConditionFails(() => this.ddb.send(new UpdateCommand(update)));
     // The retry and its event's outbox entry in one transaction: neither exists without the other.
-    const stopped = condition.attempt ?? (patch.attempt ?? 2) - 1;
-    const entry: PendingRetryEvent = {
-      runId,
-      attempt: stopped,
-      outcome: patch.outcome ?? null,
-      exitCode: patch.exitCode ?? null,
-      stopCode: patch.stopCode ?? null,
-      reason: patch.reason ?? null,
-      decision: patch.decision ?? null,
-      nextAttemptAt: patch.nextAttemptAt ?? null,
-      updatedAt,
-    };
+    const entry = pendingRetryEvent(runId, patch, condition, updatedAt);
     try {
       await this.ddb.send(
         new TransactWriteCommand({
@@ -292,7 +286,7 @@ export class DynamoRunStore implements AwsRunStore {
               Put: {
                 TableName: this.table,
                 Item: {
-                  ...retryEventKey(runId, stopped),
+                  ...retryEventKey(runId, entry.attempt),
                   ...entry,
                   [RUNS_TABLE.gsiEventPending.pk]: RETRY_PENDING_PK,
                   [RUNS_TABLE.gsiEventPending.sk]: `${updatedAt}#${runId}`,
@@ -570,20 +564,7 @@ export class DynamoRunStore implements AwsRunStore {
     const out: RunRecord[] = [];
     for (const status of FINAL_RUN_STATUSES) {
       if (out.length >= limit) break;
-      const items = await this.queryAll(
-        {
-          TableName: this.table,
-          IndexName: RUNS_TABLE.gsiEventPending.name,
-          KeyConditionExpression: '#pk = :pk AND #sk < :before',
-          ExpressionAttributeNames: {
-            '#pk': RUNS_TABLE.gsiEventPending.pk,
-            '#sk': RUNS_TABLE.gsiEventPending.sk,
-          },
-          ExpressionAttributeValues: { ':pk': `PENDING#${status}`, ':before': before.toISOString() },
-          ScanIndexForward: true,
-        },
-        limit - out.length,
-      );
+      const items = await this.queryEventPending(`PENDING#${status}`, before, limit - out.length);
       out.push(...items.map(toRun));
     }
     return out;
@@ -613,20 +594,7 @@ export class DynamoRunStore implements AwsRunStore {
   }
 
   async listUnpublishedRetryEvents(before: Date, limit = 100): Promise<PendingRetryEvent[]> {
-    const items = await this.queryAll(
-      {
-        TableName: this.table,
-        IndexName: RUNS_TABLE.gsiEventPending.name,
-        KeyConditionExpression: '#pk = :pk AND #sk < :before',
-        ExpressionAttributeNames: {
-          '#pk': RUNS_TABLE.gsiEventPending.pk,
-          '#sk': RUNS_TABLE.gsiEventPending.sk,
-        },
-        ExpressionAttributeValues: { ':pk': RETRY_PENDING_PK, ':before': before.toISOString() },
-        ScanIndexForward: true,
-      },
-      limit,
-    );
+    const items = await this.queryEventPending(RETRY_PENDING_PK, before, limit);
     return items.map((item) => pick<PendingRetryEvent>(item, RETRY_EVENT_FIELDS));
   }
 
@@ -654,6 +622,24 @@ export class DynamoRunStore implements AwsRunStore {
       ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
       ...(consistentRead ? { ConsistentRead: true } : {}),
     });
+  }
+
+  /** Outbox entries of one byEventPending partition opened before `before`, oldest first. */
+  private queryEventPending(pk: string, before: Date, limit: number): Promise<Record<string, unknown>[]> {
+    return this.queryAll(
+      {
+        TableName: this.table,
+        IndexName: RUNS_TABLE.gsiEventPending.name,
+        KeyConditionExpression: '#pk = :pk AND #sk < :before',
+        ExpressionAttributeNames: {
+          '#pk': RUNS_TABLE.gsiEventPending.pk,
+          '#sk': RUNS_TABLE.gsiEventPending.sk,
+        },
+        ExpressionAttributeValues: { ':pk': pk, ':before': before.toISOString() },
+        ScanIndexForward: true,
+      },
+      limit,
+    );
   }
 
   /** Pages through a query until `limit` items are found or `maxScanned` items were read. */

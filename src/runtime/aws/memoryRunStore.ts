@@ -4,7 +4,12 @@
  */
 import { isFinalStatus, type RunStatus } from '../../core/lifecycle/states.js';
 import type { AttemptRecord, RunFilter, RunRecord, TransitionOptions } from '../ports.js';
-import type { AwsRunStore, PendingRetryEvent, SlotHolder } from './awsRunStore.js';
+import {
+  type AwsRunStore,
+  type PendingRetryEvent,
+  pendingRetryEvent,
+  type SlotHolder,
+} from './awsRunStore.js';
 
 const clone = <T>(value: T): T => structuredClone(value);
 
@@ -45,18 +50,8 @@ export class MemoryRunStore implements AwsRunStore {
     Object.assign(run, clone(defined), { updatedAt });
     if (isFinalStatus(patch.status)) run.eventPending = true;
     if (condition.retryEvent) {
-      const attempt = condition.attempt ?? (patch.attempt ?? 2) - 1;
-      this.retryEvents.set(`${runId}#${attempt}`, {
-        runId,
-        attempt,
-        outcome: patch.outcome ?? null,
-        exitCode: patch.exitCode ?? null,
-        stopCode: patch.stopCode ?? null,
-        reason: patch.reason ?? null,
-        decision: patch.decision ?? null,
-        nextAttemptAt: patch.nextAttemptAt ?? null,
-        updatedAt,
-      });
+      const entry = pendingRetryEvent(runId, patch, condition, updatedAt);
+      this.retryEvents.set(`${runId}#${entry.attempt}`, entry);
     }
     return true;
   }

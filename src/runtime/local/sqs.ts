@@ -75,6 +75,16 @@ export function sendSqsError(res: ServerResponse, error: SqsError): void {
   res.end(text);
 }
 
+/** Answers a failed SQS call: an `SqsError` as it is, anything else as a 500 `InternalError`. */
+export function sendSqsFailure(res: ServerResponse, error: unknown): void {
+  sendSqsError(
+    res,
+    error instanceof SqsError
+      ? error
+      : new SqsError('InternalError', 'InternalError', (error as Error).message, false, 500),
+  );
+}
+
 /** Writes an AWS JSON-protocol success answer. */
 export function sendSqsResult(res: ServerResponse, body: unknown): void {
   const text = JSON.stringify(body);
@@ -500,11 +510,6 @@ export function serveSqs(
   try {
     sendSqsResult(res, handleSqsAction(backend, baseUrl, sqsAction(req), parseSqsInput(raw)));
   } catch (error) {
-    sendSqsError(
-      res,
-      error instanceof SqsError
-        ? error
-        : new SqsError('InternalError', 'InternalError', (error as Error).message, false, 500),
-    );
+    sendSqsFailure(res, error);
   }
 }

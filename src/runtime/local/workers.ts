@@ -32,8 +32,9 @@ import {
   LOCAL_ACCOUNT_ID,
   parseSqsInput,
   SqsError,
-  sendSqsError,
+  sendSqsFailure,
   sendSqsResult,
+  sqsAction,
 } from './sqs.js';
 
 /** The engine's queue operations the pool needs (SqliteQueues implements them). */
@@ -310,17 +311,12 @@ export class WorkerPools {
     try {
       await this.serveCall(req, res, raw);
     } catch (error) {
-      sendSqsError(
-        res,
-        error instanceof SqsError
-          ? error
-          : new SqsError('InternalError', 'InternalError', (error as Error).message, false, 500),
-      );
+      sendSqsFailure(res, error);
     }
   }
 
   private async serveCall(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
-    const action = String(req.headers['x-amz-target']).slice('AmazonSQS.'.length);
+    const action = sqsAction(req);
     const input = parseSqsInput(raw);
     const job = this.jobOfUrl(input.QueueUrl);
     if (!job) {

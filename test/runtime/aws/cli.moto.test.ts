@@ -41,13 +41,13 @@ import { RUNS_TABLE, runsTableKeys } from '../../../src/runtime/aws/tableSchema.
 import { newAttemptRecord, newRunRecord } from '../../../src/runtime/lifecycle.js';
 import type { RunRecord } from '../../../src/runtime/ports.js';
 import { cleanup, job as jobSource, makeProject } from '../local/harness.js';
-import { ec2Ids, type MotoServer, startMoto } from './motoServer.js';
+import { ec2Ids, type MotoServer } from './motoServer.js';
+import { REGION, startMotoWithEnv } from './motoStack.js';
 import { job } from './support.js';
 
 /** Colours depend on the terminal and on CI (picocolors turns them on when CI is set); compare text only. */
 const plain = (text: string): string => stripVTControlCharacters(text);
 
-const REGION = 'us-east-1';
 const SERVICE = 'shop';
 const STAGE = 'test';
 const names = createNames(SERVICE, STAGE);
@@ -154,11 +154,8 @@ async function drain(url: string, max = 100) {
 
 describe('--stage CLI against moto server', () => {
   beforeAll(async () => {
-    moto = await startMoto();
-    process.env.AWS_ACCESS_KEY_ID = 'testing';
-    process.env.AWS_SECRET_ACCESS_KEY = 'testing';
-    process.env.AWS_REGION = REGION;
-    const opts = { region: REGION, endpoint: moto.endpoint };
+    let opts: { region: string; endpoint: string };
+    ({ moto, opts } = await startMotoWithEnv());
     sqs = new SQSClient(opts);
     ecs = new ECSClient(opts);
     logs = new CloudWatchLogsClient(opts);

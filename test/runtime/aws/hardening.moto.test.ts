@@ -8,30 +8,15 @@
  * 4. The sweeper schedules a long retry (CreateSchedule); one run whose retry fails does not end the pass.
  * 5. A run of a job that left the stack is stopped at the timeout its task carries and ended with the reason.
  */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  CreateClusterCommand,
-  DescribeTasksCommand,
-  ECSClient,
-  ListTasksCommand,
-  RegisterTaskDefinitionCommand,
-  type Task,
-} from '@aws-sdk/client-ecs';
-import {
-  CreateEventBusCommand,
-  EventBridgeClient,
-  PutRuleCommand,
-  PutTargetsCommand,
-} from '@aws-sdk/client-eventbridge';
+import { ECSClient, type Task } from '@aws-sdk/client-ecs';
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateScheduleGroupCommand, GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import {
   CreateQueueCommand,
   DeleteMessageCommand,
-  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
-  SQSClient,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,14 +34,21 @@ import { handleLaunchBatch } from '../../../src/runtime/aws/launcher.js';
 import { triggerPayloadKey } from '../../../src/runtime/aws/payloadKeys.js';
 import { type AwsRuntime, createAwsRuntime } from '../../../src/runtime/aws/runtime.js';
 import { sweep } from '../../../src/runtime/aws/sweeper.js';
-import { runsTableKeys } from '../../../src/runtime/aws/tableSchema.js';
 import { ORPHAN_REASON } from '../../../src/runtime/lifecycle.js';
-import type { Clock } from '../../../src/runtime/ports.js';
-import { ec2Ids, type MotoServer, startMoto } from './motoServer.js';
-import { fixture, job, manifest } from './support.js';
+import type { MotoServer } from './motoServer.js';
+import {
+  ACCOUNT,
+  drainEvents,
+  taskEnv as env,
+  offsetClock,
+  REGION,
+  sqsRecord,
+  startMotoStack,
+  stoppedEvent,
+  tasksOf as tasksOfRun,
+} from './motoStack.js';
+import { job, manifest } from './support.js';
 
-const REGION = 'us-east-1';
-const ACCOUNT = '123456789012';
 const BUCKET = 'berth-hardening-payloads';
 let moto: MotoServer;
 let cfg: AwsRuntimeConfig;
@@ -69,11 +61,7 @@ let outQueueUrl: string;
 /** RunTask calls the limit-enforcing ECS client refused (none expected). */
 const refused: number[] = [];
 
-const clock: Clock & { offset: number } = {
-  offset: 0,
-  now: () => new Date(Date.now() + clock.offset),
-  random: () => 0,
-};
+const clock = offsetClock();
 
 const once: Job['retry'] = {
   maxAttempts: 1,
@@ -140,24 +128,8 @@ function runtime(jobs: Job[] = JOBS, overrides: Parameters<typeof createAwsRunti
   });
 }
 
-function record(body: string, messageId: string, queueArn: string): SQSRecord {
-  return {
-    messageId,
-    receiptHandle: 'rh',
-    body,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: String(Date.now()),
-      SenderId: ACCOUNT,
-      ApproximateFirstReceiveTimestamp: String(Date.now()),
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: queueArn,
-    awsRegion: REGION,
-  };
-}
+const record = (body: string, messageId: string, queueArn: string): SQSRecord =>
+  sqsRecord(body, messageId, 'rh', queueArn);
 
 /** Plays the orders queue's event source mapping: receive, invoke the launcher, delete what succeeded. */
 async function pumpOrders(rt: AwsRuntime): Promise<SQSRecord[]> {
@@ -189,47 +161,23 @@ async function pumpLaunchQueue(rt: AwsRuntime): Promise<number> {
   return messages.length;
 }
 
-async function tasksOf(runId: string): Promise<Task[]> {
-  const list = await ecs.send(new ListTasksCommand({ cluster: cfg.cluster, startedBy: `berth/${runId}` }));
-  if (!list.taskArns?.length) return [];
-  const out = await ecs.send(
-    new DescribeTasksCommand({ cluster: cfg.cluster, tasks: list.taskArns, include: ['TAGS'] }),
-  );
-  return out.tasks ?? [];
-}
-
-function env(task: Task): Record<string, string> {
-  const vars = task.overrides?.containerOverrides?.[0]?.environment ?? [];
-  return Object.fromEntries(vars.map((v) => [v.name ?? '', v.value ?? '']));
-}
+const tasksOf = (runId: string): Promise<Task[]> => tasksOfRun(ecs, cfg.cluster, runId);
 
 let version = 100;
 function stopEventFor(task: Task, exitCode: number) {
-  const event = fixture<{ detail: Record<string, unknown> }>('ecs/stopped-exit-1.json');
-  Object.assign(event.detail, {
-    taskArn: task.taskArn,
-    clusterArn: task.clusterArn,
-    startedBy: task.startedBy,
-    overrides: task.overrides,
-    version: version++,
+  return stoppedEvent(task, version++, {
     stoppedReason: task.stoppedReason ?? 'Essential container in task exited',
     stopCode: task.stopCode ?? 'EssentialContainerExited',
     containers: [{ name: 'main', lastStatus: 'STOPPED', exitCode }],
   });
-  return event;
 }
 
 async function outcomes(): Promise<{ type: string; runId: string; decision: string | null }[]> {
-  const all: { type: string; runId: string; decision: string | null }[] = [];
-  for (;;) {
-    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: outQueueUrl, MaxNumberOfMessages: 10 }));
-    if (!out.Messages?.length) return all;
-    for (const m of out.Messages) {
-      await sqs.send(new DeleteMessageCommand({ QueueUrl: outQueueUrl, ReceiptHandle: m.ReceiptHandle }));
-      const e = JSON.parse(m.Body ?? '{}');
-      all.push({ type: e['detail-type'], runId: e.detail.runId, decision: e.detail.decision });
-    }
-  }
+  return (await drainEvents(sqs, outQueueUrl)).map(({ type, detail }) => ({
+    type,
+    runId: detail.runId as string,
+    decision: detail.decision as string | null,
+  }));
 }
 
 async function readRef(ref: string): Promise<string> {
@@ -240,20 +188,16 @@ async function readRef(ref: string): Promise<string> {
 
 describe('AWS runtime limits and orphans against moto server', () => {
   beforeAll(async () => {
-    moto = await startMoto();
-    process.env.AWS_ACCESS_KEY_ID = 'testing';
-    process.env.AWS_SECRET_ACCESS_KEY = 'testing';
-    process.env.AWS_REGION = REGION;
-    const opts = { region: REGION, endpoint: moto.endpoint };
-    sqs = new SQSClient(opts);
-    ecs = new ECSClient(opts);
+    let arnOf: (url: string) => Promise<string>;
+    let opts: { region: string; endpoint: string };
+    ({ moto, opts, cfg, sqs, ecs, outQueueUrl, arnOf } = await startMotoStack({
+      name: 'berth-hardening',
+      jobs: [...JOBS, legacy],
+      schedules: true,
+    }));
+    cfg = { ...cfg, payloadBucket: BUCKET };
     s3 = new S3Client({ ...opts, forcePathStyle: true });
-    await new DynamoDBClient(opts).send(new CreateTableCommand(runsTableKeys('berth-hardening-runs')));
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-    const arnOf = async (url: string) =>
-      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] })))
-        .Attributes!.QueueArn!;
-    const launch = await sqs.send(new CreateQueueCommand({ QueueName: 'berth-hardening-launch' }));
     const ordersQueue = await sqs.send(
       new CreateQueueCommand({
         QueueName: 'berth-hardening-orders',
@@ -262,55 +206,6 @@ describe('AWS runtime limits and orphans against moto server', () => {
     );
     ordersQueueUrl = ordersQueue.QueueUrl!;
     ordersQueueArn = await arnOf(ordersQueueUrl);
-    outQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'berth-hardening-outcomes' })))
-      .QueueUrl!;
-    await ecs.send(new CreateClusterCommand({ clusterName: 'berth-hardening' }));
-    for (const j of [...JOBS, legacy])
-      await ecs.send(
-        new RegisterTaskDefinitionCommand({
-          family: `berth-demo-test-${j.name}`,
-          requiresCompatibilities: ['FARGATE'],
-          networkMode: 'awsvpc',
-          cpu: '256',
-          memory: '512',
-          containerDefinitions: [{ name: 'main', image: j.task.image, memory: 512, essential: true }],
-        }),
-      );
-    const events = new EventBridgeClient(opts);
-    await events.send(new CreateEventBusCommand({ Name: 'berth-hardening' }));
-    await events.send(
-      new PutRuleCommand({
-        Name: 'outcomes',
-        EventBusName: 'berth-hardening',
-        EventPattern: JSON.stringify({ source: ['berth'] }),
-      }),
-    );
-    await events.send(
-      new PutTargetsCommand({
-        Rule: 'outcomes',
-        EventBusName: 'berth-hardening',
-        Targets: [{ Id: 'out', Arn: await arnOf(outQueueUrl) }],
-      }),
-    );
-    await new SchedulerClient(opts).send(new CreateScheduleGroupCommand({ Name: 'berth-hardening' }));
-    const subnets = await ec2Ids(moto.endpoint, 'DescribeSubnets', 'subnetId');
-    const groups = await ec2Ids(moto.endpoint, 'DescribeSecurityGroups', 'groupId');
-    cfg = {
-      region: REGION,
-      endpoint: moto.endpoint,
-      cluster: 'berth-hardening',
-      runsTable: 'berth-hardening-runs',
-      eventBus: 'berth-hardening',
-      launchQueueUrl: launch.QueueUrl!,
-      launchQueueArn: await arnOf(launch.QueueUrl!),
-      subnets: subnets.slice(0, 2),
-      securityGroups: groups.slice(0, 1),
-      assignPublicIp: false,
-      scheduleGroup: 'berth-hardening',
-      schedulerRoleArn: `arn:aws:iam::${ACCOUNT}:role/berth-hardening-scheduler`,
-      payloadBucket: BUCKET,
-      runTtlDays: 7,
-    };
   });
 
   afterAll(async () => {

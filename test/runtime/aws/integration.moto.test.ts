@@ -3,29 +3,9 @@
  * ECS, EventBridge, Scheduler). moto never emits ECS events and never fires schedules, so the test builds
  * the stop events from DescribeTasks and hands the launcher the scheduler's payload.
  */
-import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import {
-  CreateClusterCommand,
-  DescribeTasksCommand,
-  ECSClient,
-  ListTasksCommand,
-  RegisterTaskDefinitionCommand,
-  type Task,
-} from '@aws-sdk/client-ecs';
-import {
-  CreateEventBusCommand,
-  EventBridgeClient,
-  PutRuleCommand,
-  PutTargetsCommand,
-} from '@aws-sdk/client-eventbridge';
-import { CreateScheduleGroupCommand, GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
-import {
-  CreateQueueCommand,
-  DeleteMessageCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { ECSClient, type Task } from '@aws-sdk/client-ecs';
+import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job, JobInput } from '../../../src/core/model/job.js';
@@ -36,25 +16,25 @@ import { handleLaunchBatch } from '../../../src/runtime/aws/launcher.js';
 import { type AwsRuntime, createAwsRuntime } from '../../../src/runtime/aws/runtime.js';
 import { SqsLaunchQueue } from '../../../src/runtime/aws/sqsLaunchQueue.js';
 import { sweep } from '../../../src/runtime/aws/sweeper.js';
-import { RUNS_TABLE, runsTableKeys } from '../../../src/runtime/aws/tableSchema.js';
-import type { Clock } from '../../../src/runtime/ports.js';
-import { ec2Ids, type MotoServer, startMoto } from './motoServer.js';
+import type { MotoServer } from './motoServer.js';
+import {
+  taskEnv as env,
+  offsetClock,
+  REGION,
+  sqsRecord,
+  startMotoStack,
+  stoppedEvent,
+  tasksOf as tasksOfRun,
+} from './motoStack.js';
 import { fixture, job, manifest } from './support.js';
 
-const REGION = 'us-east-1';
-const ACCOUNT = '123456789012';
 let moto: MotoServer;
 let cfg: AwsRuntimeConfig;
 let sqs: SQSClient;
 let ecs: ECSClient;
 let outQueueUrl: string;
 
-/** A clock that can be moved ahead; random() = 0 keeps backoff and throttle delays at their minimum. */
-const clock: Clock & { offset: number } = {
-  offset: 0,
-  now: () => new Date(Date.now() + clock.offset),
-  random: () => 0,
-};
+const clock = offsetClock();
 
 const quickRetry: JobInput['retry'] = {
   maxAttempts: 3,
@@ -91,24 +71,8 @@ const s3Event = (key: string) => {
   return event;
 };
 
-function record(body: string, messageId: string, receiptHandle: string): SQSRecord {
-  return {
-    messageId,
-    receiptHandle,
-    body,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: String(Date.now()),
-      SenderId: ACCOUNT,
-      ApproximateFirstReceiveTimestamp: String(Date.now()),
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: cfg.launchQueueArn,
-    awsRegion: REGION,
-  };
-}
+const record = (body: string, messageId: string, receiptHandle: string): SQSRecord =>
+  sqsRecord(body, messageId, receiptHandle, cfg.launchQueueArn);
 
 /** Plays the SQS event source mapping: receive from moto's launch queue, invoke, delete what succeeded. */
 async function pumpLaunchQueue(rt: AwsRuntime): Promise<number> {
@@ -148,30 +112,16 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
   }
 }
 
-async function tasksOf(runId: string): Promise<Task[]> {
-  const list = await ecs.send(new ListTasksCommand({ cluster: cfg.cluster, startedBy: `berth/${runId}` }));
-  if (!list.taskArns?.length) return [];
-  const out = await ecs.send(
-    new DescribeTasksCommand({ cluster: cfg.cluster, tasks: list.taskArns, include: ['TAGS'] }),
-  );
-  return out.tasks ?? [];
-}
+const tasksOf = (runId: string): Promise<Task[]> => tasksOfRun(ecs, cfg.cluster, runId);
 
 let version = 10;
 /** The STOPPED event ECS would send for a task, with the given exit code (or DescribeTasks' reason). */
 function stopEventFor(task: Task, exitCode: number | null) {
-  const event = fixture<{ detail: Record<string, unknown> }>('ecs/stopped-exit-1.json');
-  Object.assign(event.detail, {
-    taskArn: task.taskArn,
-    clusterArn: task.clusterArn,
-    startedBy: task.startedBy,
-    overrides: task.overrides,
-    version: version++,
+  return stoppedEvent(task, version++, {
     stoppedReason: task.stoppedReason ?? 'Essential container in task exited',
     stopCode: task.stopCode ?? (task.stoppedReason ? 'UserInitiated' : 'EssentialContainerExited'),
     containers: [{ name: 'main', lastStatus: 'STOPPED', ...(exitCode === null ? {} : { exitCode }) }],
   });
-  return event;
 }
 
 async function receiveOutcomes(): Promise<
@@ -188,81 +138,14 @@ async function receiveOutcomes(): Promise<
   });
 }
 
-function env(task: Task): Record<string, string> {
-  const vars = task.overrides?.containerOverrides?.[0]?.environment ?? [];
-  return Object.fromEntries(vars.map((v) => [v.name ?? '', v.value ?? '']));
-}
-
 describe('AWS runtime against moto server', () => {
   beforeAll(async () => {
-    moto = await startMoto();
-    process.env.AWS_ACCESS_KEY_ID = 'testing';
-    process.env.AWS_SECRET_ACCESS_KEY = 'testing';
-    process.env.AWS_REGION = REGION;
-    const opts = { region: REGION, endpoint: moto.endpoint };
-    sqs = new SQSClient(opts);
-    ecs = new ECSClient(opts);
-    const ddb = new DynamoDBClient(opts);
-    await ddb.send(new CreateTableCommand(runsTableKeys('berth-test-runs')));
-    await ddb.send(
-      new UpdateTimeToLiveCommand({
-        TableName: 'berth-test-runs',
-        TimeToLiveSpecification: { AttributeName: RUNS_TABLE.ttl, Enabled: true },
-      }),
-    );
-    const launch = await sqs.send(new CreateQueueCommand({ QueueName: 'berth-test-launch' }));
-    const outQueue = await sqs.send(new CreateQueueCommand({ QueueName: 'berth-test-outcomes' }));
-    outQueueUrl = outQueue.QueueUrl!;
-    const arnOf = async (url: string) =>
-      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] })))
-        .Attributes!.QueueArn!;
-    await ecs.send(new CreateClusterCommand({ clusterName: 'berth-test' }));
-    for (const j of JOBS)
-      await ecs.send(
-        new RegisterTaskDefinitionCommand({
-          family: `berth-demo-test-${j.name}`,
-          requiresCompatibilities: ['FARGATE'],
-          networkMode: 'awsvpc',
-          cpu: '256',
-          memory: '512',
-          containerDefinitions: [{ name: 'main', image: j.task.image, memory: 512, essential: true }],
-        }),
-      );
-    const events = new EventBridgeClient(opts);
-    await events.send(new CreateEventBusCommand({ Name: 'berth-test' }));
-    await events.send(
-      new PutRuleCommand({
-        Name: 'berth-test-outcomes',
-        EventBusName: 'berth-test',
-        EventPattern: JSON.stringify({ source: ['berth'] }),
-      }),
-    );
-    await events.send(
-      new PutTargetsCommand({
-        Rule: 'berth-test-outcomes',
-        EventBusName: 'berth-test',
-        Targets: [{ Id: 'out', Arn: await arnOf(outQueueUrl) }],
-      }),
-    );
-    await new SchedulerClient(opts).send(new CreateScheduleGroupCommand({ Name: 'berth-test' }));
-    const subnets = await ec2Ids(moto.endpoint, 'DescribeSubnets', 'subnetId');
-    const groups = await ec2Ids(moto.endpoint, 'DescribeSecurityGroups', 'groupId');
-    expect(subnets.length).toBeGreaterThan(0);
-    cfg = {
-      region: REGION,
-      endpoint: moto.endpoint,
-      cluster: 'berth-test',
-      runsTable: 'berth-test-runs',
-      eventBus: 'berth-test',
-      launchQueueUrl: launch.QueueUrl!,
-      launchQueueArn: await arnOf(launch.QueueUrl!),
-      subnets: subnets.slice(0, 2),
-      securityGroups: groups.slice(0, 1),
-      assignPublicIp: false,
-      scheduleGroup: 'berth-test',
-      schedulerRoleArn: `arn:aws:iam::${ACCOUNT}:role/berth-test-scheduler`,
-      runTtlDays: 7,
-    };
+    ({ moto, cfg, sqs, ecs, outQueueUrl } = await startMotoStack({
+      name: 'berth-test',
+      jobs: JOBS,
+      ttl: true,
+      schedules: true,
+    }));
   });
 
   afterAll(async () => {

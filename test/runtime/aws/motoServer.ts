@@ -3,24 +3,12 @@
  * after 5 s). Fails loudly when python3 or moto is missing (`pip install "moto[server]"`): a tier that
  * needs it is never skipped silently.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { freePort, startServerProcess } from '../../helpers/serverProcess.js';
 
 export interface MotoServer {
   endpoint: string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**
@@ -52,40 +40,17 @@ export async function startMoto(
   const args = options.serialized
     ? ['-c', SERIAL_MOTO, String(port)]
     : ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)];
-  const child: ChildProcess = spawn('python3', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000);
-  });
   const endpoint = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`moto server exited with ${child.exitCode}: ${stderr}`);
-    try {
-      const res = await fetch(`${endpoint}/moto-api/`);
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`moto server did not answer on ${endpoint} within ${timeoutMs} ms: ${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  return {
-    endpoint,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
-  };
+  const server = await startServerProcess({
+    name: 'moto server',
+    command: 'python3',
+    args,
+    probeUrl: `${endpoint}/moto-api/`,
+    ready: (status) => status >= 200 && status < 300,
+    timeoutMs,
+    pollMs: 150,
+  });
+  return { endpoint, stop: server.stop };
 }
 
 /** EC2 Query API call (moto does not check signatures), for the default VPC's subnets and groups. */

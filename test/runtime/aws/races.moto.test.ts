@@ -7,28 +7,24 @@
  *    `Job Run Retrying` event on the bus, from the outbox entry written with the retry.
  * 9. `berth redrive launch-queue --stage` moves the launch queue's dead-letter messages back.
  */
-import { CreateTableCommand, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
-import {
-  CreateClusterCommand,
-  DescribeTasksCommand,
-  ECSClient,
-  ListTasksCommand,
-  RegisterTaskDefinitionCommand,
-  type Task,
-} from '@aws-sdk/client-ecs';
-import {
-  CreateEventBusCommand,
-  EventBridgeClient,
-  PutRuleCommand,
-  PutTargetsCommand,
-} from '@aws-sdk/client-eventbridge';
+/**
+ * Integration tier for issue 12, defects 6–8: the launcher, interceptor and sweeper against moto server
+ * (DynamoDB, SQS, ECS, EventBridge) with the real DynamoDB run store and its conditional writes.
+ * 6. overlap 'skip': two different schedule fires in one batch, nothing running → one run, one task.
+ * 7. Two redrive requests for one dead-lettered run in one batch → one replay.
+ * 8. The retry's SendMessage fails → the redelivered stop is a duplicate → the sweeper still puts the
+ *    `Job Run Retrying` event on the bus, from the outbox entry written with the retry.
+ * 9. `berth redrive launch-queue --stage` moves the launch queue's dead-letter messages back.
+ */
+import { type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { ECSClient, type Task } from '@aws-sdk/client-ecs';
 import {
   CreateQueueCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
-  SQSClient,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,13 +36,20 @@ import { handleLaunchBatch } from '../../../src/runtime/aws/launcher.js';
 import { type AwsRuntime, createAwsRuntime } from '../../../src/runtime/aws/runtime.js';
 import { SqsLaunchQueue } from '../../../src/runtime/aws/sqsLaunchQueue.js';
 import { sweep } from '../../../src/runtime/aws/sweeper.js';
-import { RUNS_TABLE, runsTableKeys } from '../../../src/runtime/aws/tableSchema.js';
-import type { Clock, LaunchQueue } from '../../../src/runtime/ports.js';
-import { ec2Ids, type MotoServer, startMoto } from './motoServer.js';
+import { RUNS_TABLE } from '../../../src/runtime/aws/tableSchema.js';
+import type { LaunchQueue } from '../../../src/runtime/ports.js';
+import type { MotoServer } from './motoServer.js';
+import {
+  drainEvents,
+  offsetClock,
+  REGION,
+  sqsRecord,
+  startMotoStack,
+  stoppedEvent,
+  tasksOf as tasksOfRun,
+} from './motoStack.js';
 import { fixture, job, manifest } from './support.js';
 
-const REGION = 'us-east-1';
-const ACCOUNT = '123456789012';
 const TABLE = 'berth-races-runs';
 let moto: MotoServer;
 let cfg: AwsRuntimeConfig;
@@ -55,11 +58,7 @@ let ecs: ECSClient;
 let ddb: DynamoDBClient;
 let outQueueUrl: string;
 
-const clock: Clock & { offset: number } = {
-  offset: 0,
-  now: () => new Date(Date.now() + clock.offset),
-  random: () => 0,
-};
+const clock = offsetClock();
 
 const nightly = job({
   name: 'nightly-report',
@@ -100,24 +99,8 @@ function recordingEcs(): { client: ECSClient; runTasks: { startedBy?: string; cl
   return { client, runTasks };
 }
 
-function record(body: unknown, messageId: string): SQSRecord {
-  return {
-    messageId,
-    receiptHandle: messageId,
-    body: JSON.stringify(body),
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: String(Date.now()),
-      SenderId: ACCOUNT,
-      ApproximateFirstReceiveTimestamp: String(Date.now()),
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: cfg.launchQueueArn,
-    awsRegion: REGION,
-  };
-}
+const record = (body: unknown, messageId: string): SQSRecord =>
+  sqsRecord(JSON.stringify(body), messageId, messageId, cfg.launchQueueArn);
 
 async function batch(rt: AwsRuntime, bodies: unknown[]): Promise<void> {
   const event: SQSEvent = { Records: bodies.map((b, i) => record(b, `m-${Date.now()}-${i}`)) };
@@ -125,42 +108,17 @@ async function batch(rt: AwsRuntime, bodies: unknown[]): Promise<void> {
   expect(out.batchItemFailures).toEqual([]);
 }
 
-async function tasksOf(runId: string): Promise<Task[]> {
-  const list = await ecs.send(new ListTasksCommand({ cluster: cfg.cluster, startedBy: `berth/${runId}` }));
-  if (!list.taskArns?.length) return [];
-  const out = await ecs.send(new DescribeTasksCommand({ cluster: cfg.cluster, tasks: list.taskArns }));
-  return out.tasks ?? [];
-}
+const tasksOf = (runId: string): Promise<Task[]> => tasksOfRun(ecs, cfg.cluster, runId);
 
 let version = 100;
 function stopEventFor(task: Task, exitCode: number) {
-  const event = fixture<{ detail: Record<string, unknown> }>('ecs/stopped-exit-1.json');
-  Object.assign(event.detail, {
-    taskArn: task.taskArn,
-    clusterArn: task.clusterArn,
-    startedBy: task.startedBy,
-    overrides: task.overrides,
-    version: version++,
+  return stoppedEvent(task, version++, {
     stopCode: 'EssentialContainerExited',
     containers: [{ name: 'main', lastStatus: 'STOPPED', exitCode }],
   });
-  return event;
 }
 
-async function outcomes(): Promise<{ type: string; detail: Record<string, unknown> }[]> {
-  const got: { type: string; detail: Record<string, unknown> }[] = [];
-  for (;;) {
-    const out = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: outQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-    );
-    if (!out.Messages?.length) return got;
-    for (const m of out.Messages) {
-      await sqs.send(new DeleteMessageCommand({ QueueUrl: outQueueUrl, ReceiptHandle: m.ReceiptHandle }));
-      const e = JSON.parse(m.Body ?? '{}');
-      got.push({ type: e['detail-type'], detail: e.detail });
-    }
-  }
-}
+const outcomes = () => drainEvents(sqs, outQueueUrl);
 
 async function pendingRetryEntries(runId: string): Promise<number> {
   const out = await ddb.send(
@@ -178,64 +136,12 @@ async function pendingRetryEntries(runId: string): Promise<number> {
 describe('issue 12 races against moto server', () => {
   beforeAll(async () => {
     // One request at a time: DynamoDB applies each conditional write atomically; threaded moto does not.
-    moto = await startMoto(undefined, { serialized: true });
-    process.env.AWS_ACCESS_KEY_ID = 'testing';
-    process.env.AWS_SECRET_ACCESS_KEY = 'testing';
-    process.env.AWS_REGION = REGION;
-    const opts = { region: REGION, endpoint: moto.endpoint };
-    sqs = new SQSClient(opts);
-    ecs = new ECSClient(opts);
-    ddb = new DynamoDBClient(opts);
-    await ddb.send(new CreateTableCommand(runsTableKeys(TABLE)));
-    const launch = await sqs.send(new CreateQueueCommand({ QueueName: 'berth-races-launch' }));
-    const outQueue = await sqs.send(new CreateQueueCommand({ QueueName: 'berth-races-outcomes' }));
-    outQueueUrl = outQueue.QueueUrl!;
-    const arnOf = async (url: string) =>
-      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] })))
-        .Attributes!.QueueArn!;
-    await ecs.send(new CreateClusterCommand({ clusterName: 'berth-races' }));
-    for (const j of JOBS)
-      await ecs.send(
-        new RegisterTaskDefinitionCommand({
-          family: `berth-demo-test-${j.name}`,
-          requiresCompatibilities: ['FARGATE'],
-          networkMode: 'awsvpc',
-          cpu: '256',
-          memory: '512',
-          containerDefinitions: [{ name: 'main', image: j.task.image, memory: 512, essential: true }],
-        }),
-      );
-    const events = new EventBridgeClient(opts);
-    await events.send(new CreateEventBusCommand({ Name: 'berth-races' }));
-    await events.send(
-      new PutRuleCommand({
-        Name: 'berth-races-outcomes',
-        EventBusName: 'berth-races',
-        EventPattern: JSON.stringify({ source: ['berth'] }),
-      }),
-    );
-    await events.send(
-      new PutTargetsCommand({
-        Rule: 'berth-races-outcomes',
-        EventBusName: 'berth-races',
-        Targets: [{ Id: 'out', Arn: await arnOf(outQueueUrl) }],
-      }),
-    );
-    const subnets = await ec2Ids(moto.endpoint, 'DescribeSubnets', 'subnetId');
-    const groups = await ec2Ids(moto.endpoint, 'DescribeSecurityGroups', 'groupId');
-    cfg = {
-      region: REGION,
-      endpoint: moto.endpoint,
-      cluster: 'berth-races',
+    ({ moto, cfg, sqs, ecs, ddb, outQueueUrl } = await startMotoStack({
+      name: 'berth-races',
       runsTable: TABLE,
-      eventBus: 'berth-races',
-      launchQueueUrl: launch.QueueUrl!,
-      launchQueueArn: await arnOf(launch.QueueUrl!),
-      subnets: subnets.slice(0, 2),
-      securityGroups: groups.slice(0, 1),
-      assignPublicIp: false,
-      runTtlDays: 7,
-    };
+      jobs: JOBS,
+      serialized: true,
+    }));
   });
 
   afterAll(async () => {

@@ -1,11 +1,11 @@
 /** Test harness: temporary berth projects under .tmp/ and real `berth dev` processes. */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { type DevCredentials, readCredentialsFile } from '../../../src/runtime/local/credentials.js';
 import { signRequest } from '../../../src/runtime/local/sigv4.js';
+import { freePort } from '../../helpers/serverProcess.js';
 
 export const REPO = resolve(import.meta.dirname, '../../..');
 export const BIN = join(REPO, 'bin/berth.js');
@@ -51,16 +51,17 @@ export function job(name: string, rest: string): string {
   return `{ name: '${name}', task: { image: 'node:22-alpine', local: { command: ['node', 'tasks/rec.mjs'] } }, ${rest} }`;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-    s.on('error', rej);
-  });
-}
+/** Two jobs a request may reach: `orders` (queue-triggered) and `mailer`, an idle queue service. */
+export const QUEUE_AND_SERVICE_JOBS = {
+  orders: job('orders', `trigger: { queue: {} }`),
+  mailer: `{
+      name: 'mailer',
+      trigger: { queue: { mode: 'service', service: { minTasks: 0, maxTasks: 1, backlogPerTask: 100 } } },
+      task: { image: 'node:22-alpine', local: { command: ['node', '-e', 'setInterval(() => {}, 1000)'] } },
+    }`,
+};
+
+export { freePort };
 
 export interface EngineProc {
   proc: ChildProcess;

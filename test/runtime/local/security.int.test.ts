@@ -15,8 +15,8 @@ import {
   cleanup,
   type EngineProc,
   engineCredentials,
-  job,
   makeProject,
+  QUEUE_AND_SERVICE_JOBS,
   REPO,
   runs,
   sql,
@@ -29,14 +29,7 @@ let dir: string;
 let engine: EngineProc;
 
 beforeAll(async () => {
-  dir = makeProject('security', {
-    orders: job('orders', `trigger: { queue: {} }`),
-    mailer: `{
-      name: 'mailer',
-      trigger: { queue: { mode: 'service', service: { minTasks: 0, maxTasks: 1, backlogPerTask: 100 } } },
-      task: { image: 'node:22-alpine', local: { command: ['node', '-e', 'setInterval(() => {}, 1000)'] } },
-    }`,
-  });
+  dir = makeProject('security', QUEUE_AND_SERVICE_JOBS);
   engine = await startEngine(dir);
 }, 60_000);
 
