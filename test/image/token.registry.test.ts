@@ -70,7 +70,10 @@ beforeAll(async () => {
   const kid = libtrustKeyId(createPublicKey(key).export({ type: 'spki', format: 'der' }));
   tokens = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    const scopes = url.searchParams.getAll('scope');
+    // The registry names a scope's actions in no fixed order (pull,push or push,pull): record them sorted.
+    const scopes = url.searchParams
+      .getAll('scope')
+      .map((s) => s.replace(/:([^:]*)$/, (_m, actions: string) => `:${actions.split(',').sort().join(',')}`));
     requests.push({ scopes, basic: (req.headers.authorization ?? '').startsWith('Basic ') });
     const now = Math.floor(Date.now() / 1000);
     const access = scopes.map((s) => {
