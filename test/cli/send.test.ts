@@ -3,7 +3,17 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, cleanup, job, makeProject, REPO, sql } from '../runtime/local/harness.js';
+import {
+  BIN,
+  cleanup,
+  job,
+  makeProject,
+  REPO,
+  runs,
+  sql,
+  startEngine,
+  waitFor,
+} from '../runtime/local/harness.js';
 
 let dir: string;
 beforeAll(() => {
@@ -96,5 +106,48 @@ describe('berth send: FIFO jobs', { timeout: 120_000 }, () => {
     expect(send(['ledger', '{}', '--group-id', 'g', '--dedup-id', 'x'.repeat(129)]).stderr).toMatch(
       /--dedup-id: .* is not a valid id — use 1 to 128 characters/,
     );
+  });
+});
+
+describe('berth send with berth dev running', { timeout: 120_000 }, () => {
+  it("hands the message to the engine's SQS endpoint, without loading the job files", async () => {
+    const live = makeProject('cli-send-live', { orders: job('orders', `trigger: { queue: {} }`) });
+    const engine = await startEngine(live);
+    try {
+      const sendTo = (args: string[]) =>
+        spawnSync(process.execPath, [BIN, '-C', live, 'send', ...args], {
+          cwd: REPO,
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
+      // A broken job file: loading the project fails now, but the engine runs its last good version.
+      writeFileSync(join(live, 'jobs', 'orders.ts'), 'export default {{{ not a job');
+      const sent = sendTo(['orders', '{"orderId":7}', '--json']);
+      expect(sent.status, sent.stderr).toBe(0);
+      expect(JSON.parse(sent.stdout)).toMatchObject({
+        messageId: expect.any(String),
+        md5OfBody: expect.any(String),
+      });
+      const [run] = await waitFor(
+        () =>
+          runs(live, 'orders')
+            .filter((r) => r.status === 'succeeded')
+            .at(0) && runs(live, 'orders'),
+        30_000,
+        engine.output,
+      );
+      expect(run!.status).toBe('succeeded');
+      // The engine refuses a queue it does not have: the direct path then names the problem.
+      const unknown = sendTo(['nope', '{}']);
+      expect(unknown.status).toBe(1);
+      await engine.stop();
+      // With no engine, send loads the jobs itself, and the broken file is an error naming it.
+      const offline = sendTo(['orders', '{}']);
+      expect(offline.status).toBe(1);
+      expect(offline.stderr).toContain('jobs/orders.ts');
+    } finally {
+      await engine.stop();
+      cleanup(live);
+    }
   });
 });

@@ -1,10 +1,16 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { openDirect, queueNameOf, sendDirect } from '../../runtime/local/direct.js';
+import { credentialsFile, readCredentialsFile } from '../../runtime/local/credentials.js';
 import { devPaths } from '../../runtime/local/paths.js';
-import { checkMessageBody, SQS_MAX_GROUP_OR_DEDUP_ID, SqsError } from '../../runtime/local/sqs.js';
+import { signRequest } from '../../runtime/local/sigv4.js';
+import {
+  checkMessageBody,
+  LOCAL_ACCOUNT_ID,
+  SQS_MAX_GROUP_OR_DEDUP_ID,
+  SqsError,
+} from '../../runtime/local/sqs.js';
 import { CliError, printJson } from '../output.js';
-import { findJob, loadProjectJobs, projectPaths } from '../project.js';
+import { projectPaths } from '../paths.js';
 
 interface SendOptions {
   delay: string;
@@ -33,6 +39,57 @@ function checkId(flag: string, value: string | undefined): string | undefined {
     );
   }
   return value;
+}
+
+/**
+ * With `berth dev` running, the message goes to its SQS endpoint (SendMessage, signed with the engine's
+ * `.berth/credentials`): no job file is loaded, the engine checks the queue against the jobs it runs (the
+ * last good version of each) and starts the run at once. Undefined when no engine answers or it refuses the
+ * message: the direct path then checks the job itself and names the file and the fix.
+ */
+async function sendThroughEngine(
+  root: string,
+  queue: string,
+  body: string,
+  options: { delaySeconds: number; groupId?: string },
+): Promise<{ messageId: string; md5OfBody: string } | undefined> {
+  const paths = devPaths(root);
+  let url: string;
+  try {
+    const info = JSON.parse(readFileSync(paths.engineFile, 'utf8')) as { pid: number; url: string };
+    process.kill(info.pid, 0);
+    url = info.url;
+  } catch {
+    return undefined;
+  }
+  const credentials = readCredentialsFile(credentialsFile(paths));
+  if (!credentials) return undefined;
+  const payload = JSON.stringify({
+    QueueUrl: `${url}/${LOCAL_ACCOUNT_ID}/${queue}`,
+    MessageBody: body,
+    DelaySeconds: options.delaySeconds,
+    ...(options.groupId !== undefined ? { MessageGroupId: options.groupId } : {}),
+  });
+  const headers = {
+    'content-type': 'application/x-amz-json-1.0',
+    'x-amz-target': 'AmazonSQS.SendMessage',
+  };
+  try {
+    const signed = await signRequest({ credentials, url: `${url}/`, headers, body: payload });
+    const { host: _host, ...send } = signed;
+    const res = await fetch(`${url}/`, {
+      method: 'POST',
+      headers: send,
+      body: payload,
+      signal: AbortSignal.timeout(5000),
+    });
+    if (!res.ok) return undefined;
+    const out = (await res.json()) as { MessageId?: string; MD5OfMessageBody?: string };
+    if (!out.MessageId || !out.MD5OfMessageBody) return undefined;
+    return { messageId: out.MessageId, md5OfBody: out.MD5OfMessageBody };
+  } catch {
+    return undefined;
+  }
 }
 
 export function registerSend(program: Command): void {
@@ -101,6 +158,22 @@ Examples:
       }
       const groupId = checkId('--group-id', opts.groupId);
       const deduplicationId = checkId('--dedup-id', opts.dedupId);
+      // A deduplication id needs the job's own FIFO setting checked first: only plain sends take the fast path.
+      const viaEngine =
+        deduplicationId === undefined
+          ? await sendThroughEngine(projectPaths(cmd).root, name, body, {
+              delaySeconds: delay,
+              ...(groupId !== undefined ? { groupId } : {}),
+            })
+          : undefined;
+      if (viaEngine) {
+        if (opts.json) printJson(viaEngine);
+        else process.stdout.write(`sent message ${viaEngine.messageId} to ${name}\n`);
+        return;
+      }
+      // No engine took it: check the job here (the loader and SQLite load only now) and write it directly.
+      const { findJob, loadProjectJobs } = await import('../project.js');
+      const { openDirect, queueNameOf, sendDirect } = await import('../../runtime/local/direct.js');
       const job = findJob(await loadProjectJobs(cmd), name);
       const queue = job.triggers.find((t) => t.kind === 'queue');
       if (!queue || !queueNameOf(job)) {
