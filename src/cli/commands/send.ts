@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { credentialsFile, readCredentialsFile } from '../../runtime/local/credentials.js';
-import { devPaths } from '../../runtime/local/paths.js';
+import { devPaths, runningEngine } from '../../runtime/local/paths.js';
 import { signRequest } from '../../runtime/local/sigv4.js';
 import {
   checkMessageBody,
@@ -54,14 +54,8 @@ async function sendThroughEngine(
   options: { delaySeconds: number; groupId?: string },
 ): Promise<{ messageId: string; md5OfBody: string } | undefined> {
   const paths = devPaths(root);
-  let url: string;
-  try {
-    const info = JSON.parse(readFileSync(paths.engineFile, 'utf8')) as { pid: number; url: string };
-    process.kill(info.pid, 0);
-    url = info.url;
-  } catch {
-    return undefined;
-  }
+  const url = runningEngine(paths)?.url;
+  if (url === undefined) return undefined;
   const credentials = readCredentialsFile(credentialsFile(paths));
   if (!credentials) return undefined;
   const payload = JSON.stringify({

@@ -73,18 +73,6 @@ export interface EngineOptions {
   log?: (line: string) => void;
 }
 
-/** Reads `.berth/engine.json` when its engine is alive. */
-export function runningEngine(paths: DevPaths): EngineInfo | undefined {
-  if (!existsSync(paths.engineFile)) return undefined;
-  try {
-    const info = JSON.parse(readFileSync(paths.engineFile, 'utf8')) as EngineInfo;
-    process.kill(info.pid, 0);
-    return info;
-  } catch {
-    return undefined;
-  }
-}
-
 export class LocalEngine implements LocalEngineApi {
   readonly paths: DevPaths;
   private db!: Db;

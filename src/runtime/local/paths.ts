@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { EngineInfo } from './http.js';
 
 /** Where `berth dev` keeps its state, all under `<root>/.berth/`. */
 export interface DevPaths {
@@ -55,4 +56,15 @@ export function logFile(paths: DevPaths, runId: string, attempt: number): string
 /** Where the attempt wrapper writes an attempt's exit status: `.berth/exits/<runId>.<attempt>`. */
 export function attemptExitFile(paths: DevPaths, runId: string, attempt: number): string {
   return join(paths.exits, `${runId}.${attempt}`);
+}
+
+/** Reads `.berth/engine.json` when the engine that wrote it is still alive. */
+export function runningEngine(paths: Pick<DevPaths, 'engineFile'>): EngineInfo | undefined {
+  try {
+    const info = JSON.parse(readFileSync(paths.engineFile, 'utf8')) as EngineInfo;
+    process.kill(info.pid, 0);
+    return info;
+  } catch {
+    return undefined;
+  }
 }
