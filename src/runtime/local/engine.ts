@@ -10,7 +10,7 @@
  * become `recordStop` calls.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BERTH_STOP_REASONS } from '../../core/lifecycle/classify.js';
 import { EVENT_TYPES } from '../../core/lifecycle/events.js';
