@@ -283,8 +283,11 @@ describe('bodies and malformed input', () => {
     } finally {
       clearInterval(timer);
     }
-    // 256 MiB were sent; the engine held at most the caps (2 MiB + 64 KiB, 64 KiB) plus noise.
-    expect((peak - base) / 1024, `RSS ${base} kB → peak ${peak} kB`).toBeLessThan(48);
+    // 2 × 128 MiB were sent; the engine reads at most its caps (2 MiB + 64 KiB, 64 KiB) and discards the rest.
+    // What RSS adds beyond that is socket buffers and garbage not yet collected (measured 30–52 MiB on a busy
+    // two-core CI machine). An engine that buffered one body would grow by at least 128 MiB, so half a body
+    // is the bound: noise stays under it, a buffering engine cannot.
+    expect((peak - base) / 1024, `RSS ${base} kB → peak ${peak} kB`).toBeLessThan(64);
   }, 120_000);
 
   it('answers malformed input with a 400 and an AWS error type, never a 500', async () => {
