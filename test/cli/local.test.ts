@@ -63,7 +63,7 @@ describe('berth send / invoke / put / runs / dev: bad input', () => {
     expect(cli(dir, ['runs', 'list', '--status', 'done']).stderr).toContain('"done" is not a run status');
     const stage = cli(dir, ['runs', 'list', '--stage', 'dev']);
     expect(stage.code).toBe(1);
-    // Dispatched to src/runtime/aws/cli.ts (or a clear "not available" error without it); never a stack.
+    // Dispatched to src/cli/stage.ts (or a clear "not available" error without it); never a stack.
     expect(stage.stderr).toMatch(/--stage|--service/);
     expect(stage.stderr).not.toMatch(/\n\s+at /);
   });

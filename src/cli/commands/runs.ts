@@ -34,7 +34,7 @@ type AwsFn = (args: Record<string, unknown>) => Promise<unknown>;
 export async function awsCli(
   name: 'awsRunRecords' | 'awsRunDetail' | 'awsRunsLogs' | 'awsInvoke' | 'awsRedrive',
 ): Promise<AwsFn> {
-  const path = '../../runtime/aws/cli.js';
+  const path = '../stage.js';
   let mod: Record<string, unknown>;
   try {
     mod = (await import(path)) as Record<string, unknown>;

@@ -29,11 +29,11 @@ import {
 } from '@aws-sdk/client-sqs';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { awsInvoke, awsRedrive, awsRunsLogs, type StackResources } from '../../../src/cli/stage.js';
 import { createNames } from '../../../src/compiler/naming.js';
 import { idempotencyKey, runIdFor } from '../../../src/core/lifecycle/idempotency.js';
 import type { RunStatus } from '../../../src/core/lifecycle/states.js';
 import type { Job } from '../../../src/core/model/job.js';
-import { awsInvoke, awsRedrive, awsRunsLogs, type StackResources } from '../../../src/runtime/aws/cli.js';
 import { createClients } from '../../../src/runtime/aws/clients.js';
 import { DynamoRunStore } from '../../../src/runtime/aws/dynamoRunStore.js';
 import { parseLaunchPathBody } from '../../../src/runtime/aws/messages.js';

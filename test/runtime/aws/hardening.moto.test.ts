@@ -20,9 +20,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { awsRedrive } from '../../../src/cli/stage.js';
 import { triggerRef } from '../../../src/core/lifecycle/trigger.js';
 import type { Job } from '../../../src/core/model/job.js';
-import { awsRedrive } from '../../../src/runtime/aws/cli.js';
 import type { AwsRuntimeConfig } from '../../../src/runtime/aws/config.js';
 import {
   ECS_OVERRIDES_LIMIT,

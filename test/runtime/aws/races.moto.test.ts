@@ -28,8 +28,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { awsRedrive } from '../../../src/cli/stage.js';
 import type { Job } from '../../../src/core/model/job.js';
-import { awsRedrive } from '../../../src/runtime/aws/cli.js';
 import type { AwsRuntimeConfig } from '../../../src/runtime/aws/config.js';
 import { handleTaskStateChange } from '../../../src/runtime/aws/interceptor.js';
 import { handleLaunchBatch } from '../../../src/runtime/aws/launcher.js';

@@ -27,18 +27,18 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import pc from 'picocolors';
-import { type RunJson, runJson } from '../../cli/runJson.js';
-import { createNames } from '../../compiler/naming.js';
-import { BerthError } from '../../core/errors.js';
-import { idempotencyKey, redriveIdempotencyKey, runIdFor } from '../../core/lifecycle/idempotency.js';
-import { isFinalStatus, RUN_STATUSES, type RunStatus } from '../../core/lifecycle/states.js';
-import type { Json } from '../../core/model/common.js';
-import type { Job } from '../../core/model/job.js';
-import type { AttemptRecord, RunRecord } from '../ports.js';
-import { createClients } from './clients.js';
-import { DynamoRunStore } from './dynamoRunStore.js';
-import { BERTH_ENV } from './manifest.js';
-import { type InvokeMessage, invokeTrigger, type RedriveMessage } from './messages.js';
+import { createNames } from '../compiler/naming.js';
+import { BerthError } from '../core/errors.js';
+import { idempotencyKey, redriveIdempotencyKey, runIdFor } from '../core/lifecycle/idempotency.js';
+import { isFinalStatus, RUN_STATUSES, type RunStatus } from '../core/lifecycle/states.js';
+import type { Json } from '../core/model/common.js';
+import type { Job } from '../core/model/job.js';
+import { createClients } from '../runtime/aws/clients.js';
+import { DynamoRunStore } from '../runtime/aws/dynamoRunStore.js';
+import { BERTH_ENV } from '../runtime/aws/manifest.js';
+import { type InvokeMessage, invokeTrigger, type RedriveMessage } from '../runtime/aws/messages.js';
+import type { AttemptRecord, RunRecord } from '../runtime/ports.js';
+import { type RunJson, runJson } from './runJson.js';
 
 export { type RunJson, runJson };
 
