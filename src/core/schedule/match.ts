@@ -1,7 +1,10 @@
 /** Does a wall-clock time satisfy an AWS cron expression? The reference semantics for L, W and #. */
 import type { CronDayOfMonth, CronDayOfWeek, CronScheduleAst } from './ast.js';
-import { daysInMonth } from './parse.js';
 import type { WallTime } from './zone.js';
+
+export function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
 
 /** 0 = Sunday … 6 = Saturday. */
 function weekdayOf(year: number, month: number, day: number): number {
@@ -69,4 +72,28 @@ export function matchesCron(ast: CronScheduleAst, wall: WallTime): boolean {
     matchesDayOfMonth(ast.dayOfMonth, wall.year, wall.month, wall.day) &&
     matchesDayOfWeek(ast.dayOfWeek, wall.year, wall.month, wall.day)
   );
+}
+
+/**
+ * The first date (in the expression's own years) whose day fields match, or `undefined` when no date ever
+ * does (`cron(0 2 30 2 ? *)`: February has no 30th). Hours and minutes always hold a value, so a cron fires
+ * exactly when some date matches.
+ */
+export function firstMatchingDate(
+  ast: Pick<CronScheduleAst, 'dayOfMonth' | 'dayOfWeek' | 'months' | 'years'>,
+): { year: number; month: number; day: number } | undefined {
+  for (const year of ast.years) {
+    for (const month of ast.months) {
+      const last = daysInMonth(year, month);
+      for (let day = 1; day <= last; day++) {
+        if (
+          matchesDayOfMonth(ast.dayOfMonth, year, month, day) &&
+          matchesDayOfWeek(ast.dayOfWeek, year, month, day)
+        ) {
+          return { year, month, day };
+        }
+      }
+    }
+  }
+  return undefined;
 }

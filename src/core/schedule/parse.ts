@@ -11,8 +11,10 @@
  *   Friday) and `3#2` (second Tuesday) stand alone in day-of-week, so there is only one `#` expression.
  * - `a/n` steps start at `a` and run to the top of the field (Quartz); `a-b/n` steps within a range.
  * - names (JAN, mon) are case-insensitive.
- * Where AWS documents nothing, the parser is strict: ranges must run low to high (no wrap-around),
- * `L-3` offsets and `W` in lists are rejected, and a step must be smaller than its field's span.
+ * - an hour range may wrap past midnight: AWS documents `cron(0/30 20-2 ? * MON-FRI *)` (20-2 is 20-23 and 0-2).
+ * Where AWS documents nothing, the parser is strict: ranges in the other fields must run low to high (the
+ * message gives the equivalent list, e.g. FRI-SAT,SUN-MON), `L-3` offsets and `W` in lists are rejected, and
+ * a step must be smaller than its field's span.
  */
 import {
   type AtScheduleAst,
@@ -26,6 +28,7 @@ import {
   type ScheduleAst,
   ScheduleExpressionError,
 } from './ast.js';
+import { daysInMonth, firstMatchingDate } from './match.js';
 
 export const MAX_EXPRESSION_LENGTH = 256;
 
@@ -247,7 +250,43 @@ function parseCron(expression: string, inner: string, fail: Fail): CronScheduleA
     );
   }
 
-  return { kind: 'cron', expression, fields, minutes, hours, dayOfMonth, months, dayOfWeek, years };
+  const ast: CronScheduleAst = {
+    kind: 'cron',
+    expression,
+    fields,
+    minutes,
+    hours,
+    dayOfMonth,
+    months,
+    dayOfWeek,
+    years,
+  };
+  if (!firstMatchingDate(ast)) failNeverFires(ast, fail);
+  return ast;
+}
+
+/** A cron whose day fields match no date of its months and years (`30 2`: February has no 30th). */
+function failNeverFires(ast: CronScheduleAst, fail: Fail): never {
+  const { dayOfMonth: dom, months, fields } = ast;
+  const monthList = months.map((m) => MONTH_LONG[m - 1]).join(', ');
+  const longest = Math.max(...months.map((m) => (m === 2 ? 29 : daysInMonth(2001, m))));
+  if (dom.type === 'days' && Math.min(...dom.days) > longest) {
+    const plural = months.length > 1;
+    return fail(
+      `never fires: ${monthList} ${plural ? 'have' : 'has'} no day ${fields.dayOfMonth} (at most ${longest} days)`,
+      `use a day the month has, or L for the last day of the month, e.g. cron(${fields.minutes} ${fields.hours} L ${fields.month} ? ${fields.year})`,
+    );
+  }
+  if (dom.type === 'nearestWeekday' && dom.day > longest) {
+    return fail(
+      `never fires: ${monthList} ${months.length > 1 ? 'have' : 'has'} no day ${dom.day} (at most ${longest} days)`,
+      'use a day the month has, or LW for the last weekday of the month',
+    );
+  }
+  return fail(
+    `never fires: no date in ${fields.year === '*' ? 'any year' : `year ${fields.year}`} matches month ${fields.month}, day-of-month ${fields.dayOfMonth} and day-of-week ${fields.dayOfWeek}`,
+    'check the day fields against a calendar, and run berth schedule <job> to see the fire times',
+  );
 }
 
 function isValid(expression: string): boolean {
@@ -339,6 +378,15 @@ function parseNumericField(text: string, rule: FieldRule, outerFail: Fail): numb
       }
       lo = toValue(a, item, rule, fail);
       hi = toValue(b, item, rule, fail);
+      if (lo > hi && rule === HOURS) {
+        // AWS documents hour ranges that wrap past midnight (`cron(0/30 20-2 ? * MON-FRI *)`): 20-2 is
+        // 20, 21, 22, 23, 0, 1, 2; a step counts on across midnight (22-4/3 is 22, 1, 4).
+        const length = hi + span - lo;
+        for (let offset = 0; offset <= length; offset += step ?? 1) {
+          values.add(rule.min + ((lo - rule.min + offset) % span));
+        }
+        continue;
+      }
       if (lo > hi) {
         const top = /^\d+$/.test(a) || !rule.names ? String(rule.max) : (rule.names.at(-1) ?? '');
         const bottom = /^\d+$/.test(b) || !rule.names ? String(rule.min) : (rule.names[0] ?? '');
@@ -573,9 +621,7 @@ function parseRate(expression: string, inner: string, fail: Fail): RateScheduleA
 
 // ------------------------------------------------------------------------------------------------ at
 
-export function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
-}
+export { daysInMonth };
 
 function parseAt(expression: string, inner: string, fail: Fail): AtScheduleAst {
   const example = 'at(2026-12-01T09:00:00)';

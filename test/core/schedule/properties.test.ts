@@ -147,6 +147,17 @@ function refMatches(c: CronRef, w: Wall): boolean {
   return c.minutes.includes(w.minute) && c.hours.includes(w.hour) && refMatchesDay(c, w.year, w.month, w.day);
 }
 
+/** True when some date of the expression's years (1970-2199 for `*`) matches every day field. */
+function refFiresSomeDay(c: CronRef): boolean {
+  for (let y = 1970; y <= 2199; y++) {
+    if (c.years !== undefined && !c.years.includes(y)) continue;
+    for (const m of c.months) {
+      for (let d = 1; d <= lastDay(y, m); d++) if (refMatchesDay(c, y, m, d)) return true;
+    }
+  }
+  return false;
+}
+
 /** The reference fire times, looking `horizonDays` of wall-clock dates ahead. */
 function referenceTimes(c: CronRef, tz: string, from: number, count: number, horizonDays: number): number[] {
   const start = wallOf(from, tz);
@@ -257,7 +268,8 @@ const yearsArb = fc.oneof(
   },
 );
 
-const cronArb: fc.Arbitrary<CronRef> = fc
+/** Every generated expression, including the few whose day fields match no date (`1#5` in a short February). */
+const anyCronArb: fc.Arbitrary<CronRef> = fc
   .record({
     minutes: minutesArb,
     hours: hoursArb,
@@ -277,6 +289,8 @@ const cronArb: fc.Arbitrary<CronRef> = fc
     dow: day.dow.ref,
     years: years.set,
   }));
+/** Expressions that fire at least once (AWS-valid; one that can never fire is rejected by the parser). */
+const cronArb = anyCronArb.filter(refFiresSomeDay);
 
 const ZONES = [
   'UTC',
@@ -350,6 +364,17 @@ describe('properties of nextFireTimes for cron', () => {
       fc.property(cronArb, (c) => {
         expect(checkScheduleExpression(c.text)).toBeUndefined();
         expect(describeSchedule(c.text, 'UTC')).toMatch(/\(UTC\)$/);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('an expression is rejected as never firing exactly when no date matches its day fields', () => {
+    fc.assert(
+      fc.property(anyCronArb, (c) => {
+        const problem = checkScheduleExpression(c.text);
+        if (refFiresSomeDay(c)) expect(problem).toBeUndefined();
+        else expect(problem).toMatch(/never fires/);
       }),
       { numRuns: 500 },
     );
