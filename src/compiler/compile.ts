@@ -2,21 +2,19 @@
  * Jobs → CloudFormation resources: gathers the pure compile steps. Serverless merges the result into its
  * template (the plugin); `berth synth` wraps it into a template of its own (synth.ts).
  */
+
+import { errorsOf } from '../core/errors.js';
 import type { Job } from '../core/model/job.js';
 import type { BerthManifest } from '../runtime/aws/manifest.js';
 import type { LoadedSubscriber } from '../subscriber/index.js';
 import { triggerBuckets } from './buckets.js';
 import type { CfnValue, Resources, Template } from './cfn.js';
 import { getAtt, ref } from './cfn.js';
+import { CONFIG_FILE, checkConfig, checkProject, formatProjectIssue } from './checks.js';
 import { compileCluster } from './cluster.js';
-import { type BerthConfig, type BerthConfigInput, berthConfigSchema } from './config.js';
+import type { BerthConfig, BerthConfigInput } from './config.js';
 import { type CompileContext, createContext } from './context.js';
-import {
-  adaptTaskDefinitionForEc2,
-  attachEc2CapacityProvider,
-  checkCapacity,
-  compileEc2Capacity,
-} from './ec2Capacity.js';
+import { adaptTaskDefinitionForEc2, attachEc2CapacityProvider, compileEc2Capacity } from './ec2Capacity.js';
 import { compileImagesTemplate, imageParameters } from './ecr.js';
 import { CompileError } from './errors.js';
 import { compileExecutionRole } from './executionRole.js';
@@ -71,12 +69,9 @@ export interface CompiledService {
 }
 
 export function parseConfig(config: unknown): BerthConfig {
-  const parsed = berthConfigSchema.safeParse(config ?? {});
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `custom.berth.${i.path.join('.')}: ${i.message}`);
-    throw new CompileError(lines.join('\n'));
-  }
-  return parsed.data;
+  const checked = checkConfig(config);
+  if (!checked.config) throw new CompileError(checked.issues.map((i) => formatProjectIssue(i)).join('\n'));
+  return checked.config;
 }
 
 function add(target: Resources, source: Resources): number {
@@ -110,7 +105,9 @@ export function compileService(input: CompileInput): CompiledService {
   const config = parseConfig(input.config);
   const ctx = createContext(config, input.service, input.stage);
   const jobs = [...input.jobs].sort((a, b) => a.name.localeCompare(b.name));
-  checkCapacity(jobs, config);
+  // The checks `berth validate` runs too (checks.ts): validate and synth never disagree.
+  const problems = errorsOf(checkProject(jobs, config, CONFIG_FILE));
+  if (problems.length) throw new CompileError(problems.map((i) => formatProjectIssue(i)).join('\n'));
   const resources: Resources = {};
   add(resources, compileCluster(ctx));
   add(resources, compileEc2Capacity(ctx));

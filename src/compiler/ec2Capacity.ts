@@ -14,6 +14,7 @@
  * instance that still runs tasks when it shrinks.
  */
 import { z } from 'zod';
+import type { JobIssue } from '../core/errors.js';
 import type { Job } from '../core/model/job.js';
 import { isEc2Capacity } from '../core/model/task.js';
 import { type CfnValue, getAtt, type Resources, ref, sub } from './cfn.js';
@@ -115,43 +116,58 @@ function ec2ConfigOf(config: BerthConfig): Ec2CapacityConfig | undefined {
 }
 
 /**
- * Service-level checks for EC2 capacity; throws one CompileError naming every problem.
+ * Service-level checks for EC2 capacity, as issues (`configFile` names where `custom.berth` lives).
  * A job on `{ provider: 'ec2' }` needs `custom.berth.capacity.ec2`, berth's own cluster, an architecture the
- * instances have, and no Fargate-only settings.
+ * instances have, and no Fargate-only settings. Run by `berth validate` and the compiler (checks.ts).
  */
-export function checkCapacity(jobs: readonly Job[], config: BerthConfig): void {
+export function capacityIssues(jobs: readonly Job[], config: BerthConfig, configFile: string): JobIssue[] {
   const ec2 = ec2ConfigOf(config);
-  const problems: string[] = [];
+  const issues: JobIssue[] = [];
   if (ec2 && ec2.minSize > ec2.maxSize) {
-    problems.push(
-      `custom.berth.capacity.ec2.minSize: ${ec2.minSize} is greater than maxSize ${ec2.maxSize} — raise maxSize or lower minSize`,
-    );
+    issues.push({
+      file: configFile,
+      path: 'custom.berth.capacity.ec2.minSize',
+      problem: `${ec2.minSize} is greater than maxSize ${ec2.maxSize}`,
+      fix: 'raise maxSize or lower minSize',
+    });
   }
   if (ec2 && config.cluster !== 'create') {
-    problems.push(
-      'custom.berth.capacity.ec2: an EC2 capacity provider is attached to the cluster berth creates — use cluster: create, or attach your own capacity provider to your cluster and drop capacity.ec2',
-    );
+    issues.push({
+      file: configFile,
+      path: 'custom.berth.capacity.ec2',
+      problem: 'an EC2 capacity provider is attached to the cluster berth creates',
+      fix: 'use cluster: create, or attach your own capacity provider to your cluster and drop capacity.ec2',
+    });
   }
   for (const job of jobs) {
     if (!isEc2Capacity(job.task.capacity)) continue;
     if (!ec2) {
-      problems.push(
-        `${job.file}: task.capacity: { provider: 'ec2' } but the service has no EC2 capacity — add custom.berth.capacity.ec2 (instanceTypes, maxSize) to serverless.yml, or use capacity 'FARGATE'`,
-      );
+      issues.push({
+        file: job.file,
+        path: 'task.capacity',
+        problem: `{ provider: 'ec2' } but the service has no EC2 capacity`,
+        fix: `add custom.berth.capacity.ec2 (instanceTypes, maxSize) to serverless.yml, or use capacity 'FARGATE'`,
+      });
       continue;
     }
     if (job.task.architecture !== ec2.architecture) {
-      problems.push(
-        `${job.file}: task.architecture: ${job.task.architecture} but the EC2 capacity runs ${ec2.architecture} instances — match custom.berth.capacity.ec2.architecture or the job's architecture`,
-      );
+      issues.push({
+        file: job.file,
+        path: 'task.architecture',
+        problem: `${job.task.architecture} but the EC2 capacity runs ${ec2.architecture} instances`,
+        fix: `match custom.berth.capacity.ec2.architecture or the job's architecture`,
+      });
     }
     if (job.task.ephemeralStorageGiB !== undefined) {
-      problems.push(
-        `${job.file}: task.ephemeralStorageGiB: ephemeral storage is a Fargate setting — remove it for an EC2 job (size the instance volume instead)`,
-      );
+      issues.push({
+        file: job.file,
+        path: 'task.ephemeralStorageGiB',
+        problem: 'ephemeral storage is a Fargate setting',
+        fix: 'remove it for an EC2 job (size the instance volume instead)',
+      });
     }
   }
-  if (problems.length) throw new CompileError(problems.join('\n'));
+  return issues;
 }
 
 /** The shared EC2 capacity resources (none without `custom.berth.capacity.ec2`). */

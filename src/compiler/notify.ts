@@ -7,9 +7,11 @@
  * Topics given by ARN (`notify.sns`) belong to the user: their policy must allow events.amazonaws.com to
  * publish (README, "Subscribing to outcomes").
  */
+import { formatJobIssue } from '../core/errors.js';
 import { EVENT_SOURCE, EVENT_TYPES, type EventType } from '../core/lifecycle/events.js';
 import type { Job, NOTIFY_ON } from '../core/model/job.js';
 import { type CfnValue, getAtt, type Resources, ref } from './cfn.js';
+import { notifyTopicIssue } from './checks.js';
 import type { CompileContext } from './context.js';
 import { CompileError } from './errors.js';
 import { logicalIds } from './naming.js';
@@ -57,11 +59,8 @@ export function notifyRuleId(job: string, index: number): string {
 export function compileNotify(job: Job, ctx: CompileContext): Resources {
   const notify = job.notify;
   if (!notify) return {};
-  const fifo = notify.sns.find((t) => t.endsWith('.fifo'));
-  if (fifo)
-    throw new CompileError(
-      `${job.file}: notify.sns: ${fifo} is a FIFO topic, which EventBridge rules cannot publish to without a message group — use a standard topic`,
-    );
+  const fifo = notifyTopicIssue(job);
+  if (fifo) throw new CompileError(formatJobIssue(fifo));
   const resources: Resources = {};
   const topicId = logicalIds.notifyTopic(job.name);
   const owned = notify.email.length > 0;

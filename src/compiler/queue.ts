@@ -3,9 +3,10 @@
  * source mapping that feeds its messages to the launcher with partial batch responses.
  */
 import { parseDuration } from '../core/duration.js';
+import { formatJobIssue } from '../core/errors.js';
 import type { Job, JobTrigger } from '../core/model/job.js';
 import { arn, type CfnValue, getAtt, type Resources } from './cfn.js';
-import { MIN_QUEUE_VISIBILITY_SECONDS } from './config.js';
+import { queueVisibilityIssue } from './checks.js';
 import type { CompileContext } from './context.js';
 import { CompileError } from './errors.js';
 import { logicalIds } from './naming.js';
@@ -76,12 +77,9 @@ export function jobQueueResources(
 export function compileQueue(job: Job, trigger: QueueJobTrigger, ctx: CompileContext): Resources {
   let queues: Resources = {};
   if (!trigger.existing) {
+    const issue = queueVisibilityIssue(job, trigger);
+    if (issue) throw new CompileError(formatJobIssue(issue));
     const visibility = Math.round(parseDuration(trigger.visibilityTimeout) / 1000);
-    if (visibility < MIN_QUEUE_VISIBILITY_SECONDS) {
-      throw new CompileError(
-        `${job.file}: trigger.queue.visibilityTimeout: ${trigger.visibilityTimeout} is shorter than 6× the launcher timeout — use at least '${MIN_QUEUE_VISIBILITY_SECONDS / 60}m'`,
-      );
-    }
     queues = jobQueueResources(job, trigger, ctx, { VisibilityTimeout: visibility });
   }
   return {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { OUTCOME_CLASSES } from '../lifecycle/states.js';
+import { tryParseDuration } from '../duration.js';
 import { duration, strictObject } from './common.js';
 
 const exitCodeMatcher = z.union([
@@ -29,7 +30,7 @@ export const retryRuleSchema = strictObject({
   action: z.enum(['retry', 'fail'], { error: `unknown action — use 'retry' or 'fail'` }),
 });
 
-export const backoffSchema = strictObject({
+const backoffFields = strictObject({
   /** Delay before the second attempt. @default '10s' */
   minDelay: duration({ minMs: 0 }).default('10s'),
   /** Cap on any one delay. @default '5m' */
@@ -41,6 +42,19 @@ export const backoffSchema = strictObject({
    * @default 0.2
    */
   jitter: z.number().min(0).max(1).default(0.2),
+});
+
+/** The backoff, with `minDelay` ≤ `maxDelay` (a larger minimum would silently be capped to the maximum). */
+export const backoffSchema = backoffFields.superRefine((b, ctx) => {
+  const min = tryParseDuration(b.minDelay);
+  const max = tryParseDuration(b.maxDelay);
+  if (min !== undefined && max !== undefined && min > max) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['minDelay'],
+      message: `minDelay ${b.minDelay} is longer than maxDelay ${b.maxDelay} (every delay is capped at maxDelay${b.maxDelay === '5m' ? ', 5m by default' : ''}) — raise maxDelay or lower minDelay`,
+    });
+  }
 });
 
 export const retrySchema = strictObject({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkScheduleExpression, checkTimeZone } from '../schedule/index.js';
+import { checkScheduleExpression, checkTimeZone, instantOfZonedIso } from '../schedule/index.js';
 import { duration, jsonValue, strictObject } from './common.js';
 
 const BUCKET_RE = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -40,7 +40,7 @@ export type ScheduleExpression = `cron(${string})` | `rate(${string})` | `at(${s
  * Runs the job on an EventBridge Scheduler schedule, in a time zone.
  * @example trigger: { schedule: { expression: 'cron(0 2 * * ? *)', timezone: 'Asia/Seoul' } }
  */
-export const scheduleTriggerSchema = strictObject({
+const scheduleTriggerFields = strictObject({
   /** `cron(min hour dom month dow year)`, `rate(5 minutes)` or `at(2026-12-01T09:00:00)`. */
   expression: z.string().superRefine((expr, ctx) => {
     const problem = checkScheduleExpression(expr);
@@ -65,6 +65,25 @@ export const scheduleTriggerSchema = strictObject({
   startDate: isoDateTime.optional(),
   /** End of the schedule (ISO-8601, read in the time zone). */
   endDate: isoDateTime.optional(),
+});
+
+export const scheduleTriggerSchema = scheduleTriggerFields.superRefine((s, ctx) => {
+  if (s.startDate === undefined || s.endDate === undefined || checkTimeZone(s.timezone)) return;
+  let start: number;
+  let end: number;
+  try {
+    start = instantOfZonedIso(s.startDate, s.timezone);
+    end = instantOfZonedIso(s.endDate, s.timezone);
+  } catch {
+    return; // the field checks above report a date that does not parse
+  }
+  if (start > end) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['startDate'],
+      message: `startDate ${s.startDate} is after endDate ${s.endDate}, so the schedule never fires — swap them or fix one`,
+    });
+  }
 });
 
 const QUEUE_ARN_RE = /^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$/;
