@@ -4,13 +4,39 @@
  * `module`, `commonjs` or absent. esbuild bundles the files into one ESM module in a temporary folder, so the
  * project's `"type"` never decides how a file is read and no loader hook (tsx) is registered in the process.
  * Every load bundles afresh, so `berth dev` sees a file edited since the last load.
+ *
+ * The files run in a worker thread with a time limit (`loadWorker.ts`): a file that calls `process.exit()`,
+ * awaits something that never settles or loops forever is reported by name, and berth goes on. A build error
+ * is reported with its place and a code frame; a job file that imports itself through other files is
+ * reported with the cycle (`loadProblems.ts`).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, extname, join, sep } from 'node:path';
+import { dirname, extname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type BuildOptions, build, type Loader, type Plugin } from 'esbuild';
+import {
+  type BuildMessage,
+  buildFailure,
+  crashedFailure,
+  cycleFailure,
+  findImportCycles,
+  type ImportGraph,
+  type LoadFailure,
+  loadTimeoutMs,
+  neverSettlesFailure,
+  notLoadedFailure,
+  thrownFailure,
+  timeoutFailure,
+} from './loadProblems.js';
+import {
+  type FileEnd,
+  type JobExport,
+  runInWorker,
+  type WorkerInput,
+  type WorkerMode,
+} from './loadWorker.js';
 
 /**
  * Bare imports (`berth`, the project's own packages) stay outside the bundle, pinned to the file esbuild
@@ -87,34 +113,49 @@ const BASE: BuildOptions = {
   write: false,
   logLevel: 'silent',
   banner: { js: REQUIRE_BANNER },
+  metafile: true,
   plugins: [pinPackages, ownImportMeta],
 };
 
-async function importText(text: string): Promise<unknown> {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-load-'));
-  try {
-    const file = join(dir, 'bundle.mjs');
-    writeFileSync(file, text);
-    return await import(pathToFileURL(file).href);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+export type ImportStrategy = 'bundle' | 'per-file';
+
+export interface ImportOptions {
+  /** @default 'bundle' */
+  strategy?: ImportStrategy;
+  /** Time limit for running the files; @default BERTH_LOAD_TIMEOUT, else 30 s (`loadTimeoutMs`). */
+  timeoutMs?: number;
+}
+
+/** How one file loaded: its value, or why it did not. */
+export type FileResult<T> = { ok: true; value: T } | { ok: false; failure: LoadFailure };
+
+function posix(path: string): string {
+  return path.split(sep).join('/');
+}
+
+function messagesOf(error: unknown): BuildMessage[] {
+  return (error as { errors?: BuildMessage[] })?.errors ?? [];
+}
+
+/** The built files of one load, in a temporary folder: one bundle, or one module per file. */
+interface Built {
+  bundle?: string;
+  files?: (string | null)[];
+  graphs: ImportGraph[];
+  /** Files that could not be built (per file). */
+  failures: Map<number, LoadFailure>;
 }
 
 /**
- * All files in one bundle: each file is a lazily initialised module behind its own `import()`, so a file that
+ * All files in one bundle: each file is a lazily initialised module behind its own loader, so a file that
  * throws still fails alone, with its own error. `undefined` when the bundle cannot be built (a syntax error
- * somewhere) or a package the files import throws while loading: the caller then imports file by file, which
- * puts each error on its own file.
+ * somewhere): the caller then builds file by file, which puts each error on its own file.
  */
-async function importBundled(
-  files: string[],
-  root: string,
-): Promise<PromiseSettledResult<unknown>[] | undefined> {
-  let text: string;
+async function buildBundle(files: string[], root: string, dir: string): Promise<Built | undefined> {
   try {
     const result = await build({
       ...BASE,
+      absWorkingDir: root,
       stdin: {
         contents: `export default [\n${files.map((f) => `  () => import(${JSON.stringify(f)}),`).join('\n')}\n];\n`,
         resolveDir: root,
@@ -122,51 +163,181 @@ async function importBundled(
         sourcefile: 'berth-files.js',
       },
     });
-    text = result.outputFiles?.[0]?.text ?? '';
+    const file = join(dir, 'bundle.mjs');
+    writeFileSync(file, result.outputFiles?.[0]?.text ?? '');
+    return {
+      bundle: pathToFileURL(file).href,
+      graphs: [result.metafile as ImportGraph],
+      failures: new Map(),
+    };
   } catch {
     return undefined;
   }
-  try {
-    const mod = (await importText(text)) as { default: (() => Promise<unknown>)[] };
-    return await Promise.allSettled(mod.default.map((load) => load()));
-  } catch {
-    return undefined;
+}
+
+async function buildEach(files: string[], root: string, dir: string): Promise<Built> {
+  const failures = new Map<number, LoadFailure>();
+  const graphs: ImportGraph[] = [];
+  const urls = await Promise.all(
+    files.map(async (f, i) => {
+      try {
+        const result = await build({ ...BASE, absWorkingDir: root, entryPoints: [f] });
+        const file = join(dir, `file-${i}.mjs`);
+        writeFileSync(file, result.outputFiles?.[0]?.text ?? '');
+        graphs.push(result.metafile as ImportGraph);
+        return pathToFileURL(file).href;
+      } catch (error) {
+        failures.set(i, buildFailure(messagesOf(error), (error as Error)?.message ?? String(error)));
+        return null;
+      }
+    }),
+  );
+  return { files: urls, graphs, failures };
+}
+
+function failureOf(end: FileEnd, timeoutMs: number): LoadFailure | undefined {
+  switch (end.status) {
+    case 'loaded':
+      return undefined;
+    case 'threw':
+      return thrownFailure(end.error);
+    case 'not-started':
+      return notLoadedFailure(timeoutMs);
+    case 'unfinished':
+      if (end.why === 'never-settles') return neverSettlesFailure();
+      if (end.why === 'crashed') return crashedFailure(end.error ?? { message: 'the loader thread stopped' });
+      return timeoutFailure(timeoutMs, end.why === 'timeout-running');
   }
 }
-
-/** Builds esbuild's first error as one line: `problem (file:line:column)`. */
-function buildErrorMessage(error: unknown): string {
-  const errors = (
-    error as { errors?: { text: string; location?: { line: number; column: number } | null }[] }
-  ).errors;
-  const first = errors?.[0];
-  if (!first) return (error as Error)?.message ?? String(error);
-  return first.location ? `${first.text} (line ${first.location.line}:${first.location.column})` : first.text;
-}
-
-async function importOne(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    const result = await build({ ...BASE, entryPoints: [file] });
-    text = result.outputFiles?.[0]?.text ?? '';
-  } catch (error) {
-    throw new Error(buildErrorMessage(error));
-  }
-  return importText(text);
-}
-
-export type ImportStrategy = 'bundle' | 'per-file';
 
 /**
- * Imports `files` (absolute paths) and returns one settled result per file, in order. `bundle` (the default)
- * builds one esbuild bundle and falls back to `per-file` (one build per file) when that fails.
+ * Runs the files of `built` in worker threads until each has ended. A worker stopped at the time limit (or
+ * by a crash) is replaced by a fresh one for the files it never started, until twice the limit has passed.
+ * `undefined` when the bundle itself cannot load (a package it imports throws): the caller builds per file.
+ */
+async function runBuilt(
+  built: Built,
+  order: number[],
+  mode: WorkerMode,
+  timeoutMs: number,
+): Promise<Map<number, FileEnd> | undefined> {
+  const ends = new Map<number, FileEnd>();
+  const stopAt = Date.now() + 2 * timeoutMs;
+  let remaining = order;
+  while (remaining.length > 0) {
+    const input: WorkerInput = {
+      ...(built.bundle ? { bundle: built.bundle } : { files: built.files ?? [] }),
+      order: remaining,
+      mode,
+    };
+    const outcome = await runInWorker(input, timeoutMs);
+    if (outcome.bundleError) return undefined;
+    const notStarted = remaining.filter((i) => (outcome.ends[i]?.status ?? 'not-started') === 'not-started');
+    if (notStarted.length === remaining.length && built.bundle) return undefined;
+    for (const i of remaining) {
+      const end = outcome.ends[i];
+      if (end && end.status !== 'not-started') ends.set(i, end);
+    }
+    if (notStarted.length === remaining.length || Date.now() >= stopAt) {
+      for (const i of notStarted) ends.set(i, { status: 'not-started' });
+      break;
+    }
+    remaining = notStarted;
+  }
+  return ends;
+}
+
+/** Builds and runs `files` in a worker; calls `use` while the built files still exist. */
+async function loadFiles<T>(
+  files: string[],
+  root: string,
+  mode: WorkerMode,
+  options: ImportOptions,
+  use: (results: (FileResult<JobExport | undefined> | undefined)[], built: Built) => Promise<T>,
+): Promise<T> {
+  const timeoutMs = loadTimeoutMs(options.timeoutMs);
+  const rel = files.map((f) => posix(relative(root, f)));
+  const dir = mkdtempSync(join(tmpdir(), 'berth-load-'));
+  try {
+    const attempt = async (built: Built): Promise<T | undefined> => {
+      const results: (FileResult<JobExport | undefined> | undefined)[] = files.map(() => undefined);
+      for (const [i, failure] of built.failures) results[i] = { ok: false, failure };
+      const cycles = findImportCycles(built.graphs, rel);
+      rel.forEach((file, i) => {
+        const cycle = cycles.get(file);
+        if (cycle && !results[i]) results[i] = { ok: false, failure: cycleFailure(cycle) };
+      });
+      const order = files.map((_f, i) => i).filter((i) => !results[i]);
+      const ends = await runBuilt(built, order, mode, timeoutMs);
+      if (!ends) return undefined;
+      for (const [i, end] of ends) {
+        const failure = failureOf(end, timeoutMs);
+        results[i] = failure
+          ? { ok: false, failure }
+          : { ok: true, value: end.status === 'loaded' ? end.value : undefined };
+      }
+      return use(results, built);
+    };
+    if ((options.strategy ?? 'bundle') === 'bundle') {
+      const bundled = await buildBundle(files, root, dir);
+      const done = bundled && (await attempt(bundled));
+      if (done !== undefined) return done;
+    }
+    const each = await buildEach(files, root, dir);
+    const done = await attempt(each);
+    if (done === undefined) throw new Error('berth could not load the project files'); // per file never reports a bundle error
+    return done;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Loads job files (absolute paths) in a worker thread and returns, per file in order, its default export as
+ * data (`JobExport`), or why it did not load. The main thread never runs a job file.
+ */
+export async function loadJobExports(
+  files: string[],
+  root: string,
+  options: ImportOptions = {},
+): Promise<FileResult<JobExport>[]> {
+  if (files.length === 0) return [];
+  return loadFiles(files, root, 'jobs', options, async (results) =>
+    results.map((r) =>
+      r?.ok === false ? r : { ok: true as const, value: r?.value ?? ({ kind: 'no-default' } as const) },
+    ),
+  );
+}
+
+/**
+ * Imports `files` (absolute paths) into this process and returns, per file in order, its module or why it
+ * did not load. The files first run in a worker thread with the time limit, and only those that loaded there
+ * are imported here: a file that exits, hangs or loops is reported without reaching this thread.
  */
 export async function importProjectFiles(
   files: string[],
   root: string,
-  strategy: ImportStrategy = 'bundle',
-): Promise<PromiseSettledResult<unknown>[]> {
+  options: ImportOptions = {},
+): Promise<FileResult<unknown>[]> {
   if (files.length === 0) return [];
-  const bundled = strategy === 'bundle' ? await importBundled(files, root) : undefined;
-  return bundled ?? Promise.allSettled(files.map((f) => importOne(f)));
+  return loadFiles(files, root, 'probe', options, async (results, built) => {
+    let bundle: Promise<{ default: (() => Promise<unknown>)[] }> | undefined;
+    return Promise.all(
+      results.map(async (r, i): Promise<FileResult<unknown>> => {
+        if (!r?.ok) return r ?? { ok: false, failure: notLoadedFailure(loadTimeoutMs(options.timeoutMs)) };
+        try {
+          if (built.bundle) {
+            bundle ??= import(built.bundle) as Promise<{ default: (() => Promise<unknown>)[] }>;
+            return { ok: true, value: await (await bundle).default[i]?.() };
+          }
+          return { ok: true, value: await import(built.files?.[i] as string) };
+        } catch (error) {
+          return {
+            ok: false,
+            failure: thrownFailure({ message: (error as Error)?.message ?? String(error) }),
+          };
+        }
+      }),
+    );
+  });
 }

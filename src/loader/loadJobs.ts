@@ -1,10 +1,9 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { isJobDefinition } from '../core/defineJob.js';
 import { BerthError, type JobIssue, JobValidationError } from '../core/errors.js';
 import type { Job } from '../core/model/job.js';
 import { findDuplicateNames, validateJob } from '../core/model/validate.js';
-import { type ImportStrategy, importProjectFiles } from './importFiles.js';
+import { type ImportStrategy, loadJobExports } from './importFiles.js';
 
 export interface LoadOptions {
   /** Project root; job files are reported relative to it. @default process.cwd() */
@@ -18,6 +17,11 @@ export interface LoadOptions {
    * @default 'bundle'
    */
   strategy?: ImportStrategy;
+  /**
+   * How long the job files may take to load before berth stops them and names the file (a top-level await
+   * that waits too long, a loop that never ends). @default BERTH_LOAD_TIMEOUT, else 30 s
+   */
+  timeoutMs?: number;
 }
 
 export interface LoadResult {
@@ -52,20 +56,11 @@ function posix(path: string): string {
 }
 
 /**
- * A CommonJS file's `module.exports` arrives as `default`; one compiled from TypeScript or Babel
- * (`exports.default = …`) arrives as `default.default`. Both count as the file's default export.
- */
-function commonJsInterop(mod: { default?: unknown }): { default?: unknown } {
-  const inner = (mod.default as { default?: unknown } | undefined)?.default;
-  return inner !== undefined && !isJobDefinition(mod.default) && isJobDefinition(inner)
-    ? { default: inner }
-    : mod;
-}
-
-/**
  * Imports every job file and validates all of them, collecting every problem instead of stopping at the
- * first. Files are bundled with esbuild (`importProjectFiles`), so `.ts`, `.mts`, `.js` and `.mjs` files load
- * whatever the project's package.json `"type"` says, and no loader hook is registered in the process.
+ * first. Files are bundled with esbuild (`loadJobExports`), so `.ts`, `.mts`, `.js` and `.mjs` files load
+ * whatever the project's package.json `"type"` says, and no loader hook is registered in the process. They
+ * run in a worker thread with a time limit: a file that calls `process.exit()`, never finishes its top-level
+ * await or loops forever becomes a `(file)` problem naming what it did, like a file that throws.
  */
 export async function loadJobs(options: LoadOptions = {}): Promise<LoadResult> {
   const root = options.root ?? process.cwd();
@@ -73,21 +68,18 @@ export async function loadJobs(options: LoadOptions = {}): Promise<LoadResult> {
   const files = findJobFiles(dir);
   const issues: JobIssue[] = [];
   const jobs: Job[] = [];
-  const modules = await importProjectFiles(files, root, options.strategy ?? 'bundle');
+  const modules = await loadJobExports(files, root, {
+    strategy: options.strategy ?? 'bundle',
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+  });
   modules.forEach((result, i) => {
     const file = posix(relative(root, files[i]!));
-    if (result.status === 'rejected') {
-      const err = result.reason as Error;
-      issues.push({
-        file,
-        path: '(file)',
-        problem: `throws on import: ${err?.message?.split('\n')[0] ?? String(err)}`,
-        fix: 'fix the error; berth imports every file in the jobs folder (prefix helper files with _ to skip them)',
-      });
+    if (!result.ok) {
+      issues.push({ file, path: '(file)', ...result.failure });
       return;
     }
-    const mod = commonJsInterop(result.value as { default?: unknown });
-    if (mod.default === undefined) {
+    const exported = result.value;
+    if (exported.kind === 'no-default') {
       issues.push({
         file,
         path: '(file)',
@@ -96,7 +88,7 @@ export async function loadJobs(options: LoadOptions = {}): Promise<LoadResult> {
       });
       return;
     }
-    if (!isJobDefinition(mod.default)) {
+    if (exported.kind === 'not-job') {
       issues.push({
         file,
         path: '(file)',
@@ -105,7 +97,7 @@ export async function loadJobs(options: LoadOptions = {}): Promise<LoadResult> {
       });
       return;
     }
-    const validated = validateJob(mod.default.definition, file);
+    const validated = validateJob(exported.definition, file);
     if (validated.ok) jobs.push(validated.job);
     else issues.push(...validated.issues);
   });

@@ -11,13 +11,17 @@ import {
   SUBSCRIBERS_DIR,
   SubscriberError,
 } from '../subscriber/index.js';
-import { importProjectFiles } from './importFiles.js';
+import { type ImportOptions, importProjectFiles } from './importFiles.js';
 
 /**
  * Loads `subscribers/*.{ts,mts,js,mjs}` under `root` (bundled with esbuild, like jobs, whatever the project's
- * `"type"`). Every file must default-export `defineSubscriber(...)`; names must be unique.
+ * `"type"`). Every file must default-export `defineSubscriber(...)`; names must be unique. The files run first
+ * in a worker thread with the load time limit (a file that exits, hangs or loops is named, never run here).
  */
-export async function loadSubscribers(root: string): Promise<LoadedSubscriber[]> {
+export async function loadSubscribers(
+  root: string,
+  options: ImportOptions = {},
+): Promise<LoadedSubscriber[]> {
   const dir = join(root, SUBSCRIBERS_DIR);
   let entries: string[];
   try {
@@ -31,14 +35,13 @@ export async function loadSubscribers(root: string): Promise<LoadedSubscriber[]>
   const modules = await importProjectFiles(
     files.map((f) => join(dir, f)),
     root,
+    options,
   );
   for (const [i, f] of files.entries()) {
     const file = `${SUBSCRIBERS_DIR}/${f}`;
     const result = modules[i]!;
-    if (result.status === 'rejected')
-      throw new SubscriberError(
-        `${file}: (file): throws on import: ${(result.reason as Error)?.message?.split('\n')[0] ?? String(result.reason)} — fix the error`,
-      );
+    if (!result.ok)
+      throw new SubscriberError(`${file}: (file): ${result.failure.problem} — ${result.failure.fix}`);
     const mod = result.value as { default?: unknown };
     if (!isSubscriber(mod.default) && !isTaskStoppedSubscriber(mod.default))
       throw new SubscriberError(

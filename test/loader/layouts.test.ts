@@ -76,6 +76,9 @@ describe('import errors land on their file', () => {
     expect(result.jobs.map((j) => j.name)).toContain('esm-ts');
     expect(result.issues).toHaveLength(1);
     expect(result.issues[0]).toMatchObject({ file: 'jobs/broken.ts', path: '(file)' });
-    expect(result.issues[0]!.problem).toMatch(/^throws on import: .*\(line \d+:\d+\)$/);
+    expect(result.issues[0]!.problem).toBe(
+      'does not compile: jobs/broken.ts:3:1: Expected "}" but found end of file',
+    );
+    expect(result.issues[0]!.fix).toBe('correct the code at jobs/broken.ts:3:1:\n  3 │ \n    │ ^');
   });
 });

@@ -60,12 +60,36 @@ describe.each(['per-file', 'bundle'] as const)('loadJobs (strategy %s)', (strate
     ]);
   });
 
-  it('reports a syntax error as a file that throws on import', async () => {
-    const root = project({ 'jobs/broken.ts': `export default defineJob({ name: 'x', \n` });
+  it('reports a syntax error with file:line:column, the message and a code frame', async () => {
+    const root = project({
+      'jobs/good.ts': jobFile(validJob('good')),
+      'jobs/broken.ts': `import { defineJob } from 'berth';\nexport default defineJob({ name: 'x' task: { image: 'x' } });\n`,
+    });
     const result = await loadJobs({ strategy, root });
-    expect(result.issues).toHaveLength(1);
-    expect(result.issues[0]).toMatchObject({ file: 'jobs/broken.ts', path: '(file)', fix: IMPORT_FIX });
-    expect(result.issues[0]?.problem).toMatch(/^throws on import: /);
+    expect(result.jobs.map((j) => j.name)).toEqual(['good']);
+    expect(result.issues).toEqual([
+      {
+        file: 'jobs/broken.ts',
+        path: '(file)',
+        problem: 'does not compile: jobs/broken.ts:2:38: Expected "}" but found "task"',
+        fix: [
+          'correct the code at jobs/broken.ts:2:38:',
+          "  2 │ export default defineJob({ name: 'x' task: { image: 'x' } });",
+          '    │                                      ^~~~',
+        ].join('\n'),
+      },
+    ]);
+  });
+
+  it('puts a syntax error in an imported helper at its own place, on the job file that imports it', async () => {
+    const root = project({
+      'jobs/_shared.ts': `export const IMAGE = 'x';\nexport const CPU = ;\n`,
+      'jobs/uses.ts': `import { defineJob } from 'berth';\nimport { IMAGE } from './_shared.js';\nexport default defineJob({ name: 'uses', task: { image: IMAGE } });\n`,
+    });
+    const result = await loadJobs({ strategy, root });
+    expect(result.issues.map(formatJobIssue)).toEqual([
+      'jobs/uses.ts: (file): does not compile: jobs/_shared.ts:2:20: Unexpected ";" — correct the code at jobs/_shared.ts:2:20:\n  2 │ export const CPU = ;\n    │                    ^',
+    ]);
   });
 
   it('names every file that shares a job name, in nested folders too', async () => {
