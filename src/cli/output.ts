@@ -9,7 +9,9 @@ export class CliError extends BerthError {
 /** Prints an error the CLI way (stderr, `path: field: what is wrong — how to fix`) and returns exit code 1. */
 export function reportError(error: unknown): number {
   if (error instanceof JobValidationError) {
-    for (const line of error.message.split('\n')) process.stderr.write(`${pc.red('✖')} ${line}\n`);
+    // One mark per problem; an indented line continues the problem above it (a build error's code frame).
+    for (const line of error.message.split('\n'))
+      process.stderr.write(line.startsWith(' ') ? `  ${line}\n` : `${pc.red('✖')} ${line}\n`);
     process.stderr.write(`${error.issues.length} problem${error.issues.length === 1 ? '' : 's'} found\n`);
     return 1;
   }

@@ -23,7 +23,7 @@ export interface LoadProblem {
   kind: 'jobs' | 'subscribers';
   /** Project-relative file, when the problem belongs to one. */
   file?: string;
-  /** One line: `file: path: problem — fix`. */
+  /** `file: path: problem — fix` (a build error adds its code frame on the lines after). */
   message: string;
 }
 
@@ -163,7 +163,13 @@ export class Reloader<S> {
     if (same) return;
     if (problems.length === 0 && before.length > 0)
       this.options.log(`✓ ${kind}: fixed, every file loads again`);
-    for (const p of problems) this.options.log(`✖ ${p.message} (keeping the last good version)`);
+    for (const p of problems) {
+      // A build error's code frame follows its line, indented.
+      const [first, ...frame] = p.message.split('\n');
+      this.options.log(
+        [`✖ ${first} (keeping the last good version)`, ...frame.map((l) => `  ${l}`)].join('\n'),
+      );
+    }
     this.options.onProblems?.(this.problems());
   }
 
@@ -205,7 +211,7 @@ export class Reloader<S> {
       this.options.log('↻ subscribers reloaded');
       this.setProblems('subscribers', []);
     } catch (error) {
-      const message = (error as Error).message.split('\n')[0] ?? String(error);
+      const message = (error as Error)?.message ?? String(error);
       const file = /^(subscribers\/[^:]+):/.exec(message)?.[1];
       this.setProblems('subscribers', [{ kind: 'subscribers', ...(file ? { file } : {}), message }]);
     }
