@@ -101,9 +101,12 @@ const ownImportMeta: Plugin = {
   },
 };
 
-/** Lets a bundled `require()` (CommonJS job files, their CommonJS helpers) work in the ESM bundle. */
+/**
+ * Lets a bundled `require()` (CommonJS job files, their CommonJS helpers) work in the ESM bundle, and tells
+ * the worker thread (`loadWorker.ts`) that the built file's imports are loaded and its own code starts.
+ */
 const REQUIRE_BANNER =
-  "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);";
+  "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url); globalThis.__berthEvaluating?.();";
 
 const BASE: BuildOptions = {
   bundle: true,
@@ -212,7 +215,8 @@ function failureOf(end: FileEnd, timeoutMs: number): LoadFailure | undefined {
 
 /**
  * Runs the files of `built` in worker threads until each has ended. A worker stopped at the time limit (or
- * by a crash) is replaced by a fresh one for the files it never started, until twice the limit has passed.
+ * by a crash) is replaced by a fresh one for the files it never started, until three times the limit has
+ * passed.
  * `undefined` when the bundle itself cannot load (a package it imports throws): the caller builds per file.
  */
 async function runBuilt(
@@ -222,7 +226,8 @@ async function runBuilt(
   timeoutMs: number,
 ): Promise<Map<number, FileEnd> | undefined> {
   const ends = new Map<number, FileEnd>();
-  const stopAt = Date.now() + 2 * timeoutMs;
+  // Each busy file costs a worker and one time limit; past three, the files not yet started are left out.
+  const stopAt = Date.now() + 3 * timeoutMs;
   let remaining = order;
   while (remaining.length > 0) {
     const input: WorkerInput = {

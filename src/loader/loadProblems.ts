@@ -5,6 +5,7 @@
  * (`importFiles.ts`) decides when each applies.
  */
 import { formatDuration, tryParseDuration } from '../core/duration.js';
+import { BerthError } from '../core/errors.js';
 
 /** What stops one file from loading: the `problem` and `fix` of a `(file)` issue. */
 export interface LoadFailure {
@@ -24,14 +25,14 @@ export const LOAD_TIMEOUT_ENV = 'BERTH_LOAD_TIMEOUT';
  */
 export function loadTimeoutMs(option?: number, env: NodeJS.ProcessEnv = process.env): number {
   if (option !== undefined) {
-    if (!(option > 0)) throw new RangeError(`load timeout ${option} ms must be more than 0`);
+    if (!(option > 0)) throw new BerthError(`load timeout ${option} ms must be more than 0`);
     return option;
   }
   const text = env[LOAD_TIMEOUT_ENV]?.trim();
   if (!text) return DEFAULT_LOAD_TIMEOUT_MS;
   const ms = /^\d+(\.\d+)?$/.test(text) ? Number(text) * 1000 : tryParseDuration(text);
   if (ms === undefined || !(ms > 0))
-    throw new RangeError(
+    throw new BerthError(
       `${LOAD_TIMEOUT_ENV}="${text}" is not a time limit — write a duration such as 30s, 2m or 500ms (a bare number is seconds)`,
     );
   return ms;

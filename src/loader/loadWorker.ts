@@ -101,6 +101,9 @@ function post(message) {
   const pending = [];
   for (const i of workerData.order) {
     parentPort.postMessage({ type: 'start', i });
+    const evaluating = workerData.bundle
+      ? Promise.resolve()
+      : new Promise((r) => { globalThis.__berthEvaluating = r; });
     let p;
     try { p = Promise.resolve(loads[i]()); } catch (e) { p = Promise.reject(e); }
     p = p.then(
@@ -108,11 +111,12 @@ function post(message) {
       (e) => post({ type: 'failed', i, error: describe(e) }),
     );
     pending.push(p);
-    // In a bundle every module is linked already: the next file starts once this one has finished or is
-    // waiting (a top-level await). Separate modules load one after the other: two loading at once could
-    // both reach one package half-loaded (a CommonJS require() of an ES module being imported).
-    if (workerData.bundle) await Promise.race([p, new Promise((r) => setImmediate(r))]);
-    else await p;
+    // The next file starts once this one has finished or is waiting (a top-level await). In a bundle every
+    // module is linked already; a separate module first loads its imports, and the next one waits for them
+    // (its banner calls __berthEvaluating): two loading at once could both reach one package half-loaded
+    // (a CommonJS require() of an ES module being imported).
+    await Promise.race([p, evaluating]);
+    await Promise.race([p, new Promise((r) => setImmediate(r))]);
   }
   await Promise.all(pending);
   parentPort.postMessage({ type: 'end' });
