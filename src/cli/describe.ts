@@ -1,5 +1,5 @@
 import type { Job, JobTrigger } from '../core/model/job.js';
-import { describeSchedule, nextFireTimes } from '../core/schedule/index.js';
+import { describeSchedule, windowedFireTimes } from '../core/schedule/index.js';
 
 /** A trigger in words, for `berth list` and the dashboard. */
 export function describeTrigger(t: JobTrigger): string {
@@ -24,12 +24,12 @@ export function describeTrigger(t: JobTrigger): string {
   }
 }
 
-/** The next fire time of any of the job's schedules, or null. */
+/** The next fire time of any of the job's schedules (inside its startDate/endDate window), or null. */
 export function nextFire(job: Job, from: Date): Date | null {
   let best: Date | null = null;
   for (const t of job.triggers) {
     if (t.kind !== 'schedule') continue;
-    const [next] = nextFireTimes(t.expression, { timezone: t.timezone, from, count: 1 });
+    const [next] = windowedFireTimes(t, from, 1);
     if (next && (!best || next < best)) best = next;
   }
   return best;

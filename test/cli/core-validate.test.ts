@@ -172,9 +172,15 @@ describe('berth validate (real CLI): good input', () => {
     });
     const run = runBerth(['validate', '-C', root]);
     expect(run.code).toBe(1);
-    // The model's own checks come first (image with build); the project checks run once every file is valid.
+    // validate collects every problem in one run: the model's checks and the project checks of the valid files.
     expect(run.stderr).toBe(
-      '✖ jobs/both.ts: task.build: image and build are exclusive — remove image to let berth build and pin the image, or remove build to run a prebuilt image\n1 problem found\n',
+      [
+        '✖ jobs/both.ts: task.build: image and build are exclusive — remove image to let berth build and pin the image, or remove build to run a prebuilt image',
+        "✖ jobs/missing.ts: task.build.entry: tasks/missing.ts does not exist — create it or fix the path (relative to the project root, like 'tasks/missing.ts')",
+        '✖ jobs/outside.ts: task.build.dockerfile: ../Dockerfile is outside the project — move the Dockerfile into the project (berth only builds what the project holds), like images/<job>/Dockerfile',
+        '3 problems found',
+        '',
+      ].join('\n'),
     );
     const fixed = project({
       'jobs/ok.ts': job('ok', { task: { build: { entry: 'tasks/ok.ts' } } }),

@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { imagesStackName } from '../../compiler/ecr.js';
 import { CliError } from '../output.js';
-import { projectPaths } from '../project.js';
+import { projectPaths, serverlessDefaults } from '../project.js';
 
 interface SynthOptions {
   out?: string;
@@ -14,22 +14,7 @@ interface SynthOptions {
   config?: string;
 }
 
-/** `service:` and `custom.berth` of the project's serverless.yml, when it has one and YAML can be read. */
-export async function serverlessDefaults(root: string): Promise<{ service?: string; berth?: unknown }> {
-  const file = join(root, 'serverless.yml');
-  if (!existsSync(file)) return {};
-  const text = readFileSync(file, 'utf8');
-  const service = /^service:\s*['"]?([A-Za-z0-9-]+)/m.exec(text)?.[1];
-  try {
-    // js-yaml comes with osls (the Serverless CLI); without it only `service:` is read.
-    const specifier = 'js-yaml';
-    const yaml = (await import(specifier)) as { load(text: string): unknown };
-    const doc = yaml.load(text) as { custom?: { berth?: unknown } } | undefined;
-    return { service, berth: doc?.custom?.berth };
-  } catch {
-    return { service };
-  }
-}
+export { serverlessDefaults } from '../project.js';
 
 export function registerSynth(program: Command): void {
   program

@@ -1,15 +1,101 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { loadProjectJobs } from '../project.js';
+import { checkConfig, checkProject } from '../../compiler/checks.js';
+import { checkBuildPaths } from '../../compiler/imageChecks.js';
+import { errorsOf, formatJobIssue, type JobIssue, problemJson, warningsOf } from '../../core/errors.js';
+import { emptyJobsFolderWarning, jobWarnings } from '../../core/model/warnings.js';
+import { loadJobs } from '../../loader/loadJobs.js';
+import { readBerthConfig } from '../project.js';
+
+interface ValidateOptions {
+  strict?: boolean;
+  json?: boolean;
+  config?: string;
+}
+
+export interface ValidateReport {
+  ok: boolean;
+  jobs: string[];
+  problems: JobIssue[];
+}
+
+/**
+ * Every problem `synth` or AWS would hit, from the job files and `custom.berth` (the same `checkProject` the
+ * compiler runs), plus the warnings: errors first, then warnings.
+ */
+export async function validateProject(
+  cmd: Command,
+  options: { config?: string; strict?: boolean; now?: Date } = {},
+): Promise<ValidateReport> {
+  const { root, jobsDir, configFile, config: input } = await readBerthConfig(cmd, options.config);
+  const checked = checkConfig(input, configFile);
+  const loaded = await loadJobs({ root, jobsDir });
+  const issues: JobIssue[] = [...checked.issues, ...loaded.issues];
+  issues.push(...checkBuildPaths(loaded.jobs, root));
+  if (checked.config) issues.push(...checkProject(loaded.jobs, checked.config, configFile));
+  const now = options.now ?? new Date();
+  for (const job of loaded.jobs) issues.push(...jobWarnings(job, now));
+  if (loaded.files.length === 0) issues.push(emptyJobsFolderWarning(jobsDir));
+  const errors = errorsOf(issues);
+  const warnings = warningsOf(issues);
+  return {
+    ok: errors.length === 0 && (!options.strict || warnings.length === 0),
+    jobs: loaded.jobs.map((j) => j.name),
+    problems: [...errors, ...warnings],
+  };
+}
+
+function count(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
 
 export function registerValidate(program: Command): void {
   program
     .command('validate')
-    .description('Load and validate every job file; print every problem found (exit 1 if any)')
-    .action(async (_opts, cmd: Command) => {
-      const jobs = await loadProjectJobs(cmd);
+    .description(
+      'Load and validate every job file and custom.berth; print every problem found, errors then warnings (exit 1 on an error)',
+    )
+    .option('--strict', 'treat warnings as errors (exit 1 when there is any)')
+    .option('--json', 'print JSON: { ok, jobs, problems: [{ file, field, severity, message, fix }] }')
+    .option(
+      '--config <file>',
+      'JSON file with the custom.berth settings (default: serverless.yml custom.berth)',
+    )
+    .action(async (opts: ValidateOptions, cmd: Command) => {
+      const report = await validateProject(cmd, {
+        ...(opts.config ? { config: opts.config } : {}),
+        strict: opts.strict ?? false,
+      });
+      if (!report.ok) process.exitCode = 1;
+      if (opts.json) {
+        process.stdout.write(
+          `${JSON.stringify({ ok: report.ok, jobs: report.jobs, problems: report.problems.map(problemJson) }, null, 2)}\n`,
+        );
+        return;
+      }
+      const errors = errorsOf(report.problems);
+      const warnings = warningsOf(report.problems);
+      for (const issue of errors) process.stderr.write(`${pc.red('✖')} ${formatJobIssue(issue)}\n`);
+      const warnMark = opts.strict ? pc.red('✖') : pc.yellow('⚠');
+      for (const issue of warnings) {
+        process.stderr.write(
+          `${warnMark} ${opts.strict ? 'warning (--strict): ' : ''}${formatJobIssue(issue)}\n`,
+        );
+      }
+      if (errors.length > 0 || (opts.strict && warnings.length > 0)) {
+        const problems = errors.length + (opts.strict ? warnings.length : 0);
+        const note = warnings.length
+          ? `, ${count(warnings.length, 'warning')}${opts.strict ? ' among them' : ''}`
+          : '';
+        process.stderr.write(`${count(problems, 'problem')} found${note}\n`);
+        return;
+      }
+      // An empty jobs folder has its warning above; "✔ 0 jobs valid" would read as success.
+      if (report.jobs.length === 0) return;
+      const names = report.jobs.join(', ');
+      const noted = warnings.length ? ` (${count(warnings.length, 'warning')})` : '';
       process.stdout.write(
-        `${pc.green('✔')} ${jobs.length} job${jobs.length === 1 ? '' : 's'} valid: ${jobs.map((j) => j.name).join(', ')}\n`,
+        `${pc.green('✔')} ${count(report.jobs.length, 'job')} valid${noted}${names ? `: ${names}` : ''}\n`,
       );
     });
 }

@@ -14,7 +14,8 @@ export function strictObject<T extends z.ZodRawShape>(shape: T) {
         return `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `'${k}'`).join(', ')} — allowed keys are: ${allowed}`;
       }
       if (issue.code === 'invalid_type') {
-        return `expected an object — write { ${allowed} } (see the job reference in docs/jobs.md)`;
+        const given = (issue as { input?: unknown }).input;
+        return `${given === undefined ? 'is missing' : 'must be an object'} — write { ${allowed} } (see the job reference in docs/jobs.md)`;
       }
       return undefined;
     },
@@ -24,7 +25,10 @@ export function strictObject<T extends z.ZodRawShape>(shape: T) {
 /** A duration string such as `'30s'`, `'15m'`, `'2h'`. */
 export function duration(options: { minMs?: number; maxMs?: number } = {}) {
   return z
-    .string({ error: `expected a duration string — write a number and a unit: '30s', '15m', '2h'` })
+    .string({
+      error: (issue) =>
+        `${issue.input === undefined ? 'is missing' : `must be a duration in quotes, not ${typeof issue.input === 'object' ? 'an object' : String(issue.input)}`} — write a number and a unit in quotes: '30s', '15m', '2h'`,
+    })
     .superRefine((text, ctx) => {
       const ms = tryParseDuration(text);
       if (ms === undefined) {

@@ -38,7 +38,12 @@ export const notifySchema = strictObject({
 export const jobSchema = strictObject({
   /** Stable job name: `[a-z][a-z0-9-]*`, at most 32 characters. Renaming it creates a new job. */
   name: z
-    .string({ error: `is missing — give the job a stable name such as 'resize-images'` })
+    .string({
+      error: (issue) =>
+        issue.input === undefined
+          ? `is missing — give the job a stable name such as 'resize-images'`
+          : `must be a string, not ${typeof issue.input === 'object' ? 'an object' : String(issue.input)} — write the name in quotes, like 'resize-images'`,
+    })
     .min(1, { error: `is empty — give the job a stable name such as 'resize-images'` })
     .max(MAX_JOB_NAME_LENGTH, {
       error: `is longer than ${MAX_JOB_NAME_LENGTH} characters — shorten it so every derived AWS name fits`,

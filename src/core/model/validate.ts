@@ -25,23 +25,41 @@ function shown(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'string')
-    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+    return `the text ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === 'function') return 'a function';
   if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
+  return String(value);
 }
 
 const A_TYPE: Record<string, string> = {
   number: 'a number',
+  int: 'a whole number',
   string: 'a string',
   boolean: 'true or false',
   array: 'a list',
   object: 'an object',
 };
 
+/** How to write a value of the type berth expects. */
+const WRITE_TYPE: Record<string, string> = {
+  number: 'write a number, like 3',
+  int: 'write a whole number, like 3',
+  string: `put the text in quotes, like 'text'`,
+  boolean: 'write true or false, without quotes',
+  array: 'write a list, like [ ... ]',
+  object: 'write an object, like { ... }',
+};
+
+const FORMAT: Record<string, string> = {
+  email: 'an email address, like ops@example.com',
+  url: 'a URL, like https://example.com',
+  regex: 'the expected format',
+};
+
 /**
- * zod's own messages ("Too big: expected number to be <=10") name neither the value nor the fix. Messages
- * the schema wrote itself already hold `problem — fix`; the rest are rewritten here from the issue and the
- * value the user gave.
+ * zod's own messages ("Invalid input: expected int, received number") name neither the value nor the fix, in
+ * words unlike berth's. Messages the schema wrote itself already hold `problem — fix`; every other issue is
+ * rewritten here from the issue and the value the user gave, so no zod wording reaches the user.
  */
 function messageOf(issue: z.core.$ZodIssue, input: unknown): string {
   if (issue.message.includes(' — ')) return issue.message;
@@ -78,21 +96,49 @@ function messageOf(issue: z.core.$ZodIssue, input: unknown): string {
     }
     case 'invalid_type': {
       const expected = A_TYPE[issue.expected] ?? issue.expected;
+      const write = WRITE_TYPE[issue.expected] ?? DEFAULT_FIX;
+      if (value === undefined) return `is missing — give ${expected}`;
+      if (issue.expected === 'int' && typeof value === 'number') {
+        return Number.isFinite(value)
+          ? `is ${String(value)}, but must be a whole number — ${write}`
+          : `is ${String(value)}, but must be a finite whole number — ${write}`;
+      }
+      if (issue.expected === 'number' && typeof value === 'number') {
+        return `is ${String(value)}, but must be a finite number — ${write}`;
+      }
       if (
-        issue.expected === 'number' &&
+        (issue.expected === 'number' || issue.expected === 'int') &&
         typeof value === 'string' &&
         value.trim() !== '' &&
         !Number.isNaN(Number(value))
       ) {
-        return `expected a number, got ${shown(value)} — write ${value} without quotes`;
+        return `must be ${expected}, not ${shown(value)} — write ${value} without quotes`;
       }
-      if (value === undefined) return `is missing — give ${expected}`;
-      return `expected ${expected}, got ${shown(value)} — write ${expected}`;
+      return `must be ${expected}, not ${shown(value)} — ${write}`;
+    }
+    case 'invalid_value': {
+      const values = issue.values.map((v) => (typeof v === 'string' ? `'${v}'` : String(v)));
+      if (values.length === 1) return `must be ${values[0]}, not ${shown(value)} — write ${values[0]}`;
+      return `is ${shown(value)}, not one of ${values.join(', ')} — use one of ${values.join(', ')}`;
+    }
+    case 'invalid_format': {
+      const format = FORMAT[issue.format] ?? `a ${issue.format}`;
+      return `is ${shown(value)}, which is not ${format} — ${DEFAULT_FIX}`;
+    }
+    case 'unrecognized_keys': {
+      const keys = issue.keys.map((k) => `'${k}'`).join(', ');
+      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${keys} — remove ${issue.keys.length > 1 ? 'them' : 'it'} or check the spelling`;
     }
     case 'not_multiple_of':
       return `is ${String(value)}, not a multiple of ${String(issue.divisor)} — use a multiple of ${String(issue.divisor)}`;
+    case 'custom':
+      return issue.message && issue.message !== 'Invalid input'
+        ? issue.message
+        : `is not valid (${shown(value)}) — ${DEFAULT_FIX}`;
+    case 'invalid_union':
+      return `is ${shown(value)}, which matches none of the accepted forms — ${DEFAULT_FIX}`;
     default:
-      return issue.message;
+      return `is not valid (${shown(value)}) — ${DEFAULT_FIX}`;
   }
 }
 

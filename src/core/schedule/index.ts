@@ -21,6 +21,7 @@ export type {
 export { ScheduleExpressionError } from './ast.js';
 export type { NextFireTimesOptions } from './next.js';
 export { checkScheduleExpression, parseScheduleExpression } from './parse.js';
+export { noFireReason, scheduleWindow, type WindowedSchedule, windowedFireTimes } from './window.js';
 export { instantOfZonedIso, isoInZone, resolveWallTime } from './zone.js';
 
 const MAX_TIME_ZONE_LENGTH = 50;

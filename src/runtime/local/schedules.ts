@@ -13,7 +13,7 @@
  */
 
 import type { Job, JobTrigger } from '../../core/model/job.js';
-import { instantOfZonedIso, nextFireTimes } from '../../core/schedule/index.js';
+import { windowedFireTimes } from '../../core/schedule/index.js';
 import type { Db } from './db.js';
 
 export type ScheduleTriggerOf = Extract<JobTrigger, { kind: 'schedule' }>;
@@ -32,40 +32,6 @@ export interface ScheduleFire {
 const MAX_TIMER_MS = 2_147_483_647;
 /** Missed fire times scanned after downtime, at most (a week of `rate(1 minute)`). */
 const MAX_MISSED_SCAN = 20_000;
-
-/** The schedule's StartDate/EndDate as instants (ms). */
-function windowOf(s: ScheduleTriggerOf): { startMs: number | undefined; endMs: number | undefined } {
-  return {
-    startMs: s.startDate ? instantOfZonedIso(s.startDate, s.timezone) : undefined,
-    endMs: s.endDate ? instantOfZonedIso(s.endDate, s.timezone) : undefined,
-  };
-}
-
-/**
- * Up to `count` fire times strictly after `from` inside the schedule's start/end window. A `rate()` counts
- * from its start date when it has one (AWS anchors it there), else from `anchor`.
- */
-function windowedFireTimes(
-  s: ScheduleTriggerOf,
-  from: Date,
-  count: number,
-  anchor: Date | undefined,
-): Date[] {
-  const { startMs, endMs } = windowOf(s);
-  const after = startMs !== undefined && startMs - 1 > from.getTime() ? new Date(startMs - 1) : from;
-  const rateAnchor = s.expression.startsWith('rate(')
-    ? startMs !== undefined
-      ? new Date(startMs)
-      : anchor
-    : undefined;
-  const times = nextFireTimes(s.expression, {
-    timezone: s.timezone,
-    from: after,
-    count,
-    ...(rateAnchor ? { anchor: rateAnchor } : {}),
-  });
-  return endMs === undefined ? times : times.filter((t) => t.getTime() <= endMs);
-}
 
 interface StateRow {
   expression: string;

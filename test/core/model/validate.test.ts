@@ -77,7 +77,7 @@ const CASES: [string, unknown, string][] = [
   [
     'cpu given as a string',
     { ...base, task: { ...task, cpu: '1024' } },
-    `task.cpu: expected a number, got the string "1024" — write 1024 without quotes`,
+    `task.cpu: must be a number, not the text "1024" — write 1024 without quotes`,
   ],
   [
     'unknown top-level key',
@@ -133,7 +133,7 @@ const CASES: [string, unknown, string][] = [
   [
     'missing task',
     { name: 'resize-images' },
-    `task: expected an object — write { image, build, command, entryPoint, cpu, memory, architecture, environment, secrets, secretsKmsKeyArn, ephemeralStorageGiB, volumes, capacity, permissions, logRetentionDays, local } (see the job reference in docs/jobs.md)`,
+    `task: is missing — write { image, build, command, entryPoint, cpu, memory, architecture, environment, secrets, secretsKmsKeyArn, ephemeralStorageGiB, volumes, capacity, permissions, logRetentionDays, local } (see the job reference in docs/jobs.md)`,
   ],
   [
     'image and build together',
@@ -245,7 +245,7 @@ const CASES: [string, unknown, string][] = [
   [
     'exit code given as a word',
     { ...base, retry: { rules: [{ onExitCode: 'one', action: 'fail' }] } },
-    `retry.rules[0].onExitCode: expected a number, got the string "one" — write a number`,
+    `retry.rules[0].onExitCode: must be a number, not the text "one" — write a number, like 3`,
   ],
   [
     'jitter above 1',
@@ -348,7 +348,7 @@ const CASES: [string, unknown, string][] = [
   [
     'default export that is not an object',
     'resize-images',
-    `(job): expected an object — write { name, description, trigger, task, retry, timeout, maxConcurrency, overlap, notify } (see the job reference in docs/jobs.md)`,
+    `(job): must be an object — write { name, description, trigger, task, retry, timeout, maxConcurrency, overlap, notify } (see the job reference in docs/jobs.md)`,
   ],
 ];
 
