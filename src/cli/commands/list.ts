@@ -33,6 +33,8 @@ export function registerList(program: Command): void {
         if (row.triggers.length === 0) process.stdout.write(`  ${pc.cyan('manual')} invoke only\n`);
         for (const t of row.triggers) process.stdout.write(`  ${pc.cyan(t.kind)} ${t.description}\n`);
         if (row.nextFireAt) process.stdout.write(`  next: ${row.nextFireAt}\n`);
+        else if (row.triggers.some((t) => t.kind === 'schedule'))
+          process.stdout.write(`  next: ${pc.yellow('none')} (no fire time left in the schedule's window)\n`);
       }
     });
 }

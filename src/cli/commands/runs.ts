@@ -5,6 +5,7 @@ import pc from 'picocolors';
 import { formatDuration } from '../../core/duration.js';
 import { isFinalStatus, RUN_STATUSES, type RunStatus } from '../../core/lifecycle/states.js';
 import { summarizeTrigger } from '../../core/lifecycle/trigger.js';
+import { loadJobs } from '../../loader/loadJobs.js';
 import { openDevDb } from '../../runtime/local/db.js';
 import { devPaths, logFile } from '../../runtime/local/paths.js';
 import { SqliteRunStore } from '../../runtime/local/store.js';
@@ -148,6 +149,24 @@ async function followLogs(cmd: Command, runId: string, onlyAttempt?: number): Pr
   }
 }
 
+/**
+ * `--job` that matched no run: fine for a job of the project that has not run yet, or a removed job that still
+ * has runs; otherwise an error naming the project's jobs (a typo must not read as "no runs").
+ */
+async function assertKnownJob(cmd: Command, job: string): Promise<void> {
+  const { root, jobsDir } = projectPaths(cmd);
+  let names: string[] = [];
+  try {
+    names = (await loadJobs({ root, jobsDir })).jobs.map((j) => j.name).sort();
+  } catch {
+    // No jobs folder: no job is known.
+  }
+  if (names.includes(job)) return;
+  throw new CliError(
+    `--job: no job named '${job}' in ${jobsDir}/ and no runs of it — known jobs: ${names.join(', ') || '(none)'} (berth list shows them)`,
+  );
+}
+
 export function registerRuns(program: Command): void {
   const runs = program
     .command('runs')
@@ -183,6 +202,7 @@ export function registerRuns(program: Command): void {
           status: opts.status,
           limit,
         })) as RunRecord[];
+        if (opts.job && list.length === 0) await assertKnownJob(cmd, opts.job);
         if (opts.json) printJson(list.map(runJson));
         else printRunTable(list);
         return;
@@ -194,6 +214,7 @@ export function registerRuns(program: Command): void {
           ...(opts.status ? { status: opts.status as RunStatus } : {}),
           limit,
         });
+        if (opts.job && list.length === 0) await assertKnownJob(cmd, opts.job);
         if (opts.json) printJson(list.map(runJson));
         else printRunTable(list);
       } finally {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { nextFireTimes } from '../../core/schedule/index.js';
+import { noFireReason, windowedFireTimes } from '../../core/schedule/index.js';
 import { isoInZone } from '../describe.js';
 import { CliError, printJson } from '../output.js';
 import { findJob, loadProjectJobs } from '../project.js';
@@ -7,7 +7,9 @@ import { findJob, loadProjectJobs } from '../project.js';
 export function registerSchedule(program: Command): void {
   program
     .command('schedule <job>')
-    .description("Print a job's next fire times (ISO-8601 with the time zone's offset)")
+    .description(
+      "Print a job's next fire times inside each schedule's startDate/endDate (ISO-8601 with the time zone's offset)",
+    )
     .option('-n, --count <n>', 'how many fire times', '5')
     .option('--from <iso>', 'start after this instant (ISO-8601)', undefined)
     .option('--json', 'print JSON: [{ scheduleId, expression, timezone, fireAt }]')
@@ -31,7 +33,7 @@ export function registerSchedule(program: Command): void {
       }
       const rows = schedules
         .flatMap((t) =>
-          nextFireTimes(t.expression, { timezone: t.timezone, from, count }).map((d) => ({
+          windowedFireTimes(t, from, count).map((d) => ({
             scheduleId: t.id,
             expression: t.expression,
             timezone: t.timezone,
@@ -46,6 +48,16 @@ export function registerSchedule(program: Command): void {
           timezone: r.timezone,
           fireAt: isoInZone(r.at, r.timezone),
         }));
+      if (rows.length === 0) {
+        // Never print nothing with exit 0: say why no time comes, naming it.
+        const reasons = schedules.map((t, i) => {
+          const field = schedules.length > 1 ? `trigger.schedule[${i}]` : 'trigger.schedule';
+          return `${job.file}: ${field}: no fire time after ${from.toISOString()}: ${noFireReason(t, from) ?? 'none'}`;
+        });
+        throw new CliError(
+          `${reasons.join('\n')} — move the schedule (or its startDate/endDate) into the future, or pass --from an earlier time`,
+        );
+      }
       if (opts.json) return printJson(rows);
       for (const r of rows) process.stdout.write(`${r.fireAt}  ${r.expression} (${r.timezone})\n`);
     });
