@@ -11,6 +11,7 @@
  * reported with the cycle (`loadProblems.ts`).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, relative, sep } from 'node:path';
@@ -30,13 +31,7 @@ import {
   thrownFailure,
   timeoutFailure,
 } from './loadProblems.js';
-import {
-  type FileEnd,
-  type JobExport,
-  runInWorker,
-  type WorkerInput,
-  type WorkerMode,
-} from './loadWorker.js';
+import { type FileEnd, type JobExport, LoadWorker, type WorkerInput, type WorkerMode } from './loadWorker.js';
 
 /**
  * Bare imports (`berth`, the project's own packages) stay outside the bundle, pinned to the file esbuild
@@ -198,6 +193,15 @@ async function buildEach(files: string[], root: string, dir: string): Promise<Bu
   return { files: urls, graphs, failures };
 }
 
+/** The berth package the project's files import (`[]` when the project has none): the worker loads it early. */
+function berthUrl(root: string): string[] {
+  try {
+    return [pathToFileURL(createRequire(join(root, 'package.json')).resolve('berth')).href];
+  } catch {
+    return [];
+  }
+}
+
 function failureOf(end: FileEnd, timeoutMs: number): LoadFailure | undefined {
   switch (end.status) {
     case 'loaded':
@@ -224,6 +228,7 @@ async function runBuilt(
   order: number[],
   mode: WorkerMode,
   timeoutMs: number,
+  nextWorker: () => LoadWorker,
 ): Promise<Map<number, FileEnd> | undefined> {
   const ends = new Map<number, FileEnd>();
   // Each busy file costs a worker and one time limit; past three, the files not yet started are left out.
@@ -235,7 +240,7 @@ async function runBuilt(
       order: remaining,
       mode,
     };
-    const outcome = await runInWorker(input, timeoutMs);
+    const outcome = await nextWorker().run(input, timeoutMs);
     if (outcome.bundleError) return undefined;
     const notStarted = remaining.filter((i) => (outcome.ends[i]?.status ?? 'not-started') === 'not-started');
     if (notStarted.length === remaining.length && built.bundle) return undefined;
@@ -263,6 +268,14 @@ async function loadFiles<T>(
   const timeoutMs = loadTimeoutMs(options.timeoutMs);
   const rel = files.map((f) => posix(relative(root, f)));
   const dir = mkdtempSync(join(tmpdir(), 'berth-load-'));
+  // The first worker starts now and loads berth while esbuild builds; later rounds start their own.
+  const preload = berthUrl(root);
+  let early: LoadWorker | undefined = new LoadWorker(preload);
+  const nextWorker = (): LoadWorker => {
+    const worker = early ?? new LoadWorker(preload);
+    early = undefined;
+    return worker;
+  };
   try {
     const attempt = async (built: Built): Promise<T | undefined> => {
       const results: (FileResult<JobExport | undefined> | undefined)[] = files.map(() => undefined);
@@ -273,7 +286,7 @@ async function loadFiles<T>(
         if (cycle && !results[i]) results[i] = { ok: false, failure: cycleFailure(cycle) };
       });
       const order = files.map((_f, i) => i).filter((i) => !results[i]);
-      const ends = await runBuilt(built, order, mode, timeoutMs);
+      const ends = await runBuilt(built, order, mode, timeoutMs, nextWorker);
       if (!ends) return undefined;
       for (const [i, end] of ends) {
         const failure = failureOf(end, timeoutMs);
@@ -293,6 +306,7 @@ async function loadFiles<T>(
     if (done === undefined) throw new Error('berth could not load the project files'); // per file never reports a bundle error
     return done;
   } finally {
+    early?.terminate();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -52,8 +52,16 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const BRAND = Symbol.for('berth.job');
 const isJob = (v) => typeof v === 'object' && v !== null && v[BRAND] === true;
-parentPort.on('message', (m) => { if (m === 'ping') parentPort.postMessage({ type: 'pong' }); });
-parentPort.unref();
+// Packages every file will import (berth) load while the main thread is still building the files.
+const ready = Promise.all(workerData.preload.map((url) => import(url).catch(() => undefined)));
+parentPort.on('message', (m) => {
+  if (m === 'ping') parentPort.postMessage({ type: 'pong' });
+  else if (m && m.type === 'run') {
+    // From here on, only the files' own work keeps this thread alive (so an await nothing settles ends it).
+    parentPort.unref();
+    ready.then(() => run(m.input));
+  }
+});
 process.on('uncaughtException', (e) => parentPort.postMessage({ type: 'crash', error: describe(e) }));
 process.exit = (code) => {
   const e = new Error('process.exit(' + (code ?? '') + ') called while loading');
@@ -92,22 +100,22 @@ function post(message) {
   try { parentPort.postMessage(message); }
   catch (e) { parentPort.postMessage({ type: 'failed', i: message.i, error: describe(e) }); }
 }
-(async () => {
+async function run(input) {
   let loads;
-  if (workerData.bundle) {
-    try { loads = (await import(workerData.bundle)).default; }
+  if (input.bundle) {
+    try { loads = (await import(input.bundle)).default; }
     catch (e) { parentPort.postMessage({ type: 'bundle-failed', error: describe(e) }); return; }
-  } else loads = workerData.files.map((url) => () => import(url));
+  } else loads = input.files.map((url) => () => import(url));
   const pending = [];
-  for (const i of workerData.order) {
+  for (const i of input.order) {
     parentPort.postMessage({ type: 'start', i });
-    const evaluating = workerData.bundle
+    const evaluating = input.bundle
       ? Promise.resolve()
       : new Promise((r) => { globalThis.__berthEvaluating = r; });
     let p;
     try { p = Promise.resolve(loads[i]()); } catch (e) { p = Promise.reject(e); }
     p = p.then(
-      (mod) => post({ type: 'done', i, value: workerData.mode === 'jobs' ? exported(mod) : undefined }),
+      (mod) => post({ type: 'done', i, value: input.mode === 'jobs' ? exported(mod) : undefined }),
       (e) => post({ type: 'failed', i, error: describe(e) }),
     );
     pending.push(p);
@@ -120,7 +128,7 @@ function post(message) {
   }
   await Promise.all(pending);
   parentPort.postMessage({ type: 'end' });
-})();
+}
 `;
 
 type Message =
@@ -136,81 +144,107 @@ type Message =
 const PING_MS = 300;
 
 /**
- * Runs `input` in a fresh worker thread and reports how each file ended. Resolves when every file has ended,
- * the worker stopped by itself (a `process.exit()` from a callback, a top-level await nothing settles), or
- * `timeoutMs` passed (then the worker is stopped).
+ * One worker thread for one run of the project's files. It starts at once and loads `preload` (the berth
+ * package the files import) while the main thread builds the files; `run` then runs them.
  */
-export function runInWorker(input: WorkerInput, timeoutMs: number): Promise<WorkerOutcome> {
-  return new Promise((resolve) => {
-    const ends: (FileEnd | undefined)[] = [];
-    for (const i of input.order) ends[i] = { status: 'not-started' };
-    const started: number[] = [];
-    let crash: ThrownError | undefined;
-    let finished = false;
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: input });
-    const finish = (outcome: WorkerOutcome): void => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      worker.removeAllListeners('message');
-      void worker.terminate();
-      resolve(outcome);
-    };
-    /** Marks the files started and not ended with `why`: the one that started last gets `last` when given. */
-    const unfinished = (why: 'never-settles' | 'timeout-waiting' | 'crashed', last?: 'timeout-running') => {
-      const open = started.filter((i) => ends[i]?.status === 'not-started');
-      open.forEach((i, n) => {
-        const reason = last && n === open.length - 1 ? last : why;
-        ends[i] = { status: 'unfinished', why: reason, ...(crash ? { error: crash } : {}) };
-      });
-    };
-    const timer = setTimeout(() => {
-      // Out of time: a worker that answers a ping is waiting (an await); one that doesn't is running code.
-      const silent = setTimeout(() => {
-        unfinished('timeout-waiting', 'timeout-running');
-        finish({ ends });
-      }, PING_MS);
-      worker.once('message', (m: Message) => {
-        if (m.type !== 'pong') return;
-        clearTimeout(silent);
-        unfinished('timeout-waiting');
-        finish({ ends });
-      });
-      worker.postMessage('ping');
-    }, timeoutMs);
-    worker.on('message', (m: Message) => {
-      switch (m.type) {
-        case 'start':
-          started.push(m.i);
-          break;
-        case 'done':
-          ends[m.i] = m.value ? { status: 'loaded', value: m.value } : { status: 'loaded' };
-          break;
-        case 'failed':
-          ends[m.i] = { status: 'threw', error: m.error };
-          break;
-        case 'bundle-failed':
-          finish({ ends, bundleError: m.error });
-          break;
-        case 'crash':
-          // Thrown from a callback (a timer, an event): the load it belongs to can no longer be trusted.
-          crash = m.error;
-          unfinished('crashed');
+export class LoadWorker {
+  private readonly worker: Worker;
+  private used = false;
+
+  constructor(preload: readonly string[] = []) {
+    // Plain Node: the files are built already, and a loader hook of this process (tsx) would only slow it.
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { preload }, execArgv: [] });
+    // An unused worker (nothing to run) is stopped by `terminate`; it never keeps the process alive.
+    this.worker.unref();
+  }
+
+  /** Stops the thread (whatever it is doing). */
+  terminate(): void {
+    void this.worker.terminate();
+  }
+
+  /**
+   * Runs `input` and reports how each file ended. Resolves when every file has ended, the worker stopped by
+   * itself (a `process.exit()` from a callback, a top-level await nothing settles), or `timeoutMs` passed.
+   * The thread is stopped after; a worker runs once.
+   */
+  run(input: WorkerInput, timeoutMs: number): Promise<WorkerOutcome> {
+    if (this.used) throw new Error('a LoadWorker runs once');
+    this.used = true;
+    const worker = this.worker;
+    return new Promise((resolve) => {
+      const ends: (FileEnd | undefined)[] = [];
+      for (const i of input.order) ends[i] = { status: 'not-started' };
+      const started: number[] = [];
+      let crash: ThrownError | undefined;
+      let finished = false;
+      let pinged: NodeJS.Timeout | undefined;
+      const finish = (outcome: WorkerOutcome): void => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        clearTimeout(pinged);
+        worker.removeAllListeners();
+        void worker.terminate();
+        resolve(outcome);
+      };
+      /** Marks the files started and not ended with `why`; the one that started last gets `last` when given. */
+      const unfinished = (why: 'never-settles' | 'timeout-waiting' | 'crashed', last?: 'timeout-running') => {
+        const open = started.filter((i) => ends[i]?.status === 'not-started');
+        open.forEach((i, n) => {
+          const reason = last && n === open.length - 1 ? last : why;
+          ends[i] = { status: 'unfinished', why: reason, ...(crash ? { error: crash } : {}) };
+        });
+      };
+      const timer = setTimeout(() => {
+        // Out of time: a worker that answers a ping is waiting (an await); one that doesn't is running code.
+        pinged = setTimeout(() => {
+          unfinished('timeout-waiting', 'timeout-running');
           finish({ ends });
-          break;
-        case 'end':
-          finish({ ends });
-          break;
-      }
+        }, PING_MS);
+        worker.postMessage('ping');
+      }, timeoutMs);
+      worker.on('message', (m: Message) => {
+        switch (m.type) {
+          case 'start':
+            started.push(m.i);
+            break;
+          case 'done':
+            ends[m.i] = m.value ? { status: 'loaded', value: m.value } : { status: 'loaded' };
+            break;
+          case 'failed':
+            ends[m.i] = { status: 'threw', error: m.error };
+            break;
+          case 'pong':
+            if (!pinged) break;
+            unfinished('timeout-waiting');
+            finish({ ends });
+            break;
+          case 'bundle-failed':
+            finish({ ends, bundleError: m.error });
+            break;
+          case 'crash':
+            // Thrown from a callback (a timer, an event): the load it belongs to can no longer be trusted.
+            crash = m.error;
+            unfinished('crashed');
+            finish({ ends });
+            break;
+          case 'end':
+            finish({ ends });
+            break;
+        }
+      });
+      worker.on('error', (error: Error) => {
+        crash = { name: error.name, message: error.message };
+      });
+      worker.on('exit', () => {
+        if (finished) return;
+        // The worker stopped by itself before reporting every file: a crash, or nothing left to wait on.
+        unfinished(crash ? 'crashed' : 'never-settles');
+        finish({ ends });
+      });
+      worker.ref();
+      worker.postMessage({ type: 'run', input });
     });
-    worker.on('error', (error: Error) => {
-      crash = { name: error.name, message: error.message };
-    });
-    worker.on('exit', () => {
-      if (finished) return;
-      // The worker stopped by itself before reporting every file: a crash, or nothing left to wait on.
-      unfinished(crash ? 'crashed' : 'never-settles');
-      finish({ ends });
-    });
-  });
+  }
 }
