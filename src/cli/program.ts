@@ -61,7 +61,8 @@ export const COMMANDS: Record<string, CommandEntry> = {
   },
   schedule: {
     usage: '<job>',
-    summary: "Print a job's next fire times (ISO-8601 with the time zone's offset)",
+    summary:
+      "Print a job's next fire times inside each schedule's startDate/endDate (ISO-8601 with the time zone's offset)",
     load: async () => (await import('./commands/schedule.js')).registerSchedule,
   },
   send: {
@@ -77,7 +78,8 @@ export const COMMANDS: Record<string, CommandEntry> = {
   },
   validate: {
     usage: '',
-    summary: 'Load and validate every job file; print every problem found (exit 1 if any)',
+    summary:
+      'Load and validate every job file and custom.berth; print every problem found, errors then warnings (exit 1 on an error)',
     load: async () => (await import('./commands/validate.js')).registerValidate,
   },
 };

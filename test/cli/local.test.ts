@@ -61,6 +61,15 @@ describe('berth send / invoke / put / runs / dev: bad input', () => {
   it('runs: unknown run, bad status, and --stage without the AWS runtime', () => {
     expect(cli(dir, ['runs', 'show', 'rnope']).stderr).toContain('rnope: no such run');
     expect(cli(dir, ['runs', 'list', '--status', 'done']).stderr).toContain('"done" is not a run status');
+    // A typo in --job must not read as "no runs": it names the known jobs. A known job without runs is fine.
+    const unknownJob = cli(dir, ['runs', 'list', '--job', 'nope']);
+    expect(unknownJob.code).toBe(1);
+    expect(unknownJob.stderr).toContain(
+      "--job: no job named 'nope' in jobs/ and no runs of it — known jobs: orders, pics",
+    );
+    const known = cli(dir, ['runs', 'list', '--job', 'pics', '--json']);
+    expect(known.code).toBe(0);
+    expect(JSON.parse(known.stdout)).toEqual([]);
     const stage = cli(dir, ['runs', 'list', '--stage', 'dev']);
     expect(stage.code).toBe(1);
     // Dispatched to src/cli/stage.ts (or a clear "not available" error without it); never a stack.

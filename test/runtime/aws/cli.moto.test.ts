@@ -455,6 +455,9 @@ describe('--stage CLI against moto server', () => {
       expect(table.stderr).not.toMatch(/error/i);
       expect(table.stdout).toMatch(/^RUN\s+JOB\s+STATUS/);
       expect(table.stdout).toMatch(/ orders +succeeded /);
+      const unknown = await berth(['runs', 'list', '--stage', STAGE, '--job', 'nope']);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain("--job: no job named 'nope' in jobs/ and no runs of it — known jobs: orders");
       const json = await berth(['runs', 'list', '--stage', STAGE, '--job', 'orders', '--json']);
       const list = JSON.parse(json.stdout) as { runId: string; triggerSummary: string }[];
       expect(list.length).toBeGreaterThan(0);
