@@ -10,6 +10,7 @@ import { formatJobIssue, type JobIssue } from '../core/errors.js';
 import type { Job, JobTrigger } from '../core/model/job.js';
 import { issuesFromZod } from '../core/model/validate.js';
 import { serviceOptionsOf } from '../core/scaling/backlog.js';
+import type { LoadedSubscriber } from '../subscriber/index.js';
 import { type BerthConfig, berthConfigSchema, MIN_QUEUE_VISIBILITY_SECONDS } from './config.js';
 import { capacityIssues } from './ec2Capacity.js';
 
@@ -77,13 +78,34 @@ export function stepScalingIssue(job: Job, trigger: QueueJobTrigger): JobIssue |
   return undefined;
 }
 
-/** Every problem of the jobs together with `custom.berth` (already parsed: see `checkConfig`). */
+/** A subscriber's `jobs` option must name jobs of the project. */
+export function subscriberJobsIssue(loaded: LoadedSubscriber, jobs: readonly Job[]): JobIssue | undefined {
+  const known = new Set(jobs.map((j) => j.name));
+  const unknown = (loaded.subscriber.options.jobs ?? []).filter((j) => !known.has(j));
+  if (!unknown.length) return undefined;
+  return {
+    file: loaded.file,
+    path: 'jobs',
+    problem: `no job named ${unknown.join(', ')}`,
+    fix: `use one of ${[...known].join(', ') || '(no jobs)'}`,
+  };
+}
+
+/**
+ * Every problem of the jobs together with `custom.berth` (already parsed: see `checkConfig`) and the loaded
+ * subscribers.
+ */
 export function checkProject(
   jobs: readonly Job[],
   config: BerthConfig,
   configFile = CONFIG_FILE,
+  subscribers: readonly LoadedSubscriber[] = [],
 ): JobIssue[] {
   const issues: JobIssue[] = [...capacityIssues(jobs, config, configFile)];
+  for (const loaded of subscribers) {
+    const unknown = subscriberJobsIssue(loaded, jobs);
+    if (unknown) issues.push(unknown);
+  }
   for (const job of jobs) {
     for (const trigger of job.triggers) {
       if (trigger.kind !== 'queue') continue;

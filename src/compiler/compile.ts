@@ -106,7 +106,7 @@ export function compileService(input: CompileInput): CompiledService {
   const ctx = createContext(config, input.service, input.stage);
   const jobs = [...input.jobs].sort((a, b) => a.name.localeCompare(b.name));
   // The checks `berth validate` runs too (checks.ts): validate and synth never disagree.
-  const problems = errorsOf(checkProject(jobs, config, CONFIG_FILE));
+  const problems = errorsOf(checkProject(jobs, config, CONFIG_FILE, input.subscribers ?? []));
   if (problems.length) throw new CompileError(problems.map((i) => formatProjectIssue(i)).join('\n'));
   const resources: Resources = {};
   add(resources, compileCluster(ctx));

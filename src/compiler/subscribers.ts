@@ -6,6 +6,7 @@
  * - `defineTaskStoppedSubscriber`: the rule is on the account's default bus (AWS service events only go
  *   there) with `taskStoppedPattern`, narrowed to this stage's task definitions (or the listed jobs').
  */
+import { formatJobIssue } from '../core/errors.js';
 import type { Job } from '../core/model/job.js';
 import {
   isTaskStoppedSubscriber,
@@ -15,6 +16,7 @@ import {
   taskStoppedPattern,
 } from '../subscriber/index.js';
 import { arn, type CfnValue, getAtt, type PolicyStatement, type Resources, ref, sub } from './cfn.js';
+import { subscriberJobsIssue } from './checks.js';
 import type { CompileContext } from './context.js';
 import { CompileError } from './errors.js';
 import type { FunctionSpec } from './functions.js';
@@ -83,12 +85,8 @@ export function subscriberRulePattern(
 }
 
 function checkJobs(loaded: LoadedSubscriber, jobs: readonly Job[]): void {
-  const known = new Set(jobs.map((j) => j.name));
-  const unknown = (loaded.subscriber.options.jobs ?? []).filter((j) => !known.has(j));
-  if (unknown.length)
-    throw new CompileError(
-      `${loaded.file}: jobs: no job named ${unknown.join(', ')} — use one of ${[...known].join(', ') || '(no jobs)'}`,
-    );
+  const issue = subscriberJobsIssue(loaded, jobs);
+  if (issue) throw new CompileError(formatJobIssue(issue));
 }
 
 export function compileSubscriber(

@@ -41,6 +41,13 @@ describe('validate and synth never disagree (the same broken inputs)', () => {
       },
       line: 'jobs/n.ts: notify.sns: arn:aws:sns:us-east-1:123456789012:alerts.fifo is a FIFO topic, which EventBridge rules cannot publish to without a message group — use a standard topic',
     },
+    'a subscriber naming a job that does not exist': {
+      files: {
+        'jobs/orders.ts': job('orders'),
+        'subscribers/page.ts': `import { defineSubscriber } from 'berth';\nexport default defineSubscriber({ on: ['Job Run Failed'], jobs: ['order'] }, async () => {});\n`,
+      },
+      line: 'subscribers/page.ts: jobs: no job named order — use one of orders',
+    },
     'a bad custom.berth in serverless.yml': {
       files: {
         'jobs/ok.ts': job('ok'),

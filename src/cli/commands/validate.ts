@@ -2,9 +2,18 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import { checkConfig, checkProject } from '../../compiler/checks.js';
 import { checkBuildPaths } from '../../compiler/imageChecks.js';
-import { errorsOf, formatJobIssue, type JobIssue, problemJson, warningsOf } from '../../core/errors.js';
+import {
+  errorsOf,
+  formatJobIssue,
+  type JobIssue,
+  problemJson,
+  splitProblemFix,
+  warningsOf,
+} from '../../core/errors.js';
 import { emptyJobsFolderWarning, jobWarnings } from '../../core/model/warnings.js';
 import { loadJobs } from '../../loader/loadJobs.js';
+import { loadSubscribers } from '../../loader/loadSubscribers.js';
+import { type LoadedSubscriber, SubscriberError } from '../../subscriber/index.js';
 import { readBerthConfig } from '../project.js';
 
 interface ValidateOptions {
@@ -32,7 +41,8 @@ export async function validateProject(
   const loaded = await loadJobs({ root, jobsDir });
   const issues: JobIssue[] = [...checked.issues, ...loaded.issues];
   issues.push(...checkBuildPaths(loaded.jobs, root));
-  if (checked.config) issues.push(...checkProject(loaded.jobs, checked.config, configFile));
+  const subscribers = await loadProjectSubscribers(root, issues);
+  if (checked.config) issues.push(...checkProject(loaded.jobs, checked.config, configFile, subscribers));
   const now = options.now ?? new Date();
   for (const job of loaded.jobs) issues.push(...jobWarnings(job, now));
   if (loaded.files.length === 0) issues.push(emptyJobsFolderWarning(jobsDir));
@@ -43,6 +53,20 @@ export async function validateProject(
     jobs: loaded.jobs.map((j) => j.name),
     problems: [...errors, ...warnings],
   };
+}
+
+/** The project's subscribers, as synth loads them; a file that does not load becomes an issue. */
+async function loadProjectSubscribers(root: string, issues: JobIssue[]): Promise<LoadedSubscriber[]> {
+  try {
+    return await loadSubscribers(root);
+  } catch (error) {
+    if (!(error instanceof SubscriberError)) throw error;
+    // The loader's message is `file: field: problem — fix`.
+    const [file = 'subscribers/', path = '(file)', ...rest] = error.message.split(': ');
+    const { problem, fix } = splitProblemFix(rest.join(': '), 'see docs/events.md');
+    issues.push({ file, path, problem, fix });
+    return [];
+  }
 }
 
 function count(n: number, word: string): string {
