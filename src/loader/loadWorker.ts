@@ -153,7 +153,14 @@ export class LoadWorker {
 
   constructor(preload: readonly string[] = []) {
     // Plain Node: the files are built already, and a loader hook of this process (tsx) would only slow it.
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { preload }, execArgv: [] });
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { preload },
+      execArgv: [],
+      stdout: true,
+    });
+    // What a file prints while it loads is a diagnostic: it goes to stderr, so `validate --json` stays JSON.
+    this.worker.stdout.pipe(process.stderr, { end: false });
     // An unused worker (nothing to run) is stopped by `terminate`; it never keeps the process alive.
     this.worker.unref();
   }

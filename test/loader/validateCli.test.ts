@@ -26,10 +26,10 @@ interface Run {
   ms: number;
 }
 
-function validate(cwd: string, env: Record<string, string> = {}): Promise<Run> {
+function validate(cwd: string, env: Record<string, string> = {}, args: string[] = []): Promise<Run> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/berth.js'), 'validate'], {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/berth.js'), 'validate', ...args], {
       cwd,
       env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, BERTH_LOAD_TIMEOUT: '2s', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -102,6 +102,16 @@ describe('berth validate on job files that would stop it', () => {
       expect.stringMatching(/^5 problems found|^5 errors/),
       '',
     ]);
+  }, 70_000);
+
+  it('what a job file prints while it loads goes to stderr: validate --json stays JSON', async () => {
+    const root = project({
+      'jobs/chatty.ts': `${HEAD}console.log('connecting to the database');\n${TAIL('chatty')}`,
+    });
+    const run = await validate(root, {}, ['--json']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ ok: true, jobs: ['chatty'] });
+    expect(run.stderr).toBe('connecting to the database\n');
   }, 70_000);
 
   it('a BERTH_LOAD_TIMEOUT that is not a duration is named with the fix', async () => {
