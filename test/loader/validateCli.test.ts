@@ -104,6 +104,14 @@ describe('berth validate on job files that would stop it', () => {
     ]);
   }, 70_000);
 
+  it('a job file that leaves a timer running: validate still exits at once (it used to run forever)', async () => {
+    const root = project({ 'jobs/ticks.ts': `${HEAD}setInterval(() => {}, 1000);\n${TAIL('ticks')}` });
+    const run = await validate(root);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('1 job valid: ticks');
+    expect(run.ms).toBeLessThan(15_000);
+  }, 70_000);
+
   it('what a job file prints while it loads goes to stderr: validate --json stays JSON', async () => {
     const root = project({
       'jobs/chatty.ts': `${HEAD}console.log('connecting to the database');\n${TAIL('chatty')}`,
