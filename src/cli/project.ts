@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { assertBuildPaths } from '../compiler/imageChecks.js';
 import type { Job } from '../core/model/job.js';
@@ -51,10 +51,18 @@ export async function serverlessDefaults(root: string): Promise<{ service?: stri
 export async function readBerthConfig(
   cmd: Command,
   configPath?: string,
-): Promise<{ root: string; jobsDir: string; configFile: string; config: Record<string, unknown> }> {
+): Promise<{
+  root: string;
+  jobsDir: string;
+  configFile: string;
+  config: Record<string, unknown>;
+  /** serverless.yml's `service:`, else the folder's name (as `berth synth`). */
+  service: string;
+}> {
   const { root, jobsDir } = projectPaths(cmd);
   let config: Record<string, unknown>;
   let configFile = 'serverless.yml';
+  const defaults = await serverlessDefaults(root);
   if (configPath) {
     try {
       config = JSON.parse(readFileSync(resolve(configPath), 'utf8'));
@@ -63,10 +71,16 @@ export async function readBerthConfig(
     }
     configFile = configPath;
   } else {
-    const berth = (await serverlessDefaults(root)).berth;
+    const berth = defaults.berth;
     config = berth && typeof berth === 'object' ? (berth as Record<string, unknown>) : {};
   }
   const fromConfig = typeof config.jobsDir === 'string' ? config.jobsDir : undefined;
   const effective = jobsDir !== 'jobs' || fromConfig === undefined ? jobsDir : fromConfig;
-  return { root, jobsDir: effective, configFile, config: { ...config, jobsDir: effective } };
+  return {
+    root,
+    jobsDir: effective,
+    configFile,
+    config: { ...config, jobsDir: effective },
+    service: defaults.service ?? basename(root),
+  };
 }

@@ -48,6 +48,20 @@ describe('validate and synth never disagree (the same broken inputs)', () => {
       },
       line: 'subscribers/page.ts: jobs: no job named order — use one of orders',
     },
+    'an ECR lifecycle policy past its limit (found by compiling the stack in memory)': {
+      files: {
+        'tasks/t.ts': 'console.log(1);\n',
+        ...Object.fromEntries(
+          Array.from({ length: 90 }, (_, i) => [
+            `jobs/j${i}.ts`,
+            job(`image-job-number-${String(i).padStart(3, '0')}-abcdefghij`, {
+              task: { build: { entry: 'tasks/t.ts' } },
+            }),
+          ]),
+        ),
+      },
+      line: 'custom.berth.images.repository: the lifecycle policy of berth/',
+    },
     'a bad custom.berth in serverless.yml': {
       files: {
         'jobs/ok.ts': job('ok'),

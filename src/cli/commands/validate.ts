@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { checkConfig, checkProject } from '../../compiler/checks.js';
+import { CompileError } from '../../compiler/errors.js';
 import { checkBuildPaths } from '../../compiler/imageChecks.js';
 import {
   errorsOf,
@@ -18,6 +19,7 @@ import { readBerthConfig } from '../project.js';
 
 interface ValidateOptions {
   strict?: boolean;
+  stage: string;
   json?: boolean;
   config?: string;
 }
@@ -34,15 +36,35 @@ export interface ValidateReport {
  */
 export async function validateProject(
   cmd: Command,
-  options: { config?: string; strict?: boolean; now?: Date } = {},
+  options: { config?: string; strict?: boolean; now?: Date; stage?: string } = {},
 ): Promise<ValidateReport> {
-  const { root, jobsDir, configFile, config: input } = await readBerthConfig(cmd, options.config);
+  const { root, jobsDir, configFile, config: input, service } = await readBerthConfig(cmd, options.config);
   const checked = checkConfig(input, configFile);
   const loaded = await loadJobs({ root, jobsDir });
   const issues: JobIssue[] = [...checked.issues, ...loaded.issues];
   issues.push(...checkBuildPaths(loaded.jobs, root));
   const subscribers = await loadProjectSubscribers(root, issues);
-  if (checked.config) issues.push(...checkProject(loaded.jobs, checked.config, configFile, subscribers));
+  if (checked.config) {
+    issues.push(...checkProject(loaded.jobs, checked.config, configFile, subscribers));
+    // Once everything above passes, compile the stack in memory as synth would (no bundles, nothing written):
+    // whatever else the compiler refuses (an ECR lifecycle policy too long, two resources on one logical id)
+    // is reported here too, so validate never passes what synth rejects.
+    if (errorsOf(issues).length === 0) {
+      const { compileService } = await import('../../compiler/compile.js');
+      try {
+        compileService({
+          jobs: loaded.jobs,
+          config: checked.config,
+          service,
+          stage: options.stage ?? 'dev',
+          subscribers,
+        });
+      } catch (error) {
+        if (!(error instanceof CompileError)) throw error;
+        issues.push(...error.message.split('\n').map((line) => compileLineIssue(line, configFile)));
+      }
+    }
+  }
   const now = options.now ?? new Date();
   for (const job of loaded.jobs) issues.push(...jobWarnings(job, now));
   if (loaded.files.length === 0) issues.push(emptyJobsFolderWarning(jobsDir));
@@ -53,6 +75,18 @@ export async function validateProject(
     jobs: loaded.jobs.map((j) => j.name),
     problems: [...errors, ...warnings],
   };
+}
+
+/** A line of a CompileError (`file: field: problem — fix`, or `custom.berth.x: problem — fix`) as an issue. */
+function compileLineIssue(line: string, configFile: string): JobIssue {
+  const job = /^([^\s:]+\.(?:ts|mts|js|mjs)): ([^:]+): (.*)$/s.exec(line);
+  const config = /^(custom\.berth[^\s:]*): (.*)$/s.exec(line);
+  const [file, path, rest] = job
+    ? [job[1] ?? '', job[2] ?? '', job[3] ?? '']
+    : config
+      ? [configFile, config[1] ?? '', config[2] ?? '']
+      : [configFile, '(stack)', line];
+  return { file, path, ...splitProblemFix(rest, 'see docs/deploy.md') };
 }
 
 /** The project's subscribers, as synth loads them; a file that does not load becomes an issue. */
@@ -89,6 +123,7 @@ export function registerValidate(program: Command): void {
       const report = await validateProject(cmd, {
         ...(opts.config ? { config: opts.config } : {}),
         strict: opts.strict ?? false,
+        stage: opts.stage,
       });
       if (!report.ok) process.exitCode = 1;
       if (opts.json) {
