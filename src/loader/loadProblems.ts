@@ -158,8 +158,8 @@ export function cycleFailure(cycle: readonly string[]): LoadFailure {
 export interface ThrownError {
   name?: string;
   message: string;
-  /** Set when the file called `process.exit(code)`. */
-  exitCode?: number;
+  /** Set when the file called what would end the process: `process.exit(3)`, `process.kill(process.pid)`. */
+  call?: string;
 }
 
 const IMPORT_FIX =
@@ -167,9 +167,9 @@ const IMPORT_FIX =
 
 /** A file that threw (or called `process.exit()`) while it loaded. */
 export function thrownFailure(error: ThrownError): LoadFailure {
-  if (error.exitCode !== undefined)
+  if (error.call !== undefined)
     return {
-      problem: `calls process.exit(${error.exitCode}) while loading`,
+      problem: `calls ${error.call} while loading`,
       fix: 'throw an Error instead (berth reports it with the file), or move that code into the task: a job file only declares the job',
     };
   return { problem: `throws on import: ${error.message.split('\n')[0] ?? error.message}`, fix: IMPORT_FIX };
@@ -199,9 +199,9 @@ export function timeoutFailure(timeoutMs: number, running: boolean): LoadFailure
 
 /** A file that threw after its load had started, from a callback (the worker thread stopped). */
 export function crashedFailure(error: ThrownError): LoadFailure {
-  if (error.exitCode !== undefined)
+  if (error.call !== undefined)
     return {
-      problem: `calls process.exit(${error.exitCode}) while loading (from a callback)`,
+      problem: `calls ${error.call} while loading (from a callback)`,
       fix: 'throw an Error instead, or move that code into the task: a job file only declares the job',
     };
   return {

@@ -63,15 +63,24 @@ parentPort.on('message', (m) => {
   }
 });
 process.on('uncaughtException', (e) => parentPort.postMessage({ type: 'crash', error: describe(e) }));
+// What would end the whole process becomes an error on the file that does it.
+function stopped(call) {
+  const e = new Error(call + ' called while loading');
+  e.berthCall = call;
+  return e;
+}
 process.exit = (code) => {
-  const e = new Error('process.exit(' + (code ?? '') + ') called while loading');
-  e.berthExitCode = Number(code ?? process.exitCode ?? 0);
-  throw e;
+  throw stopped('process.exit(' + Number(code ?? process.exitCode ?? 0) + ')');
+};
+const kill = process.kill.bind(process);
+process.kill = (pid, signal) => {
+  if (Number(pid) !== process.pid) return kill(pid, signal);
+  throw stopped('process.kill(process.pid' + (signal === undefined ? '' : ', ' + JSON.stringify(signal)) + ')');
 };
 function describe(e) {
   if (e && typeof e === 'object') {
     const out = { name: String(e.name ?? 'Error'), message: String(e.message ?? e) };
-    if (e.berthExitCode !== undefined) out.exitCode = e.berthExitCode;
+    if (e.berthCall !== undefined) out.call = e.berthCall;
     return out;
   }
   return { name: 'Error', message: String(e) };

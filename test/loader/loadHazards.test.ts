@@ -41,6 +41,18 @@ describe.each(['bundle', 'per-file'] as const)(
       ]);
     });
 
+    it('kills its own process: an error naming the call; this process lives on', async () => {
+      const root = project({
+        'jobs/a-good.ts': jobFile(validJob('a-good')),
+        'jobs/b-kills.ts': `${JOB_HEAD}process.kill(process.pid, 'SIGTERM');\n${JOB_TAIL}`,
+      });
+      const result = await loadJobs({ root, strategy, timeoutMs: LIMIT_MS });
+      expect(result.jobs.map((j) => j.name)).toEqual(['a-good']);
+      expect(result.issues.map(formatJobIssue)).toEqual([
+        'jobs/b-kills.ts: (file): calls process.kill(process.pid, "SIGTERM") while loading — throw an Error instead (berth reports it with the file), or move that code into the task: a job file only declares the job',
+      ]);
+    });
+
     it('awaits a promise nothing settles: an error at once, without waiting for the time limit', async () => {
       const root = project({
         'jobs/a-good.ts': jobFile(validJob('a-good')),
