@@ -235,6 +235,25 @@ describe('validate: the warnings channel', () => {
     expect(runBerth(['validate', '--strict', '-C', root]).code).toBe(1);
   });
 
+  it('a missing jobs folder is an error, in --json too', () => {
+    const root = project({});
+    const run = runBerth(['--jobs-dir', 'workers', 'validate', '--json', '-C', root]);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout)).toEqual({
+      ok: false,
+      jobs: [],
+      problems: [
+        {
+          file: 'workers/',
+          field: '(folder)',
+          severity: 'error',
+          message: 'does not exist',
+          fix: 'create it (berth init writes one job), or point --jobs-dir / custom.berth.jobsDir at your jobs',
+        },
+      ],
+    });
+  });
+
   it('reads custom.berth.jobsDir from serverless.yml, as synth does', () => {
     const root = project({
       'src/jobs/one.ts': job('one'),

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { checkConfig, checkProject } from '../../compiler/checks.js';
@@ -40,6 +42,15 @@ export async function validateProject(
 ): Promise<ValidateReport> {
   const { root, jobsDir, configFile, config: input, service } = await readBerthConfig(cmd, options.config);
   const checked = checkConfig(input, configFile);
+  if (!existsSync(join(root, jobsDir))) {
+    const problem: JobIssue = {
+      file: `${jobsDir.replace(/\/+$/, '')}/`,
+      path: '(folder)',
+      problem: 'does not exist',
+      fix: 'create it (berth init writes one job), or point --jobs-dir / custom.berth.jobsDir at your jobs',
+    };
+    return { ok: false, jobs: [], problems: [...checked.issues, problem] };
+  }
   const loaded = await loadJobs({ root, jobsDir });
   const issues: JobIssue[] = [...checked.issues, ...loaded.issues];
   issues.push(...checkBuildPaths(loaded.jobs, root));
