@@ -34,6 +34,13 @@ describe('describeSchedule', () => {
       'UTC',
       'at 00:00 every day in March through May in 2026 through 2030 (UTC)',
     ],
+    // A range of hours that wraps past midnight reads as the hours it names.
+    [
+      'cron(0/30 20-2 ? * MON-FRI *)',
+      'UTC',
+      'every 30 minutes during hours 0-2 and 20-23 on Monday through Friday (UTC)',
+    ],
+    ['cron(0 22-4/3 * * ? *)', 'UTC', 'at 01:00, 04:00 and 22:00 every day (UTC)'],
   ])('%s in %s → %s', (expression, timezone, words) => {
     expect(describeSchedule(expression, timezone)).toBe(words);
   });
