@@ -60,11 +60,11 @@ export function notifyTopicIssue(job: Job): JobIssue | undefined {
 }
 
 /** Two step-scaling steps on one threshold would make two overlapping alarm bands. */
-export function stepScalingIssue(job: Job, trigger: QueueJobTrigger): JobIssue | undefined {
-  if (trigger.mode !== 'service') return undefined;
-  const steps = [...(serviceOptionsOf(trigger)?.stepScaling ?? [])].sort(
-    (a, b) => a.visibleAtLeast - b.visibleAtLeast,
-  );
+export function stepScalingIssue(
+  job: Job,
+  stepScaling: readonly { visibleAtLeast: number }[] | undefined,
+): JobIssue | undefined {
+  const steps = [...(stepScaling ?? [])].sort((a, b) => a.visibleAtLeast - b.visibleAtLeast);
   for (let i = 1; i < steps.length; i++) {
     if (steps[i]?.visibleAtLeast === steps[i - 1]?.visibleAtLeast) {
       return {
@@ -111,7 +111,10 @@ export function checkProject(
       if (trigger.kind !== 'queue') continue;
       const visibility = queueVisibilityIssue(job, trigger);
       if (visibility) issues.push(visibility);
-      const steps = stepScalingIssue(job, trigger);
+      const steps =
+        trigger.mode === 'service'
+          ? stepScalingIssue(job, serviceOptionsOf(trigger)?.stepScaling)
+          : undefined;
       if (steps) issues.push(steps);
     }
     const topic = notifyTopicIssue(job);

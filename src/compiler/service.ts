@@ -11,10 +11,12 @@
  * target, backlog policy); at most twelve with every option. CDK's QueueProcessingFargateService spends 15–16.
  */
 import { parseDuration } from '../core/duration.js';
+import { formatJobIssue } from '../core/errors.js';
 import type { Job, JobTrigger } from '../core/model/job.js';
 import { isEc2Capacity } from '../core/model/task.js';
 import { type ResolvedServiceOptions, serviceOptionsOf } from '../core/scaling/backlog.js';
 import { type CfnValue, getAtt, join, type Resources, ref } from './cfn.js';
+import { stepScalingIssue } from './checks.js';
 import type { CompileContext } from './context.js';
 import { ec2CapacityProviderStrategy } from './ec2Capacity.js';
 import { CompileError } from './errors.js';
@@ -311,14 +313,9 @@ function compileStepScaling(
   queueName: CfnValue,
   policyName: (kind: string) => string,
 ): void {
+  const duplicate = stepScalingIssue(job, options.stepScaling);
+  if (duplicate) throw new CompileError(formatJobIssue(duplicate));
   const steps = [...(options.stepScaling ?? [])].sort((a, b) => a.visibleAtLeast - b.visibleAtLeast);
-  for (let i = 1; i < steps.length; i++) {
-    if (steps[i]?.visibleAtLeast === steps[i - 1]?.visibleAtLeast) {
-      throw new CompileError(
-        `${job.file}: trigger.queue.service.stepScaling: two steps start at ${steps[i]?.visibleAtLeast} visible messages — give each step its own threshold`,
-      );
-    }
-  }
   const threshold = steps[0]?.visibleAtLeast ?? 1;
   const ids = serviceLogicalIds;
   resources[ids.stepPolicy(job.name)] = {
