@@ -1,8 +1,9 @@
 /**
  * Loads and validates 300 generated job files with `loadJobs` and prints the time, next to the in-process
  * baseline: validating the same 300 definitions already in memory, and loading with the file-by-file strategy
- * for comparison. Aim: under 2 s. Also prints what running the files in a worker thread costs (a thread per
- * load, and berth imported again in it), next to the same worker without berth.
+ * for comparison. Aim: under 2 s. Also prints what running the files in a worker thread costs: a thread per
+ * load (job files in one bundle carry the bit of berth they use), and the same thread importing all of berth
+ * (what a subscriber load or a file-by-file load pays).
  *
  *   node --import tsx bench/load/run.ts [count]
  *   TSX_DISABLE_CACHE=1 node --import tsx bench/load/run.ts     # cold: no transpile cache on disk
@@ -124,8 +125,8 @@ try {
       `in-memory validation ${memoryMs.toFixed(0)} ms; ratio ${(loadMs / memoryMs).toFixed(1)}×; ` +
       `file-by-file import ${perFileMs.toFixed(0)} ms; ` +
       `${loadMs < 2000 ? 'under' : 'OVER'} the 2 s aim\n` +
-      `worker thread per load: ${withBerth.toFixed(0)} ms with berth imported in it, ${bare.toFixed(0)} ms bare ` +
-      `(${(withBerth / bare).toFixed(1)}×); ${((withBerth / loadMs) * 100).toFixed(0)}% of the load above\n`,
+      `worker thread per load: ${bare.toFixed(0)} ms (${((bare / loadMs) * 100).toFixed(0)}% of the load above); ` +
+      `importing all of berth in it: ${withBerth.toFixed(0)} ms (${(withBerth / bare).toFixed(1)}×)\n`,
   );
   if (loadMs >= 2000) process.exitCode = 1;
 } finally {

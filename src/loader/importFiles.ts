@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type BuildOptions, build, type Loader, type Plugin } from 'esbuild';
+import { type BuildOptions, build, type Loader, type OnResolveArgs, type Plugin } from 'esbuild';
 import {
   type BuildMessage,
   buildFailure,
@@ -57,6 +57,37 @@ const pinPackages: Plugin = {
     });
   },
 };
+
+/**
+ * For job files only (`jobs` mode): `import … from 'berth'` is bundled, not imported, with berth's modules
+ * marked free of side effects, so esbuild keeps only what the file uses (`defineJob`: a few lines) and the
+ * worker thread does not load all of berth (zod and the rest, most of a load's cost) to read a definition.
+ * Still the package the project installed; a `require('berth')` stays an import of the whole package.
+ */
+function inlineBerth(berthDir: string): Plugin {
+  const inside = (path: string) => path.startsWith(berthDir + sep);
+  return {
+    name: 'berth-inline-berth',
+    setup(b) {
+      const resolve = async (args: OnResolveArgs) => {
+        const resolved = await b.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: args.resolveDir,
+          importer: args.importer,
+          pluginData: 'berth-inner',
+        });
+        if (resolved.errors.length > 0 || resolved.external || !inside(resolved.path)) return undefined;
+        return { path: resolved.path, sideEffects: false };
+      };
+      b.onResolve({ filter: /^berth$/ }, (args) =>
+        args.pluginData === 'berth-inner' || args.kind !== 'import-statement' ? undefined : resolve(args),
+      );
+      b.onResolve({ filter: /^\./ }, (args) =>
+        args.pluginData === 'berth-inner' || !inside(args.importer) ? undefined : resolve(args),
+      );
+    },
+  };
+}
 
 const LOADERS: Record<string, Loader> = {
   '.ts': 'ts',
@@ -149,10 +180,15 @@ interface Built {
  * throws still fails alone, with its own error. `undefined` when the bundle cannot be built (a syntax error
  * somewhere): the caller then builds file by file, which puts each error on its own file.
  */
-async function buildBundle(files: string[], root: string, dir: string): Promise<Built | undefined> {
+async function buildBundle(
+  files: string[],
+  root: string,
+  dir: string,
+  base: BuildOptions,
+): Promise<Built | undefined> {
   try {
     const result = await build({
-      ...BASE,
+      ...base,
       absWorkingDir: root,
       stdin: {
         contents: `export default [\n${files.map((f) => `  () => import(${JSON.stringify(f)}),`).join('\n')}\n];\n`,
@@ -173,13 +209,13 @@ async function buildBundle(files: string[], root: string, dir: string): Promise<
   }
 }
 
-async function buildEach(files: string[], root: string, dir: string): Promise<Built> {
+async function buildEach(files: string[], root: string, dir: string, base: BuildOptions): Promise<Built> {
   const failures = new Map<number, LoadFailure>();
   const graphs: ImportGraph[] = [];
   const urls = await Promise.all(
     files.map(async (f, i) => {
       try {
-        const result = await build({ ...BASE, absWorkingDir: root, entryPoints: [f] });
+        const result = await build({ ...base, absWorkingDir: root, entryPoints: [f] });
         const file = join(dir, `file-${i}.mjs`);
         writeFileSync(file, result.outputFiles?.[0]?.text ?? '');
         graphs.push(result.metafile as ImportGraph);
@@ -193,12 +229,12 @@ async function buildEach(files: string[], root: string, dir: string): Promise<Bu
   return { files: urls, graphs, failures };
 }
 
-/** The berth package the project's files import (`[]` when the project has none): the worker loads it early. */
-function berthUrl(root: string): string[] {
+/** The entry file of the berth package the project installed, if any. */
+function berthEntry(root: string): string | undefined {
   try {
-    return [pathToFileURL(createRequire(join(root, 'package.json')).resolve('berth')).href];
+    return createRequire(join(root, 'package.json')).resolve('berth');
   } catch {
-    return [];
+    return undefined;
   }
 }
 
@@ -268,8 +304,16 @@ async function loadFiles<T>(
   const timeoutMs = loadTimeoutMs(options.timeoutMs);
   const rel = files.map((f) => posix(relative(root, f)));
   const dir = mkdtempSync(join(tmpdir(), 'berth-load-'));
-  // The first worker starts now and loads berth while esbuild builds; later rounds start their own.
-  const preload = berthUrl(root);
+  // Job files in one bundle get berth's few lines they use bundled in. Built one by one (the fallback),
+  // bundling berth into each build would cost more than importing it once; subscribers import it whole
+  // (their handlers run here): then the worker loads it while esbuild builds. The first worker starts now;
+  // later rounds start their own.
+  const strategy = options.strategy ?? 'bundle';
+  const entry = berthEntry(root);
+  const inline = mode === 'jobs' && strategy === 'bundle' && entry !== undefined;
+  const bundleBase: BuildOptions =
+    inline && entry ? { ...BASE, plugins: [inlineBerth(dirname(entry)), ...(BASE.plugins ?? [])] } : BASE;
+  const preload = !inline && entry ? [pathToFileURL(entry).href] : [];
   let early: LoadWorker | undefined = new LoadWorker(preload);
   const nextWorker = (): LoadWorker => {
     const worker = early ?? new LoadWorker(preload);
@@ -296,12 +340,12 @@ async function loadFiles<T>(
       }
       return use(results, built);
     };
-    if ((options.strategy ?? 'bundle') === 'bundle') {
-      const bundled = await buildBundle(files, root, dir);
+    if (strategy === 'bundle') {
+      const bundled = await buildBundle(files, root, dir, bundleBase);
       const done = bundled && (await attempt(bundled));
       if (done !== undefined) return done;
     }
-    const each = await buildEach(files, root, dir);
+    const each = await buildEach(files, root, dir, BASE);
     const done = await attempt(each);
     if (done === undefined) throw new Error('berth could not load the project files'); // per file never reports a bundle error
     return done;

@@ -2,6 +2,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BerthError, formatJobIssue, JobValidationError } from '../../src/core/errors.js';
+import { NO_RETRY_EXIT_CODE } from '../../src/core/lifecycle/classify.js';
 import { findJobFiles, loadJobs, loadJobsOrThrow } from '../../src/loader/loadJobs.js';
 import { jobFile, makeProject, REPO_ROOT, removeProject, validJob } from './tmpProject.js';
 
@@ -165,6 +166,17 @@ describe('loadJobs: the bundle', () => {
     const result = await loadJobs({ root, strategy: 'bundle' });
     expect(result.issues).toEqual([]);
     expect(result.jobs[0]?.task.image).toBe('img/x');
+  });
+
+  it("a job file may use any of berth's exports (the bundle carries the part of berth each file uses)", async () => {
+    const root = project({
+      'jobs/uses-exports.ts': `import { defineJob, NO_RETRY_EXIT_CODE, EVENT_TYPES, defineSubscriber } from 'berth';\nexport default defineJob({ name: 'uses-exports', description: [NO_RETRY_EXIT_CODE, Object.keys(EVENT_TYPES).length > 0, typeof defineSubscriber].join(' '), task: { image: 'x' } });\n`,
+    });
+    for (const strategy of ['bundle', 'per-file'] as const) {
+      const result = await loadJobs({ root, strategy });
+      expect(result.issues).toEqual([]);
+      expect(result.jobs[0]?.description).toBe(`${NO_RETRY_EXIT_CODE} true function`);
+    }
   });
 
   it('falls back to file-by-file import for a file that reads import.meta', async () => {
