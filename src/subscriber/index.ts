@@ -16,6 +16,7 @@ import {
   type OutcomeEvent,
 } from '../core/lifecycle/events.js';
 import { permissionSchema } from '../core/model/task.js';
+import { issuesFromZod } from '../core/model/validate.js';
 import type { EcsTaskStateChangeEvent } from '../runtime/aws/taskEvents.js';
 
 export const SUBSCRIBERS_DIR = 'subscribers';
@@ -80,8 +81,11 @@ function checkCommon(options: { jobs?: readonly string[]; permissions?: readonly
     const parsed = permissionSchema.safeParse(p);
     if (!parsed.success)
       throw new SubscriberError(
-        parsed.error.issues
-          .map((issue) => `permissions.${i}.${issue.path.join('.')}: ${issue.message}`)
+        issuesFromZod(parsed.error, '', p)
+          .map(
+            (issue) =>
+              `permissions[${i}]${issue.path === '(job)' ? '' : `.${issue.path}`}: ${issue.problem} — ${issue.fix}`,
+          )
           .join('\n'),
       );
   }

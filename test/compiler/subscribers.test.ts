@@ -157,7 +157,19 @@ describe('compileSubscriber (defineSubscriber)', () => {
         { on: ['Job Run Failed'], permissions: [{ actions: ['publish'], resources: ['*'] }] },
         () => {},
       ),
-    ).toThrow(/permissions\.0\.actions\.0: is not an IAM action/);
+    ).toThrow(/permissions\[0\]\.actions\[0\]: is not an IAM action/);
+    // In berth's words, never zod's ("Invalid option: expected one of").
+    expect(() =>
+      defineSubscriber(
+        {
+          on: ['Job Run Failed'],
+          permissions: [{ effect: 'Maybe' as 'Allow', actions: ['sns:Publish'], resources: ['*'] }],
+        },
+        () => {},
+      ),
+    ).toThrow(
+      "permissions[0].effect: is the text \"Maybe\", not one of 'Allow', 'Deny' — use one of 'Allow', 'Deny'",
+    );
   });
 });
 

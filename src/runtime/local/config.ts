@@ -14,6 +14,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { BerthError } from '../../core/errors.js';
 import { ALL_EVENT_TYPES, type EventType } from '../../core/lifecycle/events.js';
+import { issuesFromZod } from '../../core/model/validate.js';
 
 export const devConfigSchema = z.strictObject({
   /** Port of the engine's HTTP server (dashboard, SQS endpoint, event stream). @default 4555 */
@@ -56,8 +57,12 @@ export function loadDevConfig(file: string): DevConfig {
   }
   const parsed = devConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new BerthError(`${file}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
+    const issue = issuesFromZod(parsed.error, file, raw)[0];
+    throw new BerthError(
+      issue
+        ? `${file}: ${issue.path === '(job)' ? '(root)' : issue.path}: ${issue.problem} — ${issue.fix === 'see the job reference in docs/jobs.md' ? 'see docs/local.md' : issue.fix}`
+        : `${file}: is not a valid dev config — see docs/local.md`,
+    );
   }
   return parsed.data;
 }
