@@ -51,10 +51,14 @@ export async function validateProject(
     };
     return { ok: false, jobs: [], problems: [...checked.issues, problem] };
   }
-  const loaded = await loadJobs({ root, jobsDir });
+  // Jobs and subscribers load side by side (each in its own worker thread).
+  const subscriberIssues: JobIssue[] = [];
+  const [loaded, subscribers] = await Promise.all([
+    loadJobs({ root, jobsDir }),
+    loadProjectSubscribers(root, subscriberIssues),
+  ]);
   const issues: JobIssue[] = [...checked.issues, ...loaded.issues];
-  issues.push(...checkBuildPaths(loaded.jobs, root));
-  const subscribers = await loadProjectSubscribers(root, issues);
+  issues.push(...checkBuildPaths(loaded.jobs, root), ...subscriberIssues);
   if (checked.config) {
     issues.push(...checkProject(loaded.jobs, checked.config, configFile, subscribers));
     // Once everything above passes, compile the stack in memory as synth would (no bundles, nothing written):
