@@ -239,6 +239,14 @@ const hoursArb = fc.oneof(
     { text: '2', set: [2] },
     { text: '23,0', set: [0, 23] },
   ),
+  // Ranges that wrap past midnight (AWS's own example is 20-2), with or without a step: the set counts on
+  // from the start through 23 and on from 0 to the end.
+  fc
+    .tuple(fc.integer({ min: 19, max: 23 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 3 }))
+    .map(([a, b, n]) => {
+      const hours = [...range(a, 23), ...range(0, b)].filter((_, i) => i % n === 0);
+      return { text: n === 1 ? `${a}-${b}` : `${a}-${b}/${n}`, set: uniqSorted(hours) };
+    }),
 );
 const domArb: fc.Arbitrary<{ text: string; ref: DomRef }> = fc.oneof(
   plainField(1, 31, undefined, 3).map((f) => ({ text: f.text, ref: { t: 'days', days: f.set } as DomRef })),
