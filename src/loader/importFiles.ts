@@ -21,6 +21,8 @@ import {
   type BuildMessage,
   buildFailure,
   crashedFailure,
+  cycleBelow,
+  cycleBelowFailure,
   cycleFailure,
   findImportCycles,
   type ImportGraph,
@@ -238,12 +240,19 @@ function berthEntry(root: string): string | undefined {
   }
 }
 
-function failureOf(end: FileEnd, timeoutMs: number): LoadFailure | undefined {
+function failureOf(
+  end: FileEnd,
+  timeoutMs: number,
+  graphs: readonly ImportGraph[],
+  file: string,
+): LoadFailure | undefined {
   switch (end.status) {
     case 'loaded':
       return undefined;
-    case 'threw':
-      return thrownFailure(end.error);
+    case 'threw': {
+      const cycle = end.error.call === undefined ? cycleBelow(graphs, file) : undefined;
+      return cycle ? cycleBelowFailure(end.error.message, cycle) : thrownFailure(end.error);
+    }
     case 'not-started':
       return notLoadedFailure(timeoutMs);
     case 'unfinished':
@@ -333,7 +342,7 @@ async function loadFiles<T>(
       const ends = await runBuilt(built, order, mode, timeoutMs, nextWorker);
       if (!ends) return undefined;
       for (const [i, end] of ends) {
-        const failure = failureOf(end, timeoutMs);
+        const failure = failureOf(end, timeoutMs, built.graphs, rel[i] as string);
         results[i] = failure
           ? { ok: false, failure }
           : { ok: true, value: end.status === 'loaded' ? end.value : undefined };

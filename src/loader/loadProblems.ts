@@ -99,6 +99,48 @@ function isProjectFile(path: string): boolean {
   return !path.split('/').includes('node_modules') && !path.includes(':');
 }
 
+type Edges = Map<string, Set<string>>;
+
+/** Who imports whom among the project's own files (packages, `node_modules`, are left out). */
+function importEdges(graphs: readonly ImportGraph[]): Edges {
+  const edges: Edges = new Map();
+  for (const graph of graphs)
+    for (const [from, input] of Object.entries(graph.inputs)) {
+      if (!isProjectFile(from)) continue;
+      const out = edges.get(from) ?? new Set<string>();
+      for (const imp of input.imports)
+        if (EAGER.has(imp.kind) && !imp.external && isProjectFile(imp.path)) out.add(imp.path);
+      edges.set(from, out);
+    }
+  return edges;
+}
+
+/** The shortest cycle from `start` back to it (`[start, …, start]`), if any: breadth first from its imports. */
+function cycleThrough(edges: Edges, start: string): string[] | undefined {
+  const parent = new Map<string, string>();
+  const queue = [...(edges.get(start) ?? [])];
+  for (const next of queue) parent.set(next, start);
+  let found = queue.includes(start);
+  while (!found && queue.length > 0) {
+    const node = queue.shift() as string;
+    for (const next of edges.get(node) ?? []) {
+      if (next === start) {
+        parent.set(start, node);
+        found = true;
+        break;
+      }
+      if (parent.has(next)) continue;
+      parent.set(next, node);
+      queue.push(next);
+    }
+  }
+  if (!found) return undefined;
+  const path = [start];
+  for (let node = parent.get(start) as string; node !== start; node = parent.get(node) as string)
+    path.unshift(node);
+  return [start, ...path.slice(0, -1), start];
+}
+
 /**
  * For each of `files` (project-relative, `/`-separated) that reaches itself through the project's own
  * static imports, one shortest cycle from it back to it: `['jobs/a.ts', 'jobs/b.ts', 'jobs/a.ts']`.
@@ -108,42 +150,46 @@ export function findImportCycles(
   graphs: readonly ImportGraph[],
   files: readonly string[],
 ): Map<string, string[]> {
-  const edges = new Map<string, Set<string>>();
-  for (const graph of graphs)
-    for (const [from, input] of Object.entries(graph.inputs)) {
-      if (!isProjectFile(from)) continue;
-      const out = edges.get(from) ?? new Set<string>();
-      for (const imp of input.imports)
-        if (EAGER.has(imp.kind) && !imp.external && isProjectFile(imp.path)) out.add(imp.path);
-      edges.set(from, out);
-    }
+  const edges = importEdges(graphs);
   const cycles = new Map<string, string[]>();
   for (const start of files) {
-    // Breadth first from the file's imports, back to the file: the shortest cycle through it.
-    const parent = new Map<string, string>();
-    const queue = [...(edges.get(start) ?? [])];
-    for (const next of queue) parent.set(next, start);
-    let found = queue.includes(start);
-    while (!found && queue.length > 0) {
-      const node = queue.shift() as string;
-      for (const next of edges.get(node) ?? []) {
-        if (next === start) {
-          parent.set(start, node);
-          found = true;
-          break;
-        }
-        if (parent.has(next)) continue;
-        parent.set(next, node);
-        queue.push(next);
-      }
-    }
-    if (!found) continue;
-    const path = [start];
-    for (let node = parent.get(start) as string; node !== start; node = parent.get(node) as string)
-      path.unshift(node);
-    cycles.set(start, [start, ...path.slice(0, -1), start]);
+    const cycle = cycleThrough(edges, start);
+    if (cycle) cycles.set(start, cycle);
   }
   return cycles;
+}
+
+/**
+ * A cycle among the files `file` imports (helpers that import each other), nearest first: what explains a
+ * `Cannot access 'X' before initialization` thrown while `file` loads.
+ */
+export function cycleBelow(graphs: readonly ImportGraph[], file: string): string[] | undefined {
+  const edges = importEdges(graphs);
+  const seen = new Set([file]);
+  const queue = [...(edges.get(file) ?? [])];
+  for (const node of queue) seen.add(node);
+  while (queue.length > 0) {
+    const node = queue.shift() as string;
+    const cycle = cycleThrough(edges, node);
+    if (cycle) return cycle;
+    for (const next of edges.get(node) ?? [])
+      if (!seen.has(next)) {
+        seen.add(next);
+        queue.push(next);
+      }
+  }
+  return undefined;
+}
+
+/**
+ * A file that throws while the files it imports form a cycle: the likely cause (a value read across the cycle
+ * before it is set: `Cannot access 'X' before initialization` file by file, `undefined` in one bundle).
+ */
+export function cycleBelowFailure(message: string, cycle: readonly string[]): LoadFailure {
+  return {
+    problem: `throws on import: ${message.split('\n')[0]} (the files it imports form an import cycle, where a value can be read before it is set: ${cycle.join(' → ')})`,
+    fix: 'break the cycle: move what those files share into a file that imports none of them; if the cycle is not the cause, fix the error',
+  };
 }
 
 /** The failure of a job file that imports itself through other files. */

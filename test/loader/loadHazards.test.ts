@@ -127,6 +127,28 @@ describe.each(['bundle', 'per-file'] as const)(
         `jobs/c.ts: (file): is part of an import cycle: jobs/c.ts → jobs/_helper.ts → jobs/c.ts — ${fix}`,
       ]);
     });
+
+    it('a job file that throws because its helpers import each other names their cycle', async () => {
+      const root = project({
+        'jobs/_names.ts': `import { IMAGE } from './_images.js';\nexport const BASE = 'report';\nexport const FULL = BASE + IMAGE;\n`,
+        'jobs/_images.ts': `import { BASE } from './_names.js';\nexport const IMAGE = BASE.toUpperCase();\n`,
+        'jobs/report.ts': `${JOB_HEAD}import { FULL } from './_names.js';\nexport default defineJob({ name: FULL, task: { image: 'x' } });\n`,
+        'jobs/z-good.ts': jobFile(validJob('z-good')),
+      });
+      const result = await loadJobs({ root, strategy, timeoutMs: LIMIT_MS });
+      expect(result.jobs.map((j) => j.name)).toEqual(['z-good']);
+      // File by file Node throws `Cannot access 'BASE' before initialization`; in one bundle BASE reads undefined.
+      expect(result.issues).toEqual([
+        {
+          file: 'jobs/report.ts',
+          path: '(file)',
+          problem: expect.stringMatching(
+            /^throws on import: .+ \(the files it imports form an import cycle, where a value can be read before it is set: jobs\/_names\.ts → jobs\/_images\.ts → jobs\/_names\.ts\)$/,
+          ),
+          fix: 'break the cycle: move what those files share into a file that imports none of them; if the cycle is not the cause, fix the error',
+        },
+      ]);
+    });
   },
 );
 
