@@ -1,6 +1,8 @@
 import { relative } from 'node:path';
 import pc from 'picocolors';
 import { isoInZone } from '../../cli/describe.js';
+import { formatJobIssue } from '../../core/errors.js';
+import { jobWarnings } from '../../core/model/warnings.js';
 import { serviceOptionsOf } from '../../core/scaling/backlog.js';
 import { describeSchedule } from '../../core/schedule/index.js';
 import { queueNameOf } from './direct.js';
@@ -32,6 +34,12 @@ export function describeEngine(engine: LocalEngine): string[] {
     }
     if (parts.length === 0) parts.push(`invoke only (berth invoke ${job.name})`);
     lines.push(`  ${pc.bold(job.name.padEnd(16))} ${parts.join('; ')}`);
+  }
+  // The warnings berth validate prints (a schedule that never fires again, a retry rule that turns retries
+  // off): locally they explain why nothing happens.
+  const now = new Date();
+  for (const job of engine.jobs()) {
+    for (const w of jobWarnings(job, now)) lines.push(`  ${pc.yellow('⚠')} ${formatJobIssue(w)}`);
   }
   const url = engine.info.url;
   lines.push(
