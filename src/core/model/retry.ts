@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { OUTCOME_CLASSES } from '../lifecycle/states.js';
 import { tryParseDuration } from '../duration.js';
+import { OUTCOME_CLASSES } from '../lifecycle/states.js';
 import { duration, strictObject } from './common.js';
 
 const exitCodeMatcher = z.union([

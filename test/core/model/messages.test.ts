@@ -76,9 +76,11 @@ function paths(schema: z.ZodType, at: Path, out: Path[], depth = 0): void {
     case 'readonly':
     case 'catch':
     case 'nonoptional':
-      return paths(def.innerType as z.ZodType, at, out, depth);
+      paths(def.innerType as z.ZodType, at, out, depth);
+      return;
     case 'pipe':
-      return paths(def.in as z.ZodType, at, out, depth);
+      paths(def.in as z.ZodType, at, out, depth);
+      return;
     case 'lazy':
       // JSON values (the payload): any value is fine; one level shows the branch is walked.
       if (depth < 6) paths((def.getter as () => z.ZodType)(), at, out, depth + 3);
@@ -91,11 +93,13 @@ function paths(schema: z.ZodType, at: Path, out: Path[], depth = 0): void {
       return;
     case 'array':
       out.push([...at, 0]);
-      return paths(def.element as z.ZodType, [...at, 0], out, depth + 1);
+      paths(def.element as z.ZodType, [...at, 0], out, depth + 1);
+      return;
     case 'record':
       out.push([...at, 'SOME_KEY']);
       out.push([...at, 'bad key!']);
-      return paths(def.valueType as z.ZodType, [...at, 'SOME_KEY'], out, depth + 1);
+      paths(def.valueType as z.ZodType, [...at, 'SOME_KEY'], out, depth + 1);
+      return;
     case 'union':
       for (const option of def.options ?? []) paths(option, at, out, depth + 1);
       return;

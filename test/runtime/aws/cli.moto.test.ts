@@ -457,7 +457,9 @@ describe('--stage CLI against moto server', () => {
       expect(table.stdout).toMatch(/ orders +succeeded /);
       const unknown = await berth(['runs', 'list', '--stage', STAGE, '--job', 'nope']);
       expect(unknown.code).toBe(1);
-      expect(unknown.stderr).toContain("--job: no job named 'nope' in jobs/ and no runs of it — known jobs: orders");
+      expect(unknown.stderr).toContain(
+        "--job: no job named 'nope' in jobs/ and no runs of it — known jobs: orders",
+      );
       const json = await berth(['runs', 'list', '--stage', STAGE, '--job', 'orders', '--json']);
       const list = JSON.parse(json.stdout) as { runId: string; triggerSummary: string }[];
       expect(list.length).toBeGreaterThan(0);
