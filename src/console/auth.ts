@@ -191,7 +191,7 @@ export function consoleAuth(options: ConsoleAuthOptions): (handler: RequestHandl
   };
   const validBearer = (req: IncomingMessage): boolean => {
     const auth = header(req, 'authorization');
-    return auth?.startsWith('Bearer ') && equal(auth.slice(7).trim(), token);
+    return auth?.startsWith('Bearer ') === true && equal(auth.slice(7).trim(), token);
   };
 
   return (handler) => async (req, res) => {
