@@ -1,5 +1,5 @@
 /** What the pages need from the engine, gathered in one place. */
-import type { LocalEngineApi } from '../runtime/local/api.js';
+import type { DashboardSource } from './source.js';
 import type { JobCardData } from './views/jobs.js';
 
 /** How many recent runs a job card summarises. */
@@ -10,7 +10,7 @@ const NEXT_FIRES = 3;
 const DEAD_LETTER_SCAN = 500;
 
 export async function jobCardData(
-  api: LocalEngineApi,
+  api: DashboardSource,
   name: string,
   now: Date = new Date(),
 ): Promise<JobCardData | undefined> {
@@ -37,7 +37,7 @@ export async function jobCardData(
 const REPLAY_LINKS = 20;
 
 /** Ids of the runs that replay or redrive `runId`, oldest first: derived from each replay's `replayOf`. */
-export async function replaysOf(api: LocalEngineApi, runId: string): Promise<string[]> {
+export async function replaysOf(api: DashboardSource, runId: string): Promise<string[]> {
   const runs = await api.listRuns({ replayOf: runId, limit: REPLAY_LINKS });
   return runs.map((r) => r.runId).reverse();
 }

@@ -126,7 +126,9 @@ describe('pages', () => {
     expect(res.body).not.toContain('<script>alert');
     expect(res.body).toContain('&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;');
     expect(res.body).toContain('data-log="/api/runs/' + run.runId + '/attempts/1/log" data-offset="');
-    expect(res.body).toContain('starting\n&lt;script&gt;');
+    expect(res.body).toContain(
+      '<span class="ln" data-stream="stdout">starting</span>\n<span class="ln" data-stream="stdout">&lt;script&gt;',
+    );
     expect(res.body).toContain('second try');
     expect(res.body).toContain('<code>OutOfMemoryError</code>');
     expect(res.body).toContain('<td>137</td>');
@@ -217,15 +219,23 @@ describe('JSON API', () => {
     expect((await raw(h.port, { path: '/api/runs/nope' })).status).toBe(404);
   });
 
-  it('serves log chunks by offset, only for attempts that exist', async () => {
+  it('serves log lines from a cursor, only for attempts that exist', async () => {
     const run = engine.put(makeRun({ job: 'thumbnail', status: 'running', attempt: 1 }), []);
     engine.writeLog(run.runId, 1, 'hello\nworld\n');
     const first = JSON.parse((await raw(h.port, { path: `/api/runs/${run.runId}/attempts/1/log` })).body);
-    expect(first).toMatchObject({ from: 0, offset: 12, text: 'hello\nworld\n', exists: true });
+    expect(first).toMatchObject({
+      lines: [
+        { stream: 'stdout', text: 'hello' },
+        { stream: 'stdout', text: 'world' },
+      ],
+      next: '12',
+      exists: true,
+      partial: false,
+    });
     const next = JSON.parse(
       (await raw(h.port, { path: `/api/runs/${run.runId}/attempts/1/log?offset=6` })).body,
     );
-    expect(next.text).toBe('world\n');
+    expect(next.lines).toEqual([{ stream: 'stdout', text: 'world' }]);
     expect((await raw(h.port, { path: `/api/runs/${run.runId}/attempts/2/log` })).status).toBe(404);
     expect((await raw(h.port, { path: `/api/runs/${run.runId}/attempts/1/log?offset=-1` })).status).toBe(400);
     expect((await raw(h.port, { path: '/api/runs/..%2F..%2Fetc/attempts/1/log' })).status).toBe(404);

@@ -43,7 +43,7 @@
   function describeResult(result) {
     if (!result) return { message: 'Done.' };
     if (Array.isArray(result.results)) {
-      const accepted = result.results.filter((r) => r.status === 'accepted').length;
+      const accepted = result.results.filter((r) => r.status === 'accepted' || r.status === 'queued').length;
       return { message: `Replayed ${accepted} failed run(s).` };
     }
     if (result.cancelled) return { message: `Cancelling run ${result.runId}.` };
@@ -51,6 +51,18 @@
       return {
         message: 'Run accepted:',
         link: { href: `/runs/${encodeURIComponent(result.runId)}`, text: result.runId },
+      };
+    }
+    if (result.status === 'queued') {
+      // A deployed stage: the launcher starts the run when it takes the message from the launch queue.
+      return {
+        message: 'Queued on the launch queue as',
+        link: { href: `/runs/${encodeURIComponent(result.runId)}`, text: result.runId },
+      };
+    }
+    if (typeof result.messages === 'number') {
+      return {
+        message: `Moved ${result.messages} dead-letter message${result.messages === 1 ? '' : 's'} back to the queue.`,
       };
     }
     if (result.status === 'duplicate') {
@@ -202,8 +214,27 @@
     updateBars();
   }
 
-  // ---- logs: append from the byte offset until the attempt has ended and the file is read ----
+  // ---- logs: read on from the cursor until the attempt has ended and nothing more is there ----
   const tails = new Map();
+
+  /** Appends lines as `<span class="ln" data-stream>`; a partial last line is continued by the next read. */
+  function appendLines(pre, lines, partial) {
+    let i = 0;
+    if (pre.dataset.partial === 'true' && lines.length > 0 && pre.lastElementChild) {
+      pre.lastElementChild.append(lines[0].text);
+      i = 1;
+      if (lines.length > 1 || !partial) pre.append('\n');
+    }
+    for (; i < lines.length; i++) {
+      const span = document.createElement('span');
+      span.className = 'ln';
+      span.dataset.stream = lines[i].stream;
+      span.textContent = lines[i].text;
+      pre.append(span);
+      if (i < lines.length - 1 || !partial) pre.append('\n');
+    }
+    if (lines.length > 0) pre.dataset.partial = partial ? 'true' : 'false';
+  }
 
   function startTail(pre) {
     if (tails.has(pre)) return;
@@ -213,19 +244,22 @@
       if (state.stopped || !pre.isConnected) return;
       let more = false;
       try {
-        const res = await fetch(`${pre.dataset.log}?offset=${pre.dataset.offset ?? '0'}`, {
+        const res = await fetch(`${pre.dataset.log}?offset=${encodeURIComponent(pre.dataset.offset ?? '')}`, {
           credentials: 'same-origin',
         });
         if (res.ok) {
-          const chunk = await res.json();
-          if (chunk.from < Number(pre.dataset.offset ?? '0')) pre.textContent = '';
-          if (chunk.text) {
+          const read = await res.json();
+          if (read.reset) {
+            pre.textContent = '';
+            pre.dataset.partial = 'false';
+          }
+          if (read.lines.length > 0) {
             const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
-            pre.append(document.createTextNode(chunk.text));
+            appendLines(pre, read.lines, read.partial);
             if (atBottom) pre.scrollTop = pre.scrollHeight;
           }
-          pre.dataset.offset = String(chunk.offset);
-          more = chunk.offset < chunk.size;
+          pre.dataset.offset = read.next;
+          more = read.more;
         }
       } catch {
         // The engine may be restarting; keep trying.

@@ -14,7 +14,7 @@ import {
   statusBadge,
 } from '../format.js';
 import { type Html, html, prettyJson } from '../html.js';
-import type { LogChunk } from '../logs.js';
+import { type LogRead, logLinesHtml } from '../logs.js';
 
 function attemptEndMs(a: AttemptRecord, now: Date): number {
   return a.stoppedAt ? Date.parse(a.stoppedAt) : now.getTime();
@@ -214,15 +214,18 @@ export function logPanelId(attempt: number): string {
   return `log-${attempt}`;
 }
 
-/** One attempt's log. The script appends from `data-offset` until the attempt has ended and the file is read. */
-export function logPanel(run: RunRecord, attempt: AttemptRecord, chunk: LogChunk, open: boolean): Html {
+/**
+ * One attempt's log, one `<span data-stream>` per line. The script reads on from `data-offset` (the read's
+ * cursor) until the attempt has ended and nothing more is there.
+ */
+export function logPanel(run: RunRecord, attempt: AttemptRecord, read: LogRead, open: boolean): Html {
   const url = `/api/runs/${encodeURIComponent(run.runId)}/attempts/${attempt.attempt}/log`;
   const id = logPanelId(attempt.attempt);
   const ended = attempt.status === 'ended';
   return html`<details class="log" id="${id}"${open ? html` open` : ''}>
   <summary>Attempt ${attempt.attempt} <span class="muted" data-log-state>${ended ? `ended: ${attempt.outcome ?? 'unknown'}` : 'live'}</span></summary>
-  ${chunk.from > 0 ? html`<p class="muted">${chunk.from} earlier byte(s) not shown: <a href="${url}?offset=0">read from the start</a>.</p>` : ''}
-  <pre role="log" tabindex="0" aria-label="Log of attempt ${attempt.attempt}" data-log="${url}" data-offset="${chunk.offset}" data-ended="${ended ? 'true' : 'false'}">${chunk.text}</pre>
+  ${read.truncated ? html`<p class="muted">Earlier lines are not shown: this is the end of the log.</p>` : ''}
+  <pre role="log" tabindex="0" aria-label="Log of attempt ${attempt.attempt}" data-log="${url}" data-offset="${read.next}" data-partial="${read.partial ? 'true' : 'false'}" data-ended="${ended ? 'true' : 'false'}">${logLinesHtml(read.lines, read.partial)}</pre>
 </details>`;
 }
 
