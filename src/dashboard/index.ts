@@ -13,13 +13,14 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RunRecord } from '../runtime/ports.js';
-import { jobCardData, replaysOf } from './data.js';
+import { jobCardData, jobPageData, replayedDeadLetters, replaysOf } from './data.js';
 import { openEventStream } from './events.js';
 import { DEFAULT_RUNS_LIMIT, parseApiRunFilter, parseRunsQuery, toRunFilter } from './filter.js';
 import { html } from './html.js';
 import { HttpError, readJsonBody, send, sendHtml, sendJson } from './http.js';
 import { hasToken, isAllowedHost, isCrossSite } from './security.js';
 import type { DashboardSource } from './source.js';
+import { jobView } from './views/job.js';
 import { type JobCardData, jobsView } from './views/jobs.js';
 import { page as layoutPage, type PageOptions } from './views/layout.js';
 import { logPanel, runView } from './views/run.js';
@@ -97,12 +98,27 @@ export function createDashboard(api: DashboardSource, options: DashboardOptions)
     );
   }
 
+  /** `/jobs/<name>`: the job's row, plots over time, path of a run, actions (views/job.ts). */
+  async function jobPage(res: ServerResponse, name: string): Promise<void> {
+    const data = await jobPageData(api, name, now());
+    if (!data) {
+      sendHtml(res, 404, errorPage(token, 404, `There is no job ${name}.`));
+      return;
+    }
+    sendHtml(
+      res,
+      200,
+      page({ title: name, view: 'job', token, events: '/api/events?view=jobs', body: jobView(data) }),
+    );
+  }
+
   async function runsPage(res: ServerResponse, url: URL): Promise<void> {
     const query = parseRunsQuery(url.searchParams);
     const at = now();
     const runs = await api.listRuns(toRunFilter(query, at));
+    const replayed = await replayedDeadLetters(api, runs);
     if (url.searchParams.get('partial') === 'rows') {
-      sendHtml(res, 200, runRows(runs, at));
+      sendHtml(res, 200, runRows(runs, at, replayed));
       return;
     }
     const events = new URLSearchParams({ view: 'runs' });
@@ -121,6 +137,7 @@ export function createDashboard(api: DashboardSource, options: DashboardOptions)
           runs,
           limit: DEFAULT_RUNS_LIMIT,
           now: at,
+          replayed,
         }),
       }),
     );
@@ -342,7 +359,10 @@ export function createDashboard(api: DashboardSource, options: DashboardOptions)
     const method = req.method ?? 'GET';
     const asset = assets.get(path);
     const isPage =
-      path === '/' || path === '/jobs' || path === '/runs' || (parts[1] === 'runs' && parts.length === 3);
+      path === '/' ||
+      path === '/jobs' ||
+      path === '/runs' ||
+      ((parts[1] === 'runs' || parts[1] === 'jobs') && parts.length === 3);
     const apiHandler = parts[1] === 'api' ? apiRoute(method, req, res, url, parts) : undefined;
     if (!asset && !isPage && !apiHandler) return false;
 
@@ -359,6 +379,7 @@ export function createDashboard(api: DashboardSource, options: DashboardOptions)
       }
       if (path === '/' || path === '/jobs') await jobsPage(res);
       else if (path === '/runs') await runsPage(res, url);
+      else if (parts[1] === 'jobs') await jobPage(res, decodeSegment(parts[2] ?? ''));
       else await runPage(res, decodeSegment(parts[2] ?? ''));
       return true;
     }

@@ -23,6 +23,36 @@
     announceEl.append(p);
   }
 
+  /** `1 run`, `3 runs`: a count with its noun in the proper number. */
+  function plural(n, one, many = `${one}s`) {
+    return `${n} ${n === 1 ? one : many}`;
+  }
+
+  // ---- relative times beside absolute ones: `4 min ago`, `in 2 h` (hover shows the UTC time) ----
+  // The same rules as formatRelative in src/dashboard/format.ts; test/dashboard/format.test.ts checks both.
+  function formatRelative(ms) {
+    const ahead = ms > 0;
+    const s = Math.round(Math.abs(ms) / 1000);
+    let text;
+    if (s < 5) return 'just now';
+    if (s < 60) text = `${s} s`;
+    else if (s < 3600) text = `${Math.floor(s / 60)} min`;
+    else if (s < 86400) text = `${Math.floor(s / 3600)} h`;
+    else {
+      const d = Math.floor(s / 86400);
+      text = `${d} ${d === 1 ? 'day' : 'days'}`;
+    }
+    return ahead ? `in ${text}` : `${text} ago`;
+  }
+
+  function updateRelativeTimes() {
+    const now = Date.now();
+    document.querySelectorAll('.ago[data-ago]').forEach((el) => {
+      const at = Date.parse(el.dataset.ago);
+      if (!Number.isNaN(at)) el.textContent = formatRelative(at - now);
+    });
+  }
+
   async function post(url, body) {
     const res = await fetch(url, {
       method: 'POST',
@@ -44,7 +74,7 @@
     if (!result) return { message: 'Done.' };
     if (Array.isArray(result.results)) {
       const accepted = result.results.filter((r) => r.status === 'accepted' || r.status === 'queued').length;
-      return { message: `Replayed ${accepted} failed run(s).` };
+      return { message: `Replayed ${plural(accepted, 'failed run')}.` };
     }
     if (result.cancelled) return { message: `Cancelling run ${result.runId}.` };
     if (result.status === 'accepted') {
@@ -94,6 +124,11 @@
     const button = event.target instanceof Element ? event.target.closest('button[data-post]') : null;
     if (!button) return;
     event.preventDefault();
+    // Cancel (and any other action that cannot be taken back) asks first.
+    if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) {
+      announce('Nothing was done.', 'info');
+      return;
+    }
     runAction(button, button.dataset.post);
   });
 
@@ -181,7 +216,7 @@
   function updateCount() {
     const count = document.getElementById('runs-count');
     const n = document.querySelectorAll('tr[data-run-id]').length;
-    if (count) count.textContent = `${n} run(s), updated live`;
+    if (count) count.textContent = `${plural(n, 'run')}, updated live`;
     const empty = document.getElementById('runs-empty');
     if (empty && n > 0) empty.remove();
   }
@@ -366,6 +401,8 @@
 
   updateBars();
   if (document.getElementById('run-rows')) setInterval(updateBars, 1000);
+  updateRelativeTimes();
+  setInterval(updateRelativeTimes, 10_000);
   startTails();
   connect();
 })();
