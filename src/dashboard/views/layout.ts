@@ -1,6 +1,6 @@
 import { type Html, html } from '../html.js';
 
-export type View = 'jobs' | 'runs' | 'run' | 'error';
+export type View = 'jobs' | 'job' | 'runs' | 'run' | 'error';
 
 export interface PageOptions {
   title: string;
@@ -19,7 +19,11 @@ export interface PageOptions {
  */
 export function page(options: PageOptions): Html {
   const current = (view: View) =>
-    options.view === view || (view === 'runs' && options.view === 'run') ? 'page' : null;
+    options.view === view ||
+    (view === 'runs' && options.view === 'run') ||
+    (view === 'jobs' && options.view === 'job')
+      ? 'page'
+      : null;
   return html`<!doctype html>
 <html lang="en">
 <head>

@@ -13,6 +13,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 
 import {
   accessSync,
+  appendFileSync,
   closeSync,
   constants,
   existsSync,
@@ -20,6 +21,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readSync,
   rmSync,
   statSync,
   writeSync,
@@ -28,7 +30,7 @@ import { createRequire } from 'node:module';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import { parseDuration } from '../../core/duration.js';
+import { formatDuration, parseDuration } from '../../core/duration.js';
 import { BERTH_STOP_REASONS } from '../../core/lifecycle/classify.js';
 import type { Job } from '../../core/model/job.js';
 import type { LaunchRequest, LaunchResult, TaskLauncher } from '../ports.js';
@@ -175,6 +177,34 @@ export function findProcessesOfAttempt(runId: string, attempt: number): number[]
     }
   }
   return found;
+}
+
+/**
+ * Appends one of berth's own lines to an attempt's log, on a line of its own even when the task's last
+ * output has no line break yet. Never throws: a log that cannot be written must not stop a stop.
+ */
+export function appendLogLine(file: string, line: string): void {
+  try {
+    let lead = '';
+    try {
+      const size = statSync(file).size;
+      if (size > 0) {
+        const fd = openSync(file, 'r');
+        try {
+          const last = Buffer.alloc(1);
+          readSync(fd, last, 0, 1, size - 1);
+          if (last[0] !== 0x0a) lead = '\n';
+        } finally {
+          closeSync(fd);
+        }
+      }
+    } catch {
+      // No log yet: the line starts it.
+    }
+    appendFileSync(file, `${lead}${line}\n`);
+  } catch {
+    // The logs folder is gone or full: the stop goes on, the attempt records its reason anyway.
+  }
 }
 
 /** Kills a process group (children are spawned detached, as group leaders), falling back to the pid. */
@@ -489,14 +519,28 @@ export class ProcessLauncher implements TaskLauncher {
     live.timers.push(poll);
   }
 
-  /** SIGTERM, then SIGKILL after the grace period. The reason is what the attempt records. */
+  /**
+   * SIGTERM, then SIGKILL after the grace period. The reason is what the attempt records; each signal is also
+   * written into the attempt's log as a `berth:` line, so the log says why the task's output stops.
+   */
   stop(runId: string, attempt: number, reason: string): boolean {
     const live = this.live.get(`${runId}#${attempt}`);
     if (!live) return false;
     if (live.stopReason === null) live.stopReason = reason;
     if (live.termAt === undefined) live.termAt = Date.now();
+    const log = attemptLogFile(this.options.paths, runId, attempt);
+    appendLogLine(log, `berth: sent SIGTERM (${reason.replace(/^berth: /, '')})`);
     killGroup(live.pid, 'SIGTERM');
-    live.timers.push(setTimeout(() => killGroup(live.pid, 'SIGKILL'), this.graceMs));
+    live.timers.push(
+      setTimeout(() => {
+        if (!groupAlive(live.pid)) return;
+        appendLogLine(
+          log,
+          `berth: sent SIGKILL (still running ${formatDuration(this.graceMs)} after SIGTERM)`,
+        );
+        killGroup(live.pid, 'SIGKILL');
+      }, this.graceMs),
+    );
     return true;
   }
 
