@@ -8,11 +8,12 @@
  *   queue and the cluster; the App Runner entry gets those from its environment instead).
  *
  * Reads: the runs table (GetItem, Query), the jobs' CloudWatch log streams (GetLogEvents), the queues'
- * depths (GetQueueAttributes, GetQueueUrl), tasks and worker services (ECS Describe*, ListTasks).
- * Actions: replay and run-now put a message on the launch queue (SendMessage); cancel is StopTask; redrive moves
- * a dead-letter queue's messages back to its queue (ReceiveMessage + DeleteMessage on the dead-letter queues,
- * SendMessage on the job queues). No write to the runs table: the launcher and the interceptor record what
- * the actions cause, as for the CLI.
+ * depths (GetQueueAttributes, GetQueueUrl), tasks and worker services (ECS Describe*, ListServices).
+ * Actions: replay and run-now put a message on the launch queue (SendMessage); cancel is StopTask (the
+ * interceptor records the stop), or for a run without a task yet one conditional UpdateItem that ends it;
+ * redrive moves a dead-letter queue's messages back to its queue (ReceiveMessage + DeleteMessage on the
+ * dead-letter queues, SendMessage on the job queues). test/console/iam.test.ts checks the list against the
+ * SDK commands the console's code can send.
  */
 import type { Job } from '../core/model/job.js';
 import { arn, type CfnValue, getAtt, type PolicyStatement, type Resources, ref, sub } from './cfn.js';
@@ -52,6 +53,13 @@ export function consoleStatements(ctx: ConsoleGrantContext, jobs: readonly Job[]
       Resource: [getAtt(logicalIds.runsTable, 'Arn'), sub(`\${${logicalIds.runsTable}.Arn}/index/*`)],
     },
     {
+      // Cancelling a run that has no task yet (queued, retrying) ends it in the table: one conditional update.
+      Sid: 'CancelQueuedRuns',
+      Effect: 'Allow',
+      Action: ['dynamodb:UpdateItem'],
+      Resource: [getAtt(logicalIds.runsTable, 'Arn')],
+    },
+    {
       // The shared jobs log group and the per-job ones (`/berth/<base>/jobs/<job>`), their streams included.
       Sid: 'ReadJobLogs',
       Effect: 'Allow',
@@ -85,10 +93,10 @@ export function consoleStatements(ctx: ConsoleGrantContext, jobs: readonly Job[]
       Condition: clusterCondition,
     },
     {
-      // ListTasks authorizes on container instances: AWS requires "*", the condition keeps it to berth's cluster.
-      Sid: 'ListBerthTasks',
+      // ListServices has no resource type: AWS requires "*"; the condition keeps it to berth's cluster.
+      Sid: 'ListWorkerServices',
       Effect: 'Allow',
-      Action: ['ecs:ListTasks'],
+      Action: ['ecs:ListServices'],
       Resource: ['*'],
       Condition: clusterCondition,
     },

@@ -70,6 +70,12 @@ const EXPECTED: PolicyStatement[] = [
     Resource: [{ 'Fn::GetAtt': ['BerthRunsTable', 'Arn'] }, { 'Fn::Sub': '${BerthRunsTable.Arn}/index/*' }],
   },
   {
+    Sid: 'CancelQueuedRuns',
+    Effect: 'Allow',
+    Action: ['dynamodb:UpdateItem'],
+    Resource: [{ 'Fn::GetAtt': ['BerthRunsTable', 'Arn'] }],
+  },
+  {
     Sid: 'ReadJobLogs',
     Effect: 'Allow',
     Action: ['logs:GetLogEvents'],
@@ -99,9 +105,9 @@ const EXPECTED: PolicyStatement[] = [
     Condition: inCluster,
   },
   {
-    Sid: 'ListBerthTasks',
+    Sid: 'ListWorkerServices',
     Effect: 'Allow',
-    Action: ['ecs:ListTasks'],
+    Action: ['ecs:ListServices'],
     Resource: ['*'],
     Condition: inCluster,
   },
@@ -136,17 +142,17 @@ describe('consoleStatements', () => {
     expect(consoleStatements(context({}, 'shop', 'dev'), jobs)).toEqual(EXPECTED);
   });
 
-  it('never writes the runs table, deletes from a job queue or touches anything outside the stage', () => {
+  it('never puts or deletes runs, deletes from a job queue or touches anything outside the stage', () => {
     const statements = consoleStatements(context({}, 'shop', 'dev'), jobs);
     const actions = statements.flatMap((s) => s.Action);
-    expect(actions.filter((a) => /^dynamodb:(Put|Update|Delete|BatchWrite|Scan)/.test(a))).toEqual([]);
+    expect(actions.filter((a) => /^dynamodb:(Put|Delete|BatchWrite|Scan)/.test(a))).toEqual([]);
     expect(actions).not.toContain('ecs:RunTask');
     expect(actions).not.toContain('iam:PassRole');
     const deletes = statements.filter((s) => s.Action.includes('sqs:DeleteMessage'));
     expect(deletes.flatMap((s) => s.Resource)).toEqual([sqs('shop-dev__*-dlq'), sqs('shop-dev__*-dlq.fifo')]);
     // "*" only where AWS has no resource type, and ListTasks only in berth's cluster.
     for (const s of statements.filter((x) => x.Resource.includes('*')))
-      expect([['ecs:ListTasks'], ['ecs:DescribeTaskDefinition']]).toContainEqual(s.Action);
+      expect([['ecs:ListServices'], ['ecs:DescribeTaskDefinition']]).toContainEqual(s.Action);
   });
 
   it("names an existing cluster's tasks by its name", () => {
