@@ -30,7 +30,7 @@ export const LOGOUT_PATH = '/logout';
 /** Largest sign-in form body read. */
 const MAX_FORM_BYTES = 4096;
 
-export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
 export interface ConsoleAuthOptions {
   /** The sign-in token (App Runner: the `BERTH_CONSOLE_TOKEN` secret). At least 32 characters. */
@@ -214,12 +214,14 @@ export function consoleAuth(options: ConsoleAuthOptions): (handler: RequestHandl
         Location: next,
         'Set-Cookie': cookie(cookieValue(Math.floor(now() / 1000)), SESSION_SECONDS),
       });
-      return res.end();
+      res.end();
+      return;
     }
     if (url.pathname === LOGOUT_PATH && req.method === 'POST') {
       if (crossSite(req)) return sendText(res, 403, 'cross-site sign-out refused\n');
       res.writeHead(303, { ...HEADERS, Location: LOGIN_PATH, 'Set-Cookie': cookie('', 0) });
-      return res.end();
+      res.end();
+      return;
     }
     if (url.pathname.startsWith('/assets/') && req.method === 'GET') return handler(req, res);
     if (validSession(req) || validBearer(req)) return handler(req, res);
@@ -230,7 +232,8 @@ export function consoleAuth(options: ConsoleAuthOptions): (handler: RequestHandl
         ...HEADERS,
         Location: `${LOGIN_PATH}?next=${encodeURIComponent(url.pathname + url.search)}`,
       });
-      return res.end();
+      res.end();
+      return;
     }
     return sendText(res, 401, `sign in first: ${LOGIN_PATH}\n`, {
       'WWW-Authenticate': 'Bearer realm="berth console"',

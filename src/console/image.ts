@@ -8,7 +8,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { CONSOLE_IMAGE_NAME } from '../compiler/appRunner.js';
 import { manifestPrelude } from '../compiler/bundle.js';
 import { NODE_BUNDLE_OPTIONS, REQUIRE_BANNER } from '../compiler/nodeBundle.js';
@@ -35,6 +35,25 @@ export function dashboardAssets(): { path: string; data: Buffer }[] {
     .map((f) => ({ path: `assets/${f}`, data: readFileSync(join(dir, f)) }));
 }
 
+/**
+ * The image has no job files (the jobs come from the manifest), so the job-file loader, and esbuild with it,
+ * stays out of the bundle: a stub that says so takes its place.
+ */
+const noJobFileLoader: Plugin = {
+  name: 'berth-console-no-job-files',
+  setup(b) {
+    b.onResolve({ filter: /[\\/]loader[\\/]loadJobs\.(js|ts)$|^\.\.\/loader\/loadJobs\.js$/ }, (args) => ({
+      path: args.path,
+      namespace: 'berth-console-stub',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'berth-console-stub' }, () => ({
+      contents:
+        "export async function loadJobsOrThrow() { throw new Error('the console image has no job files: its jobs come from the bundled manifest'); }",
+      loader: 'js',
+    }));
+  },
+};
+
 /** The console entry bundled with the manifest: one ESM file for Node 22, no node_modules needed. */
 export async function bundleConsole(manifest: BerthManifest): Promise<Buffer> {
   const entry = consoleEntry();
@@ -51,6 +70,7 @@ export async function bundleConsole(manifest: BerthManifest): Promise<Buffer> {
     write: false,
     logLevel: 'silent',
     outfile: 'index.mjs',
+    plugins: [noJobFileLoader],
   });
   const out = result.outputFiles[0];
   if (!out) throw new ImageBuildError('console image: esbuild wrote no output');

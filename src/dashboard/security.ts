@@ -26,14 +26,21 @@ function header(req: IncomingMessage, name: string): string | undefined {
 
 /**
  * True when `Host` names the loopback interface, or (without its port, case-insensitively) one of
- * `allowedHosts`: the names a deployed console answers to (an App Runner service URL, a private DNS name).
+ * `allowedHosts`: the names a deployed console answers to (an App Runner service URL, a private DNS name),
+ * or `*.<suffix>` for every name under a domain.
  */
 export function isAllowedHost(req: IncomingMessage, allowedHosts: readonly string[] = []): boolean {
   if (isLoopbackHost(req)) return true;
   const host = header(req, 'host');
   if (host === undefined) return false;
   const name = hostName(host.toLowerCase());
-  return allowedHosts.some((h) => hostName(h.toLowerCase()) === name);
+  return allowedHosts.some((h) => {
+    const entry = h.toLowerCase();
+    // `*.<suffix>`: any name under it (App Runner URLs, `<id>.<region>.awsapprunner.com`, are known only
+    // after the service exists, so its entry cannot list them).
+    if (entry.startsWith('*.')) return name.endsWith(entry.slice(1)) && name.length > entry.length - 1;
+    return hostName(entry) === name;
+  });
 }
 
 /**
