@@ -136,6 +136,8 @@ export const appRunnerConfigSchema = z.strictObject({
         'is not a digest-pinned ECR image — write <account>.dkr.ecr.<region>.amazonaws.com/<repo>@sha256:<64 hex>',
     })
     .optional(),
+  /** Base image of the console image berth builds (a mirror of berth's Node base, say). @default berth's Node base */
+  base: z.string().min(1).optional(),
   /** App Runner instance CPU. @default '0.25 vCPU' */
   cpu: z.enum(['0.25 vCPU', '0.5 vCPU', '1 vCPU', '2 vCPU', '4 vCPU']).default('0.25 vCPU'),
   /** App Runner instance memory (App Runner accepts only some CPU/memory pairs). @default '0.5 GB' */

@@ -149,6 +149,7 @@ module.exports = {
                   },
                 },
                 image: { type: 'string', minLength: 1 },
+                base: { type: 'string', minLength: 1 },
                 cpu: { enum: ['0.25 vCPU', '0.5 vCPU', '1 vCPU', '2 vCPU', '4 vCPU'] },
                 memory: {
                   enum: ['0.5 GB', '1 GB', '2 GB', '3 GB', '4 GB', '6 GB', '8 GB', '10 GB', '12 GB'],
