@@ -8,7 +8,10 @@
  * Live updates: `subscribe` starts ONE poll of the runs table for every open page together, every `pollMs`:
  * one Query per run status on the `byStatus` index for runs whose `updatedAt` moved since the last poll
  * (8 Queries of at most a few items: 4 read request units per poll when nothing changed). It stops when the
- * last page closes. Every SDK call is counted in `calls` and the read units DynamoDB reports in `readUnits`.
+ * last page closes. While it runs, the runs read for a job's row (its newest runs, the failed and timed-out
+ * ones) are kept in memory and updated from the poll, so a run change re-renders the jobs page without
+ * reading the table again. Every SDK call is counted in `calls`, the read units DynamoDB reports in
+ * `readUnits`.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -68,6 +71,8 @@ export const QUEUE_STATS_TTL_MS = 10_000;
 const POLL_OVERLAP_MS = 15_000;
 /** Runs read for a search or a `replayOf` filter (neither has an index: the newest runs are filtered). */
 const SCAN_RUNS = 500;
+/** Runs of one status (all jobs) read once for the failed/timed-out counts while the poll runs. */
+const STATUS_SCAN = 1000;
 /** Points kept per worker chart. */
 const MAX_WORKER_HISTORY = 500;
 
@@ -126,6 +131,8 @@ export class AwsConsoleSource implements DashboardSource {
   readonly calls = new Map<string, number>();
   /** DynamoDB read capacity units reported by the table (ConsumedCapacity). */
   readUnits = 0;
+  /** Polls of the runs table done (each is one Query per run status, more only when a page of results is full). */
+  polls = 0;
   private readonly store: DynamoRunStore;
   private readonly clients: SdkClients;
   private readonly names: Names;
@@ -142,6 +149,13 @@ export class AwsConsoleSource implements DashboardSource {
   private readonly queueCache = new Map<string, { at: number; stats: Promise<QueueStats> }>();
   private readonly logStreams = new Map<string, { group: string; stream: string }>();
   private readonly workers = new Map<string, WorkerPoolStatus>();
+  /**
+   * While the poll runs: runs read so far, kept current by the poll; how many of each job's newest runs are
+   * in it (Infinity: all of them); which statuses were read (their newest `STATUS_SCAN`).
+   */
+  private readonly cache = new Map<string, RunRecord>();
+  private readonly cachedNewest = new Map<string, number>();
+  private readonly cachedStatuses = new Set<string>();
 
   constructor(private readonly options: AwsSourceOptions) {
     const base = {
@@ -279,6 +293,8 @@ export class AwsConsoleSource implements DashboardSource {
       const runs = await this.store.listRuns({ job: original.job, limit: SCAN_RUNS });
       return runs.filter((r) => r.replayOf === filter.replayOf && matches(r, filter)).slice(0, limit);
     }
+    if (this.pollTimer && filter.job && !filter.since && !filter.search)
+      return this.cachedRuns(filter, limit);
     const scan = filter.search ? Math.max(limit, SCAN_RUNS) : limit;
     const runs = await this.store.listRuns({
       ...(filter.job ? { job: filter.job } : {}),
@@ -287,6 +303,40 @@ export class AwsConsoleSource implements DashboardSource {
       limit: scan,
     });
     return runs.filter((r) => matches(r, filter)).slice(0, limit);
+  }
+
+  /** A job's runs (of a status) from memory, reading what is not there yet once. */
+  private async cachedRuns(filter: RunFilter, limit: number): Promise<RunRecord[]> {
+    const job = filter.job as string;
+    if (filter.status) {
+      if (!this.cachedStatuses.has(filter.status)) {
+        const runs = await this.store.listByStatus(filter.status, { limit: STATUS_SCAN });
+        this.remember(runs);
+        this.cachedStatuses.add(filter.status);
+      }
+    } else if ((this.cachedNewest.get(job) ?? 0) < limit) {
+      const runs = await this.store.listRuns({ job, limit });
+      this.remember(runs);
+      this.cachedNewest.set(job, runs.length < limit ? Number.POSITIVE_INFINITY : limit);
+    }
+    return [...this.cache.values()]
+      .filter((r) => r.job === job && (!filter.status || r.status === filter.status) && matches(r, filter))
+      .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0))
+      .slice(0, limit);
+  }
+
+  /** Keeps the newer of two copies of a run. */
+  private remember(runs: readonly RunRecord[]): void {
+    for (const run of runs) {
+      const cached = this.cache.get(run.runId);
+      if (!cached || cached.updatedAt <= run.updatedAt) this.cache.set(run.runId, run);
+    }
+  }
+
+  private clearCache(): void {
+    this.cache.clear();
+    this.cachedNewest.clear();
+    this.cachedStatuses.clear();
   }
 
   getRun(runId: string): Promise<RunRecord | undefined> {
@@ -505,6 +555,7 @@ export class AwsConsoleSource implements DashboardSource {
       if (this.listeners.size === 0 && this.pollTimer) {
         clearInterval(this.pollTimer);
         this.pollTimer = undefined;
+        this.clearCache();
       }
     };
   }
@@ -514,6 +565,7 @@ export class AwsConsoleSource implements DashboardSource {
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = undefined;
     this.listeners.clear();
+    this.clearCache();
   }
 
   /**
@@ -529,11 +581,13 @@ export class AwsConsoleSource implements DashboardSource {
       const since = first
         ? new Date(this.now().getTime() - POLL_OVERLAP_MS).toISOString()
         : new Date(Date.parse(this.watermark) - POLL_OVERLAP_MS).toISOString();
+      this.polls++;
       const lists = await Promise.all(RUN_STATUSES.map((status) => this.changedSince(status, since)));
       const changed = lists.flat().sort((a, b) => a.updatedAt.localeCompare(b.updatedAt));
       for (const run of changed) {
         if (run.updatedAt > this.watermark) this.watermark = run.updatedAt;
         const key = `${run.updatedAt}#${run.status}`;
+        this.remember([run]);
         if (this.seen.get(run.runId) === key) continue;
         this.seen.set(run.runId, key);
         if (!first) for (const l of this.listeners) l({ type: 'run', run });
