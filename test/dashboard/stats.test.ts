@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { RunRecord } from '../../src/runtime/ports.js';
 import {
   costPerDay,
   durationPoints,
@@ -11,6 +10,7 @@ import {
   summarize,
   unreplayedFailures,
 } from '../../src/dashboard/stats.js';
+import type { RunRecord } from '../../src/runtime/ports.js';
 import { job, makeAttempt, makeRun } from './fakeEngine.js';
 
 const NOW = new Date('2026-11-26T12:00:00.000Z');
