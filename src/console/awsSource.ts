@@ -127,6 +127,8 @@ const TOKEN_PREFIX = 'cw:';
 
 export class AwsConsoleSource implements DashboardSource {
   readonly label: string;
+  /** GetLogEvents has an account-wide request rate: a live log is read every 2 s, not every second. */
+  readonly logPollMs = 2000;
   /** SDK calls made, by `<client>.<Command>` (ddb, sqs, ecs, logs). */
   readonly calls = new Map<string, number>();
   /** DynamoDB read capacity units reported by the table (ConsumedCapacity). */
@@ -148,6 +150,9 @@ export class AwsConsoleSource implements DashboardSource {
   private readonly queueUrls = new Map<string, string | null>();
   private readonly queueCache = new Map<string, { at: number; stats: Promise<QueueStats> }>();
   private readonly logStreams = new Map<string, { group: string; stream: string }>();
+  /** What ECS said about a task's awslogs options (null: nothing, use berth's names). */
+  private readonly ecsLocations = new Map<string, { group: string; stream: string } | null>();
+  private readonly attemptTasks = new Map<string, { job: string; taskArn: string | null }>();
   private readonly workers = new Map<string, WorkerPoolStatus>();
   /**
    * While the poll runs: runs read so far, kept current by the poll; how many of each job's newest runs are
@@ -339,8 +344,13 @@ export class AwsConsoleSource implements DashboardSource {
     this.cachedStatuses.clear();
   }
 
-  getRun(runId: string): Promise<RunRecord | undefined> {
-    return this.store.getRun(runId);
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    // While the poll runs, a run it has seen is current in memory (the log tail asks on every read).
+    const cached = this.pollTimer ? this.cache.get(runId) : undefined;
+    if (cached) return cached;
+    const run = await this.store.getRun(runId);
+    if (run && this.pollTimer) this.remember([run]);
+    return run;
   }
 
   listAttempts(runId: string): Promise<AttemptRecord[]> {
@@ -352,27 +362,47 @@ export class AwsConsoleSource implements DashboardSource {
    * knows the task, about an hour after it stops), else the names berth's compiler gives (`/berth/<base>/jobs/<job>`
    * or the shared `/berth/<base>/jobs`, stream `<job>/main/<task id>`).
    */
-  private async streamsOf(
-    run: RunRecord,
-    attempt: AttemptRecord,
-  ): Promise<{ group: string; stream: string }[]> {
+  /** An attempt's job and task (kept once it has one: a task ARN never changes). */
+  private async attemptTask(
+    runId: string,
+    attemptNo: number,
+  ): Promise<{ job: string; taskArn: string | null } | undefined> {
+    const key = `${runId}#${attemptNo}`;
+    const known = this.attemptTasks.get(key);
+    if (known) return known;
+    const [run, attempts] = await Promise.all([this.getRun(runId), this.store.listAttempts(runId)]);
+    const attempt = attempts.find((a) => a.attempt === attemptNo);
+    if (!run || !attempt) return undefined;
+    const found = { job: run.job, taskArn: attempt.taskArn };
+    if (found.taskArn) this.attemptTasks.set(key, found);
+    return found;
+  }
+
+  private async streamsOf(attempt: {
+    job: string;
+    taskArn: string | null;
+  }): Promise<{ group: string; stream: string }[]> {
     const taskArn = attempt.taskArn;
     if (!taskArn) return [];
     const known = this.logStreams.get(taskArn);
     if (known) return [known];
-    let found: { group: string; stream: string } | undefined;
-    try {
-      found = await logLocation(this.clients.ecs, this.options.resources.cluster, attempt);
-    } catch {
-      // ECS may not describe it any more; the names below still find the stream.
+    let found = this.ecsLocations.get(taskArn);
+    if (found === undefined) {
+      try {
+        found = (await logLocation(this.clients.ecs, this.options.resources.cluster, attempt)) ?? null;
+      } catch {
+        // ECS may not describe it any more; the names below still find the stream.
+        found = null;
+      }
+      this.ecsLocations.set(taskArn, found);
     }
     if (found) {
       this.logStreams.set(taskArn, found);
       return [found];
     }
-    const stream = `${run.job}/main/${taskArn.slice(taskArn.lastIndexOf('/') + 1)}`;
+    const stream = `${attempt.job}/main/${taskArn.slice(taskArn.lastIndexOf('/') + 1)}`;
     return [
-      { group: this.names.jobLogGroup(run.job), stream },
+      { group: this.names.jobLogGroup(attempt.job), stream },
       { group: this.names.logGroup, stream },
     ];
   }
@@ -392,12 +422,11 @@ export class AwsConsoleSource implements DashboardSource {
         `log offset "${options.offset}" is not a CloudWatch Logs token — pass the "next" of an earlier read`,
       );
     }
-    const [run, attempts] = await Promise.all([this.store.getRun(runId), this.store.listAttempts(runId)]);
-    const attempt = attempts.find((a) => a.attempt === attemptNo);
-    if (!run || !attempt) return empty;
+    const attempt = await this.attemptTask(runId, attemptNo);
+    if (!attempt) return empty;
     const token = options.offset ? options.offset.slice(TOKEN_PREFIX.length) : undefined;
     const tail = options.tail ?? DEFAULT_LOG_TAIL;
-    for (const where of await this.streamsOf(run, attempt)) {
+    for (const where of await this.streamsOf(attempt)) {
       let out: GetLogEventsCommandOutput;
       try {
         out = await this.clients.logs.send(

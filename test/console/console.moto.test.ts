@@ -418,6 +418,46 @@ describe('read cost of an open page', () => {
         // Exactly the poll's Queries: one per run status per poll, nothing per page.
         expect(idle.calls).toEqual({ 'ddb.QueryCommand': 8 * idle.polls });
       }
+      // A live log: the page reads on every 2 s from CloudWatch, and reads nothing from the table for it.
+      const live = await invokeRun('live-log');
+      const logs = new CloudWatchLogsClient(opts);
+      const group = names.jobLogGroup('report');
+      const stream = `report/main/${live.task.taskArn!.split('/').pop()}`;
+      await logs.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
+      const put = (message: string) =>
+        logs.send(
+          new PutLogEventsCommand({
+            logGroupName: group,
+            logStreamName: stream,
+            logEvents: [{ timestamp: Date.now(), message }],
+          }),
+        );
+      await put('first line');
+      await p.goto(`${running.url}runs/${live.run.runId}`);
+      const pre = p.locator('#log-1 pre');
+      await until('the first line', async () =>
+        ((await pre.textContent()) ?? '').includes('first line') ? true : undefined,
+      );
+      await sleep(1000);
+      const tail = await measure(source, async () => {
+        await put('second line');
+        await until('the second line, live', async () =>
+          ((await pre.textContent()) ?? '').includes('second line') ? true : undefined,
+        );
+        await sleep(4000);
+      });
+      process.stdout.write(
+        `[console read cost] live log tail: ${JSON.stringify(tail.calls)} in ${tail.polls} polls\n`,
+      );
+      expect(tail.calls['ddb.QueryCommand']).toBe(8 * tail.polls);
+      expect(Object.keys(tail.calls).filter((k) => k.startsWith('ddb.') && k !== 'ddb.QueryCommand')).toEqual(
+        [],
+      );
+      expect(Object.keys(tail.calls).filter((k) => k.startsWith('ecs.'))).toEqual([]);
+      // About one read per 2 s (the window is 4–6 s long).
+      expect(tail.calls['logs.GetLogEventsCommand']).toBeGreaterThanOrEqual(2);
+      expect(tail.calls['logs.GetLogEventsCommand']).toBeLessThanOrEqual(5);
+
       // The jobs page while runs change: the first change reads each job's runs once, later ones nothing.
       await p.goto(running.url);
       await sleep(1500);
