@@ -71,6 +71,8 @@ export const QUEUE_STATS_TTL_MS = 10_000;
 const POLL_OVERLAP_MS = 15_000;
 /** Runs read for a search or a `replayOf` filter (neither has an index: the newest runs are filtered). */
 const SCAN_RUNS = 500;
+/** How long a read is shared by the calls of one page render. */
+const MEMO_MS = 3000;
 /** Runs of one status (all jobs) read once for the failed/timed-out counts while the poll runs. */
 const STATUS_SCAN = 1000;
 /** Points kept per worker chart. */
@@ -159,6 +161,7 @@ export class AwsConsoleSource implements DashboardSource {
    * in it (Infinity: all of them); which statuses were read (their newest `STATUS_SCAN`).
    */
   private readonly cache = new Map<string, RunRecord>();
+  private readonly memos = new Map<string, { at: number; value: Promise<unknown> }>();
   private readonly cachedNewest = new Map<string, number>();
   private readonly cachedStatuses = new Set<string>();
 
@@ -292,14 +295,30 @@ export class AwsConsoleSource implements DashboardSource {
   async listRuns(filter: RunFilter): Promise<RunRecord[]> {
     const limit = filter.limit ?? 100;
     if (filter.replayOf) {
-      // No index by replayOf: the replays share the original's job; read that job's newest runs.
-      const original = await this.store.getRun(filter.replayOf);
+      // No index by replayOf: the replays share the original's job (and are newer): its newest runs.
+      const original = await this.getRun(filter.replayOf);
       if (!original) return [];
-      const runs = await this.store.listRuns({ job: original.job, limit: SCAN_RUNS });
+      const runs = this.pollTimer
+        ? await this.cachedRuns({ job: original.job }, SCAN_RUNS)
+        : await this.memo(`job:${original.job}`, () =>
+            this.store.listRuns({ job: original.job, limit: SCAN_RUNS }),
+          );
       return runs.filter((r) => r.replayOf === filter.replayOf && matches(r, filter)).slice(0, limit);
     }
     if (this.pollTimer && filter.job && !filter.since && !filter.search)
       return this.cachedRuns(filter, limit);
+    if (filter.job && filter.status && !filter.since && !filter.search) {
+      // The byJob index has no status: read the status's newest runs (all jobs, bounded) instead of the job's
+      // whole history, shared by every job of a page render.
+      const status = filter.status;
+      const runs = await this.memo(`status:${status}`, () =>
+        this.store.listByStatus(status, { limit: STATUS_SCAN }),
+      );
+      return runs
+        .filter((r) => r.job === filter.job)
+        .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0))
+        .slice(0, limit);
+    }
     const scan = filter.search ? Math.max(limit, SCAN_RUNS) : limit;
     const runs = await this.store.listRuns({
       ...(filter.job ? { job: filter.job } : {}),
@@ -308,6 +327,17 @@ export class AwsConsoleSource implements DashboardSource {
       limit: scan,
     });
     return runs.filter((r) => matches(r, filter)).slice(0, limit);
+  }
+
+  /** One read shared by the calls of the next `MEMO_MS` (a page render asks the same thing per job or run). */
+  private memo<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const at = Date.now();
+    const hit = this.memos.get(key);
+    if (hit && at - hit.at < MEMO_MS) return hit.value as Promise<T>;
+    const value = read();
+    this.memos.set(key, { at, value });
+    value.catch(() => this.memos.delete(key));
+    return value;
   }
 
   /** A job's runs (of a status) from memory, reading what is not there yet once. */

@@ -406,6 +406,29 @@ describe('read cost of an open page', () => {
     const { source } = running;
     const p = await browser.newPage();
     try {
+      // A first render (no page open yet, so no poll): what each page reads.
+      const get = (path: string) =>
+        new Promise<number>((resolve, reject) => {
+          request(`${running.url.replace(/\/$/, '')}${path}`, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          })
+            .on('error', reject)
+            .end();
+        });
+      const renders: Record<string, Record<string, number>> = {};
+      for (const path of ['/', '/runs', `/runs/${done.runId}`, '/jobs/report']) {
+        const r = await measure(source, async () => {
+          expect(await get(path)).toBe(200);
+        });
+        renders[path] = r.calls;
+        process.stdout.write(`[console read cost] first render ${path}: ${JSON.stringify(r.calls)}\n`);
+      }
+      // The jobs page: one byJob Query per job (its newest runs) and one per failed status, shared by all jobs.
+      expect(renders['/']?.['ddb.QueryCommand']).toBeLessThanOrEqual(JOBS.length + 2);
+      expect(
+        Object.keys(renders['/'] ?? {}).filter((k) => k.startsWith('ddb.') && k !== 'ddb.QueryCommand'),
+      ).toEqual([]);
       for (const view of ['', 'runs', `runs/${done.runId}`]) {
         await p.goto(`${running.url}${view}`);
         // Let the page settle (first render, the stream's first poll), then count 5 polls.
