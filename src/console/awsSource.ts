@@ -8,7 +8,10 @@
  * Live updates: `subscribe` starts ONE poll of the runs table for every open page together, every `pollMs`:
  * one Query per run status on the `byStatus` index for runs whose `updatedAt` moved since the last poll
  * (8 Queries of at most a few items: 4 read request units per poll when nothing changed). It stops when the
- * last page closes. Every SDK call is counted in `calls` and the read units DynamoDB reports in `readUnits`.
+ * last page closes. While it runs, the runs read for a job's row (its newest runs, the failed and timed-out
+ * ones) are kept in memory and updated from the poll, so a run change re-renders the jobs page without
+ * reading the table again. Every SDK call is counted in `calls`, the read units DynamoDB reports in
+ * `readUnits`.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -68,6 +71,10 @@ export const QUEUE_STATS_TTL_MS = 10_000;
 const POLL_OVERLAP_MS = 15_000;
 /** Runs read for a search or a `replayOf` filter (neither has an index: the newest runs are filtered). */
 const SCAN_RUNS = 500;
+/** How long a read is shared by the calls of one page render. */
+const MEMO_MS = 3000;
+/** Runs of one status (all jobs) read once for the failed/timed-out counts while the poll runs. */
+const STATUS_SCAN = 1000;
 /** Points kept per worker chart. */
 const MAX_WORKER_HISTORY = 500;
 
@@ -122,10 +129,14 @@ const TOKEN_PREFIX = 'cw:';
 
 export class AwsConsoleSource implements DashboardSource {
   readonly label: string;
+  /** GetLogEvents has an account-wide request rate: a live log is read every 2 s, not every second. */
+  readonly logPollMs = 2000;
   /** SDK calls made, by `<client>.<Command>` (ddb, sqs, ecs, logs). */
   readonly calls = new Map<string, number>();
   /** DynamoDB read capacity units reported by the table (ConsumedCapacity). */
   readUnits = 0;
+  /** Polls of the runs table done (each is one Query per run status, more only when a page of results is full). */
+  polls = 0;
   private readonly store: DynamoRunStore;
   private readonly clients: SdkClients;
   private readonly names: Names;
@@ -141,7 +152,18 @@ export class AwsConsoleSource implements DashboardSource {
   private readonly queueUrls = new Map<string, string | null>();
   private readonly queueCache = new Map<string, { at: number; stats: Promise<QueueStats> }>();
   private readonly logStreams = new Map<string, { group: string; stream: string }>();
+  /** What ECS said about a task's awslogs options (null: nothing, use berth's names). */
+  private readonly ecsLocations = new Map<string, { group: string; stream: string } | null>();
+  private readonly attemptTasks = new Map<string, { job: string; taskArn: string | null }>();
   private readonly workers = new Map<string, WorkerPoolStatus>();
+  /**
+   * While the poll runs: runs read so far, kept current by the poll; how many of each job's newest runs are
+   * in it (Infinity: all of them); which statuses were read (their newest `STATUS_SCAN`).
+   */
+  private readonly cache = new Map<string, RunRecord>();
+  private readonly memos = new Map<string, { at: number; value: Promise<unknown> }>();
+  private readonly cachedNewest = new Map<string, number>();
+  private readonly cachedStatuses = new Set<string>();
 
   constructor(private readonly options: AwsSourceOptions) {
     const base = {
@@ -273,11 +295,29 @@ export class AwsConsoleSource implements DashboardSource {
   async listRuns(filter: RunFilter): Promise<RunRecord[]> {
     const limit = filter.limit ?? 100;
     if (filter.replayOf) {
-      // No index by replayOf: the replays share the original's job; read that job's newest runs.
-      const original = await this.store.getRun(filter.replayOf);
+      // No index by replayOf: the replays share the original's job (and are newer): its newest runs.
+      const original = await this.getRun(filter.replayOf);
       if (!original) return [];
-      const runs = await this.store.listRuns({ job: original.job, limit: SCAN_RUNS });
+      const runs = this.pollTimer
+        ? await this.cachedRuns({ job: original.job }, SCAN_RUNS)
+        : await this.memo(`job:${original.job}`, () =>
+            this.store.listRuns({ job: original.job, limit: SCAN_RUNS }),
+          );
       return runs.filter((r) => r.replayOf === filter.replayOf && matches(r, filter)).slice(0, limit);
+    }
+    if (this.pollTimer && filter.job && !filter.since && !filter.search)
+      return this.cachedRuns(filter, limit);
+    if (filter.job && filter.status && !filter.since && !filter.search) {
+      // The byJob index has no status: read the status's newest runs (all jobs, bounded) instead of the job's
+      // whole history, shared by every job of a page render.
+      const status = filter.status;
+      const runs = await this.memo(`status:${status}`, () =>
+        this.store.listByStatus(status, { limit: STATUS_SCAN }),
+      );
+      return runs
+        .filter((r) => r.job === filter.job)
+        .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0))
+        .slice(0, limit);
     }
     const scan = filter.search ? Math.max(limit, SCAN_RUNS) : limit;
     const runs = await this.store.listRuns({
@@ -289,8 +329,58 @@ export class AwsConsoleSource implements DashboardSource {
     return runs.filter((r) => matches(r, filter)).slice(0, limit);
   }
 
-  getRun(runId: string): Promise<RunRecord | undefined> {
-    return this.store.getRun(runId);
+  /** One read shared by the calls of the next `MEMO_MS` (a page render asks the same thing per job or run). */
+  private memo<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const at = Date.now();
+    const hit = this.memos.get(key);
+    if (hit && at - hit.at < MEMO_MS) return hit.value as Promise<T>;
+    const value = read();
+    this.memos.set(key, { at, value });
+    value.catch(() => this.memos.delete(key));
+    return value;
+  }
+
+  /** A job's runs (of a status) from memory, reading what is not there yet once. */
+  private async cachedRuns(filter: RunFilter, limit: number): Promise<RunRecord[]> {
+    const job = filter.job as string;
+    if (filter.status) {
+      if (!this.cachedStatuses.has(filter.status)) {
+        const runs = await this.store.listByStatus(filter.status, { limit: STATUS_SCAN });
+        this.remember(runs);
+        this.cachedStatuses.add(filter.status);
+      }
+    } else if ((this.cachedNewest.get(job) ?? 0) < limit) {
+      const runs = await this.store.listRuns({ job, limit });
+      this.remember(runs);
+      this.cachedNewest.set(job, runs.length < limit ? Number.POSITIVE_INFINITY : limit);
+    }
+    return [...this.cache.values()]
+      .filter((r) => r.job === job && (!filter.status || r.status === filter.status) && matches(r, filter))
+      .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0))
+      .slice(0, limit);
+  }
+
+  /** Keeps the newer of two copies of a run. */
+  private remember(runs: readonly RunRecord[]): void {
+    for (const run of runs) {
+      const cached = this.cache.get(run.runId);
+      if (!cached || cached.updatedAt <= run.updatedAt) this.cache.set(run.runId, run);
+    }
+  }
+
+  private clearCache(): void {
+    this.cache.clear();
+    this.cachedNewest.clear();
+    this.cachedStatuses.clear();
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    // While the poll runs, a run it has seen is current in memory (the log tail asks on every read).
+    const cached = this.pollTimer ? this.cache.get(runId) : undefined;
+    if (cached) return cached;
+    const run = await this.store.getRun(runId);
+    if (run && this.pollTimer) this.remember([run]);
+    return run;
   }
 
   listAttempts(runId: string): Promise<AttemptRecord[]> {
@@ -302,27 +392,47 @@ export class AwsConsoleSource implements DashboardSource {
    * knows the task, about an hour after it stops), else the names berth's compiler gives (`/berth/<base>/jobs/<job>`
    * or the shared `/berth/<base>/jobs`, stream `<job>/main/<task id>`).
    */
-  private async streamsOf(
-    run: RunRecord,
-    attempt: AttemptRecord,
-  ): Promise<{ group: string; stream: string }[]> {
+  /** An attempt's job and task (kept once it has one: a task ARN never changes). */
+  private async attemptTask(
+    runId: string,
+    attemptNo: number,
+  ): Promise<{ job: string; taskArn: string | null } | undefined> {
+    const key = `${runId}#${attemptNo}`;
+    const known = this.attemptTasks.get(key);
+    if (known) return known;
+    const [run, attempts] = await Promise.all([this.getRun(runId), this.store.listAttempts(runId)]);
+    const attempt = attempts.find((a) => a.attempt === attemptNo);
+    if (!run || !attempt) return undefined;
+    const found = { job: run.job, taskArn: attempt.taskArn };
+    if (found.taskArn) this.attemptTasks.set(key, found);
+    return found;
+  }
+
+  private async streamsOf(attempt: {
+    job: string;
+    taskArn: string | null;
+  }): Promise<{ group: string; stream: string }[]> {
     const taskArn = attempt.taskArn;
     if (!taskArn) return [];
     const known = this.logStreams.get(taskArn);
     if (known) return [known];
-    let found: { group: string; stream: string } | undefined;
-    try {
-      found = await logLocation(this.clients.ecs, this.options.resources.cluster, attempt);
-    } catch {
-      // ECS may not describe it any more; the names below still find the stream.
+    let found = this.ecsLocations.get(taskArn);
+    if (found === undefined) {
+      try {
+        found = (await logLocation(this.clients.ecs, this.options.resources.cluster, attempt)) ?? null;
+      } catch {
+        // ECS may not describe it any more; the names below still find the stream.
+        found = null;
+      }
+      this.ecsLocations.set(taskArn, found);
     }
     if (found) {
       this.logStreams.set(taskArn, found);
       return [found];
     }
-    const stream = `${run.job}/main/${taskArn.slice(taskArn.lastIndexOf('/') + 1)}`;
+    const stream = `${attempt.job}/main/${taskArn.slice(taskArn.lastIndexOf('/') + 1)}`;
     return [
-      { group: this.names.jobLogGroup(run.job), stream },
+      { group: this.names.jobLogGroup(attempt.job), stream },
       { group: this.names.logGroup, stream },
     ];
   }
@@ -342,12 +452,11 @@ export class AwsConsoleSource implements DashboardSource {
         `log offset "${options.offset}" is not a CloudWatch Logs token — pass the "next" of an earlier read`,
       );
     }
-    const [run, attempts] = await Promise.all([this.store.getRun(runId), this.store.listAttempts(runId)]);
-    const attempt = attempts.find((a) => a.attempt === attemptNo);
-    if (!run || !attempt) return empty;
+    const attempt = await this.attemptTask(runId, attemptNo);
+    if (!attempt) return empty;
     const token = options.offset ? options.offset.slice(TOKEN_PREFIX.length) : undefined;
     const tail = options.tail ?? DEFAULT_LOG_TAIL;
-    for (const where of await this.streamsOf(run, attempt)) {
+    for (const where of await this.streamsOf(attempt)) {
       let out: GetLogEventsCommandOutput;
       try {
         out = await this.clients.logs.send(
@@ -505,6 +614,7 @@ export class AwsConsoleSource implements DashboardSource {
       if (this.listeners.size === 0 && this.pollTimer) {
         clearInterval(this.pollTimer);
         this.pollTimer = undefined;
+        this.clearCache();
       }
     };
   }
@@ -514,6 +624,7 @@ export class AwsConsoleSource implements DashboardSource {
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = undefined;
     this.listeners.clear();
+    this.clearCache();
   }
 
   /**
@@ -529,11 +640,13 @@ export class AwsConsoleSource implements DashboardSource {
       const since = first
         ? new Date(this.now().getTime() - POLL_OVERLAP_MS).toISOString()
         : new Date(Date.parse(this.watermark) - POLL_OVERLAP_MS).toISOString();
+      this.polls++;
       const lists = await Promise.all(RUN_STATUSES.map((status) => this.changedSince(status, since)));
       const changed = lists.flat().sort((a, b) => a.updatedAt.localeCompare(b.updatedAt));
       for (const run of changed) {
         if (run.updatedAt > this.watermark) this.watermark = run.updatedAt;
         const key = `${run.updatedAt}#${run.status}`;
+        this.remember([run]);
         if (this.seen.get(run.runId) === key) continue;
         this.seen.set(run.runId, key);
         if (!first) for (const l of this.listeners) l({ type: 'run', run });

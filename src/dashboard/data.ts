@@ -5,6 +5,7 @@ import type { DashboardSource } from './source.js';
 import {
   costPerDay,
   durationPoints,
+  lastDays,
   outcomesPerDay,
   quantile,
   replayedIds,
@@ -76,7 +77,8 @@ export async function jobPageData(
 ): Promise<JobPageData | undefined> {
   const row = await jobCardData(api, name, now);
   if (!row) return undefined;
-  const from = new Date(now.getTime() - PLOT_DAYS * 86_400_000);
+  // From the start of the first of the plotted UTC days, so every plot counts the same runs.
+  const from = new Date(`${lastDays(now, PLOT_DAYS)[0]}T00:00:00.000Z`);
   const runs = await api.listRuns({ job: name, since: from.toISOString(), limit: PLOT_RUNS });
   const durations = durationPoints(runs, from);
   const ended = runs.filter((r) => isFinalStatus(r.status));

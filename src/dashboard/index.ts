@@ -265,7 +265,8 @@ export function createDashboard(api: DashboardSource, options: DashboardOptions)
             throw new HttpError(400, `offset is longer than ${MAX_LOG_CURSOR} characters`);
           }
           try {
-            sendJson(res, 200, await api.readLog(run.runId, attempt, offset === undefined ? {} : { offset }));
+            const read = await api.readLog(run.runId, attempt, offset === undefined ? {} : { offset });
+            sendJson(res, 200, api.logPollMs ? { ...read, pollMs: api.logPollMs } : read);
           } catch (error) {
             if (error instanceof RangeError) throw new HttpError(400, error.message);
             throw error;

@@ -64,6 +64,8 @@ export interface DashboardSource {
    * Only ever called for an attempt of a run that exists.
    */
   readLog(runId: string, attempt: number, options?: ReadLogOptions): Promise<LogRead>;
+  /** How often the page reads on in a live log. @default 1000 */
+  readonly logPollMs?: number;
   /** Starts a manual run. Rejects with an Error for an unknown job or a bad input. */
   invoke(job: string, payload?: unknown, options?: InvokeOptions): Promise<ActionResult>;
   /** A new run with the same trigger as `runId`. */

@@ -275,6 +275,7 @@
     if (tails.has(pre)) return;
     const state = { stopped: false };
     tails.set(pre, state);
+    let pollMs = LOG_POLL_MS;
     const tick = async () => {
       if (state.stopped || !pre.isConnected) return;
       let more = false;
@@ -295,6 +296,8 @@
           }
           pre.dataset.offset = read.next;
           more = read.more;
+          // A deployed stage's console reads logs less often (CloudWatch Logs' request rate).
+          if (read.pollMs > 0) pollMs = read.pollMs;
         }
       } catch {
         // The engine may be restarting; keep trying.
@@ -303,7 +306,7 @@
         state.stopped = true;
         return;
       }
-      setTimeout(tick, more ? 50 : LOG_POLL_MS);
+      setTimeout(tick, more ? 50 : pollMs);
     };
     tick();
   }

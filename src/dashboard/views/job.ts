@@ -61,7 +61,7 @@ export function pathDiagram(job: Job): Html {
         ? html`<li><span class="step">Workers</span> long-running, poll the queue; SQS redelivers what fails</li>`
         : html`<li><span class="step">Launch queue</span> buffers and retries${cap}</li>`
     }
-    <li><span class="step">Task</span> ${image}<br>${vcpu} vCPU · ${memory} · ${service ? 'runs until scaled in' : `timeout ${job.timeout}`}</li>
+    <li class="task"><span class="step">Task</span> ${image}<br>${vcpu} vCPU · ${memory} · ${service ? 'runs until scaled in' : `timeout ${job.timeout}`}</li>
     <li><span class="step">Interceptor</span> ${service ? 'records each worker that stops (never retried)' : `records the outcome, up to ${plural(job.retry.maxAttempts, 'attempt')}`}</li>
     <li><span class="step">Subscribers</span> ${lines(subscribers)}</li>
   </ol>
@@ -134,17 +134,20 @@ ${jobRow(row)}
 <section class="card" aria-labelledby="${id}-plots-h">
   <h2 id="${id}-plots-h">Over time</h2>
   <div class="plots">
-    ${durationsPlot({ id: `${id}-durations`, job: job.name, points: data.durations, from: data.from, to: row.now, p50Ms: data.p50Ms })}
+    ${durationsPlot({ id: `${id}-durations`, job: job.name, points: data.durations, from: data.from, to: row.now, days: data.outcomes.length, p50Ms: data.p50Ms })}
     ${outcomesPlot({ id: `${id}-outcomes`, job: job.name, days: data.outcomes })}
     ${costPlot({ id: `${id}-cost`, job: job.name, days: data.costs, ...(data.pricedRuns !== undefined ? { pricedRuns: data.pricedRuns } : {}) })}
   </div>
 </section>
 <section class="card" aria-labelledby="${id}-how-h">
   <h2 id="${id}-how-h">How it runs</h2>
+  ${pathDiagram(job)}
   <div class="job-grid">
     <div>
       <h3>Triggers</h3>
       <ul class="triggers">${triggerWords(job).map((t) => html`<li>${t}</li>`)}</ul>
+    </div>
+    <div>
       ${
         row.nextFireTimes.length
           ? html`<h3>Next fire times</h3>
@@ -153,10 +156,9 @@ ${jobRow(row)}
       </ol>`
           : ''
       }
-      ${row.workers ? html`<h3>Worker fleet</h3><div class="workers" data-job-workers="${job.name}">${workerPanel(row.workers, row.now)}</div>` : ''}
     </div>
-    <div>${pathDiagram(job)}</div>
   </div>
+  ${row.workers ? html`<h3>Worker fleet</h3><div class="workers" data-job-workers="${job.name}">${workerPanel(row.workers, row.now)}</div>` : ''}
 </section>
 <section class="card" aria-labelledby="${id}-runs-h">
   <h2 id="${id}-runs-h">Recent runs</h2>

@@ -47,13 +47,14 @@ export function durationsPlot(options: {
   points: readonly DurationPoint[];
   from: Date;
   to: Date;
+  /** How many days the window covers (the UTC days of the other plots). */
+  days: number;
   p50Ms: number | null;
 }): Html {
-  const { id, points, from, to } = options;
+  const { id, points, from, to, days } = options;
   const span = Math.max(1, to.getTime() - from.getTime());
   const top = niceCeiling(Math.max(1, ...points.map((p) => p.ms)));
   const x = (iso: string) => ((Date.parse(iso) - from.getTime()) / span) * W;
-  const days = Math.round(span / 86_400_000);
   const longest = points.reduce<DurationPoint | undefined>((a, p) => (!a || p.ms > a.ms ? p : a), undefined);
   const summary = points.length
     ? `${plural(points.length, 'run')} ended in the last ${plural(days, 'day')}; median ${formatDuration(options.p50Ms)}, longest ${formatDuration(longest?.ms)}.`
