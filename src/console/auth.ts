@@ -144,10 +144,14 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams | undefin
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
-/** A POST another site's page sent (its `Origin` is not this host's, or the browser says cross-site). */
+/**
+ * A POST another site's page sent. `Sec-Fetch-Site` decides when the browser sends it: a form POST under
+ * `Referrer-Policy: no-referrer` (these pages) carries `Origin: null` even from this very page. Older browsers:
+ * the `Origin` must be this host's.
+ */
 function crossSite(req: IncomingMessage): boolean {
   const site = header(req, 'sec-fetch-site');
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') return true;
+  if (site !== undefined) return site !== 'same-origin' && site !== 'none';
   const origin = header(req, 'origin');
   if (origin === undefined) return false;
   const host = header(req, 'host')?.toLowerCase();

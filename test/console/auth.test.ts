@@ -156,6 +156,25 @@ describe('the console sign-in', () => {
     expect((await send('GET', '/login', { host: 'awsapprunner.com.attacker.example' })).status).toBe(403);
   });
 
+  it("accepts the browser's own sign-in form, whose Origin is null under no-referrer", async () => {
+    // Chromium sends `Origin: null` for a form POST from a page with Referrer-Policy: no-referrer.
+    const f = form({ token: TOKEN, next: '/' });
+    const own = await send(
+      'POST',
+      '/login',
+      { ...f.headers, origin: 'null', 'sec-fetch-site': 'same-origin' },
+      f.body,
+    );
+    expect(own.status).toBe(303);
+    const cross = await send(
+      'POST',
+      '/login',
+      { ...f.headers, origin: 'null', 'sec-fetch-site': 'cross-site' },
+      f.body,
+    );
+    expect(cross.status).toBe(403);
+  });
+
   it('refuses a cross-site sign-in and never redirects off the site', async () => {
     const f = form({ token: TOKEN, next: '/' });
     const cross = await send('POST', '/login', { ...f.headers, origin: 'https://attacker.example' }, f.body);
