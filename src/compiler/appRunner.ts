@@ -73,7 +73,6 @@ export function consoleNames(names: Names) {
     service: name,
     ingressConnection: name,
     autoScaling: truncate(`${names.base}-console`, AUTO_SCALING_NAME_MAX),
-    tokenSecret: `berth/${names.base}/console-token`,
     instanceRole: truncate(`${names.prefix}console`, 64),
     accessRole: truncate(`${names.prefix}console-pull`, 64),
   };
@@ -160,7 +159,8 @@ export function compileConsoleAppRunner(ctx: CompileContext, jobs: readonly Job[
     [consoleIds.tokenSecret]: {
       Type: 'AWS::SecretsManager::Secret',
       Properties: {
-        Name: names.tokenSecret,
+        // No Name: a deleted secret keeps its name for its recovery window (7–30 days), so a named one would
+        // fail the next deploy of a removed stage. The output BerthConsoleTokenSecretArn names it.
         Description: `Sign-in token of the berth console of ${ctx.names.service} (${ctx.names.stage}) on App Runner`,
         // 48 characters of [A-Za-z0-9]: about 285 bits.
         GenerateSecretString: { PasswordLength: 48, ExcludePunctuation: true, IncludeSpace: false },

@@ -336,6 +336,9 @@ describe('console.appRunner: true (private, berth builds the image)', () => {
     ]);
     expect(service.HealthCheckConfiguration).toMatchObject({ Protocol: 'HTTP', Path: CONSOLE_HEALTH_PATH });
     const secret = props(compiled, consoleIds.tokenSecret);
+    // Unnamed: a removed stage's secret keeps its name for up to 30 days and would block a redeploy.
+    expect(secret.Name).toBeUndefined();
+    expect(compiled.outputs.BerthConsoleTokenSecretArn?.Value).toEqual({ Ref: consoleIds.tokenSecret });
     expect(secret.GenerateSecretString).toMatchObject({ PasswordLength: 48, ExcludePunctuation: true });
   });
 
