@@ -82,6 +82,7 @@ let ordersUrl: string;
 let ordersDlqUrl: string;
 let done: RunRecord;
 let running: RunRecord;
+let failed: RunRecord;
 let runningTask: Task;
 const pageErrors: string[] = [];
 
@@ -202,6 +203,11 @@ beforeAll(async () => {
   await handleTaskStateChange(rt, stopEvent(first.task, 0));
   done = (await rt.store.getRun(first.run.runId))!;
   expect(done.status).toBe('succeeded');
+  // A run that failed for good (maxAttempts 1): dead-lettered, to redrive.
+  const third = await invokeRun('req-failed');
+  await handleTaskStateChange(rt, stopEvent(third.task, 1));
+  failed = (await rt.store.getRun(third.run.runId))!;
+  expect(failed).toMatchObject({ status: 'failed', deadLettered: true });
   // A run still running (to cancel).
   const second = await invokeRun('req-running');
   running = second.run;
@@ -258,6 +264,7 @@ describe('berth console --stage against moto, in Chromium', () => {
   it('prints its URL on 127.0.0.1 and shows the jobs with queue depths from SQS', async () => {
     expect(output).toMatch(/berth console: stage test, 3 jobs/);
     await page.goto(base);
+    expect(await page.title()).toBe('Jobs · berth stage test');
     for (const name of ['report', 'orders', 'nightly'])
       await expect(page.getByText(name).first().isVisible()).resolves.toBe(true);
     const jobs = JSON.parse((await raw('/api/jobs')).body) as {
@@ -313,6 +320,36 @@ describe('berth console --stage against moto, in Chromium', () => {
     await until(
       'the replay link on the page',
       async () => ((await page.locator(`a[href="/runs/${replay!.runId}"]`).count()) > 1 ? true : undefined),
+      20_000,
+    );
+  });
+
+  it('Redrive puts a redrive message on the launch queue; the redriven run appears live', async () => {
+    await page.goto(`${base}runs/${failed.runId}`);
+    await page.locator(`[data-post="/api/runs/${failed.runId}/redrive"]`).click();
+    const messages = await until('the redrive message', async () => {
+      const got = await receiveLaunchMessages();
+      return got.length ? got : undefined;
+    });
+    expect(messages.map((m) => m.body)).toEqual([
+      { type: 'redrive', job: 'report', runId: failed.runId, requestId: expect.any(String) },
+    ]);
+    await launch(messages.map((m) => m.body));
+    for (const m of messages)
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: cfg.launchQueueUrl, ReceiptHandle: m.handle }));
+    const replay = (await rt.store.listRuns({ job: 'report', limit: 50 })).find(
+      (r) => r.replayOf === failed.runId,
+    );
+    expect(replay).toBeDefined();
+    expect((await rt.store.getRun(failed.runId))?.deadLettered).toBe(false);
+    // The page links the redriven run and drops its Redrive button, without a reload.
+    await until(
+      'the redriven run on the page',
+      async () =>
+        (await page.locator(`#run-live a[href="/runs/${replay!.runId}"]`).count()) > 0 &&
+        (await page.locator(`[data-post="/api/runs/${failed.runId}/redrive"]`).count()) === 0
+          ? true
+          : undefined,
       20_000,
     );
   });
