@@ -15,7 +15,7 @@ import {
   CreateLogStreamCommand,
   PutLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { DescribeTasksCommand, type ECSClient, type Task } from '@aws-sdk/client-ecs';
+import { CreateServiceCommand, DescribeTasksCommand, type ECSClient, type Task } from '@aws-sdk/client-ecs';
 import {
   CreateQueueCommand,
   DeleteMessageCommand,
@@ -553,4 +553,63 @@ describe('read cost of an open page', () => {
       await running.close();
     }
   }, 90_000);
+});
+
+describe('worker counts', () => {
+  it("reads a service-mode job's worker service from ECS (found by its berth:job tag) on each poll", async () => {
+    const mailer = job({
+      name: 'mailer',
+      task: { image: 'node:22' },
+      trigger: { queue: { mode: 'service', service: { minTasks: 0, maxTasks: 3, backlogPerTask: 10 } } },
+    });
+    await ecs.send(
+      new CreateServiceCommand({
+        cluster: cfg.cluster,
+        serviceName: 'console-test-mailer-workers',
+        taskDefinition: 'berth-demo-test-report',
+        desiredCount: 2,
+        tags: [
+          { key: 'berth:job', value: 'mailer' },
+          { key: 'berth:mode', value: 'service' },
+        ],
+      }),
+    );
+    const running = await startConsole({
+      stage: STAGE,
+      service: SERVICE,
+      endpoint: moto.endpoint,
+      region: REGION,
+      jobs: [...JOBS, mailer],
+      resources: { runsTable: cfg.runsTable, launchQueueUrl: cfg.launchQueueUrl, cluster: cfg.cluster },
+      pollMs: 60_000,
+    });
+    try {
+      // The poll starts with the first open page (its event stream); here, a listener of our own.
+      const stop = running.source.subscribe(() => {});
+      await until('the worker pool', async () => (running.source.workerPools().length ? true : undefined));
+      stop();
+      const [pool] = running.source.workerPools();
+      expect(pool).toMatchObject({ job: 'mailer', desired: 2, minTasks: 0, maxTasks: 3, backlogPerTask: 10 });
+      expect(pool?.history).toHaveLength(1);
+      const jobs = JSON.parse(
+        await new Promise<string>((resolve, reject) => {
+          request(`${running.url}api/jobs`, (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (c: string) => {
+              body += c;
+            });
+            res.on('end', () => resolve(body));
+          })
+            .on('error', reject)
+            .end();
+        }),
+      ) as { name: string; workers?: { desired: number } }[];
+      expect(jobs.find((j) => j.name === 'mailer')?.workers).toMatchObject({ desired: 2 });
+      // Jobs without a worker service have none.
+      expect(jobs.find((j) => j.name === 'report')?.workers).toBeUndefined();
+    } finally {
+      await running.close();
+    }
+  });
 });
