@@ -409,6 +409,13 @@ describe('berth console --stage against moto, in Chromium', () => {
       expect(res.body).not.toContain(done.runId);
     }
     expect((await raw('/', { Host: `localhost:${port}` })).status).toBe(200);
+    // Another site's page: its requests to the JSON API are refused before the token is looked at.
+    const crossSite = await raw('/api/runs', {
+      Origin: 'http://evil.example',
+      'Sec-Fetch-Site': 'cross-site',
+    });
+    expect(crossSite.status).toBe(403);
+    expect(crossSite.body).not.toContain(done.runId);
     expect(pageErrors).toEqual([]);
   });
 });
