@@ -90,6 +90,11 @@ export interface AwsSourceOptions {
   /** @default CONSOLE_POLL_MS */
   pollMs?: number;
   now?: () => Date;
+  /**
+   * Told when a poll fails (throttling, a network blip, a missing grant), once per new message; the next
+   * tick tries again. @default a line on standard error
+   */
+  onPollError?: (message: string) => void;
 }
 
 interface SdkClients {
@@ -146,6 +151,7 @@ export class AwsConsoleSource implements DashboardSource {
   private readonly listeners = new Set<(e: SourceEvent) => void>();
   private pollTimer: NodeJS.Timeout | undefined;
   private polling = false;
+  private lastPollError: string | undefined;
   /** Newest `updatedAt` the poll has seen (ISO), and what it reported, by run id. */
   private watermark = '';
   private readonly seen = new Map<string, string>();
@@ -656,8 +662,17 @@ export class AwsConsoleSource implements DashboardSource {
       const floor = new Date(Date.parse(this.watermark) - 2 * POLL_OVERLAP_MS).toISOString();
       for (const [id, key] of this.seen) if (key < floor) this.seen.delete(id);
       await this.pollWorkers();
-    } catch {
-      // A failed poll (throttling, a network blip) is tried again on the next tick.
+      this.lastPollError = undefined;
+    } catch (error) {
+      // Tried again on the next tick; said once, so a missing grant does not go unnoticed.
+      const message = `${(error as Error).name}: ${(error as Error).message}`;
+      if (message !== this.lastPollError) {
+        this.lastPollError = message;
+        (
+          this.options.onPollError ??
+          ((m) => void process.stderr.write(`berth console: live updates: ${m}\n`))
+        )(message);
+      }
     } finally {
       this.polling = false;
     }

@@ -9,8 +9,9 @@ import { job } from '../runtime/aws/support.js';
 
 const NOW = new Date('2026-11-28T12:00:00.000Z');
 
-function source() {
+function source(onPollError?: (m: string) => void) {
   return new AwsConsoleSource({
+    ...(onPollError ? { onPollError } : {}),
     stage: 'prod',
     service: 'shop',
     region: 'us-east-1',
@@ -72,4 +73,15 @@ describe('AwsConsoleSource', () => {
     await expect(source().invoke('nope')).rejects.toThrow(/there is no job nope/);
     await expect(source().redriveQueue('manual')).rejects.toThrow(/no queue trigger/);
   });
+
+  it('says once when the poll fails, and keeps polling', async () => {
+    const errors: string[] = [];
+    const s = source((m) => errors.push(m));
+    await s.poll();
+    await s.poll();
+    expect(s.polls).toBe(2);
+    expect(errors).toHaveLength(1);
+    // No credentials here, or (with them) nothing listening: either way the error is named.
+    expect(errors[0]).toMatch(/CredentialsProviderError|ECONNREFUSED/);
+  }, 30_000);
 });
