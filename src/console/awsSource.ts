@@ -71,6 +71,8 @@ export const QUEUE_STATS_TTL_MS = 10_000;
 const POLL_OVERLAP_MS = 15_000;
 /** Runs read for a search or a `replayOf` filter (neither has an index: the newest runs are filtered). */
 const SCAN_RUNS = 500;
+/** Most runs kept in memory; past it the memory starts again (each job's runs are read again once). */
+const MAX_CACHED_RUNS = 20_000;
 /** How long a read is shared by the calls of one page render. */
 const MEMO_MS = 3000;
 /** Runs of one status (all jobs) read once for the failed/timed-out counts while the poll runs. */
@@ -366,8 +368,9 @@ export class AwsConsoleSource implements DashboardSource {
       .slice(0, limit);
   }
 
-  /** Keeps the newer of two copies of a run. */
+  /** Keeps the newer of two copies of a run (a busy stage's page open for days: dropped past `MAX_CACHED_RUNS`). */
   private remember(runs: readonly RunRecord[]): void {
+    if (this.cache.size + runs.length > MAX_CACHED_RUNS) this.clearCache();
     for (const run of runs) {
       const cached = this.cache.get(run.runId);
       if (!cached || cached.updatedAt <= run.updatedAt) this.cache.set(run.runId, run);
