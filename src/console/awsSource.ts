@@ -671,6 +671,7 @@ export class AwsConsoleSource implements DashboardSource {
       const message = `${(error as Error).name}: ${(error as Error).message}`;
       if (message !== this.lastPollError) {
         this.lastPollError = message;
+        for (const l of this.listeners) l({ type: 'problem', message: `Live updates failed: ${message}` });
         (
           this.options.onPollError ??
           ((m) => void process.stderr.write(`berth console: live updates: ${m}\n`))

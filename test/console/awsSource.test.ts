@@ -76,11 +76,19 @@ describe('AwsConsoleSource', () => {
 
   it('says once when the poll fails, and keeps polling', async () => {
     const errors: string[] = [];
+    const events: unknown[] = [];
     const s = source((m) => errors.push(m));
-    await s.poll();
-    await s.poll();
-    expect(s.polls).toBe(2);
+    const stop = s.subscribe((e) => events.push(e));
+    try {
+      for (let i = 0; i < 100 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      await s.poll();
+      expect(s.polls).toBe(2);
+    } finally {
+      stop();
+    }
     expect(errors).toHaveLength(1);
+    // Every open page hears it once too.
+    expect(events).toEqual([{ type: 'problem', message: `Live updates failed: ${errors[0]}` }]);
     // No credentials here, or (with them) nothing listening: either way the error is named.
     expect(errors[0]).toMatch(/CredentialsProviderError|ECONNREFUSED/);
   }, 30_000);
