@@ -71,6 +71,8 @@ export const QUEUE_STATS_TTL_MS = 10_000;
 const POLL_OVERLAP_MS = 15_000;
 /** Runs read for a search or a `replayOf` filter (neither has an index: the newest runs are filtered). */
 const SCAN_RUNS = 500;
+/** Most runs kept in memory; past it the memory starts again (each job's runs are read again once). */
+const MAX_CACHED_RUNS = 20_000;
 /** How long a read is shared by the calls of one page render. */
 const MEMO_MS = 3000;
 /** Runs of one status (all jobs) read once for the failed/timed-out counts while the poll runs. */
@@ -90,6 +92,11 @@ export interface AwsSourceOptions {
   /** @default CONSOLE_POLL_MS */
   pollMs?: number;
   now?: () => Date;
+  /**
+   * Told when a poll fails (throttling, a network blip, a missing grant), once per new message; the next
+   * tick tries again. @default a line on standard error
+   */
+  onPollError?: (message: string) => void;
 }
 
 interface SdkClients {
@@ -146,6 +153,7 @@ export class AwsConsoleSource implements DashboardSource {
   private readonly listeners = new Set<(e: SourceEvent) => void>();
   private pollTimer: NodeJS.Timeout | undefined;
   private polling = false;
+  private lastPollError: string | undefined;
   /** Newest `updatedAt` the poll has seen (ISO), and what it reported, by run id. */
   private watermark = '';
   private readonly seen = new Map<string, string>();
@@ -360,8 +368,9 @@ export class AwsConsoleSource implements DashboardSource {
       .slice(0, limit);
   }
 
-  /** Keeps the newer of two copies of a run. */
+  /** Keeps the newer of two copies of a run (a busy stage's page open for days: dropped past `MAX_CACHED_RUNS`). */
   private remember(runs: readonly RunRecord[]): void {
+    if (this.cache.size + runs.length > MAX_CACHED_RUNS) this.clearCache();
     for (const run of runs) {
       const cached = this.cache.get(run.runId);
       if (!cached || cached.updatedAt <= run.updatedAt) this.cache.set(run.runId, run);
@@ -656,8 +665,18 @@ export class AwsConsoleSource implements DashboardSource {
       const floor = new Date(Date.parse(this.watermark) - 2 * POLL_OVERLAP_MS).toISOString();
       for (const [id, key] of this.seen) if (key < floor) this.seen.delete(id);
       await this.pollWorkers();
-    } catch {
-      // A failed poll (throttling, a network blip) is tried again on the next tick.
+      this.lastPollError = undefined;
+    } catch (error) {
+      // Tried again on the next tick; said once, so a missing grant does not go unnoticed.
+      const message = `${(error as Error).name}: ${(error as Error).message}`;
+      if (message !== this.lastPollError) {
+        this.lastPollError = message;
+        for (const l of this.listeners) l({ type: 'problem', message: `Live updates failed: ${message}` });
+        (
+          this.options.onPollError ??
+          ((m) => void process.stderr.write(`berth console: live updates: ${m}\n`))
+        )(message);
+      }
     } finally {
       this.polling = false;
     }

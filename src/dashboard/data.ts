@@ -31,7 +31,7 @@ export const PLOT_DAYS = 14;
 /** Most runs the job page's plots read (the newest ones in the window). */
 export const PLOT_RUNS = 1000;
 /** Most runs whose attempts the cost plot reads (one `listAttempts` each). */
-export const PRICED_RUNS = 200;
+export const PRICED_RUNS = 100;
 
 export async function jobCardData(
   api: DashboardSource,

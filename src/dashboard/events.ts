@@ -184,6 +184,7 @@ export function openEventStream(
   const unsubscribe = api.subscribe
     ? api.subscribe((e) => {
         if (e.type === 'run') onRun(e.run);
+        else if (e.type === 'problem') write('problem', { message: e.message });
       })
     : pollRuns(api, mode, onRun, () => closed);
   // Worker counts are not run changes: poll the pools and send a chart when something moved.

@@ -84,7 +84,11 @@ export function createDashboard(api: DashboardSource, options: DashboardOptions)
   const assets = loadAssets();
   /** Every page shows the files that fail to load (reload on change) above its content. */
   const page = (o: PageOptions) =>
-    layoutPage({ ...o, problems: api.loadProblems?.().map((p) => p.message) ?? [] });
+    layoutPage({
+      ...o,
+      problems: api.loadProblems?.().map((p) => p.message) ?? [],
+      ...(api.label ? { source: api.label } : {}),
+    });
 
   async function jobsPage(res: ServerResponse): Promise<void> {
     const at = now();

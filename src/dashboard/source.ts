@@ -37,8 +37,11 @@ export type {
 /** A run filter: job, status, since (ISO), search, replayOf, limit (newest first). */
 export type RunFilter = LocalRunFilter;
 
-/** What `subscribe` delivers; the dashboard uses the `run` changes. */
-export type SourceEvent = LocalEngineEvent;
+/**
+ * What `subscribe` delivers: the dashboard uses the `run` changes, and shows a `problem` (a source that polls
+ * says so when its polls start failing) on every open page.
+ */
+export type SourceEvent = LocalEngineEvent | { type: 'problem'; message: string };
 
 /**
  * The answer to an action. The local engine accepts a trigger at once (`accepted`, `duplicate`, `skipped`);

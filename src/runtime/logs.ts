@@ -69,12 +69,27 @@ export function leadingContinuationBytes(buf: Uint8Array): number {
   return n;
 }
 
+/**
+ * The mark `berth dev` puts before each line a task wrote to stderr (its attempt wrapper, in
+ * src/runtime/local/launcher.ts, writes `\x1e<line>\n`): the reader turns it into `stream: 'stderr'`.
+ */
+export const STDERR_MARK = '\x1e';
+
+/** One line of a file, split where a stderr line was written after output without a line break. */
+function fileLines(t: string): LogLine[] {
+  const at = t.indexOf(STDERR_MARK);
+  if (at < 0) return [{ stream: lineStream(t), text: t }];
+  const out: LogLine[] = at > 0 ? [{ stream: lineStream(t.slice(0, at)), text: t.slice(0, at) }] : [];
+  out.push({ stream: 'stderr', text: t.slice(at + 1).replaceAll(STDERR_MARK, '') });
+  return out;
+}
+
 function toLines(text: string): { lines: LogLine[]; partial: boolean } {
   if (text === '') return { lines: [], partial: false };
   const parts = text.split('\n');
   const partial = parts.at(-1) !== '';
   if (!partial) parts.pop();
-  return { lines: parts.map((t) => ({ stream: lineStream(t), text: t })), partial };
+  return { lines: parts.flatMap(fileLines), partial };
 }
 
 function parseOffset(offset: string): number {

@@ -15,7 +15,7 @@ import {
   CreateLogStreamCommand,
   PutLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { DescribeTasksCommand, type ECSClient, type Task } from '@aws-sdk/client-ecs';
+import { CreateServiceCommand, DescribeTasksCommand, type ECSClient, type Task } from '@aws-sdk/client-ecs';
 import {
   CreateQueueCommand,
   DeleteMessageCommand,
@@ -82,6 +82,7 @@ let ordersUrl: string;
 let ordersDlqUrl: string;
 let done: RunRecord;
 let running: RunRecord;
+let failed: RunRecord;
 let runningTask: Task;
 const pageErrors: string[] = [];
 
@@ -202,6 +203,11 @@ beforeAll(async () => {
   await handleTaskStateChange(rt, stopEvent(first.task, 0));
   done = (await rt.store.getRun(first.run.runId))!;
   expect(done.status).toBe('succeeded');
+  // A run that failed for good (maxAttempts 1): dead-lettered, to redrive.
+  const third = await invokeRun('req-failed');
+  await handleTaskStateChange(rt, stopEvent(third.task, 1));
+  failed = (await rt.store.getRun(third.run.runId))!;
+  expect(failed).toMatchObject({ status: 'failed', deadLettered: true });
   // A run still running (to cancel).
   const second = await invokeRun('req-running');
   running = second.run;
@@ -258,6 +264,7 @@ describe('berth console --stage against moto, in Chromium', () => {
   it('prints its URL on 127.0.0.1 and shows the jobs with queue depths from SQS', async () => {
     expect(output).toMatch(/berth console: stage test, 3 jobs/);
     await page.goto(base);
+    expect(await page.title()).toBe('Jobs · berth stage test');
     for (const name of ['report', 'orders', 'nightly'])
       await expect(page.getByText(name).first().isVisible()).resolves.toBe(true);
     const jobs = JSON.parse((await raw('/api/jobs')).body) as {
@@ -317,6 +324,36 @@ describe('berth console --stage against moto, in Chromium', () => {
     );
   });
 
+  it('Redrive puts a redrive message on the launch queue; the redriven run appears live', async () => {
+    await page.goto(`${base}runs/${failed.runId}`);
+    await page.locator(`[data-post="/api/runs/${failed.runId}/redrive"]`).click();
+    const messages = await until('the redrive message', async () => {
+      const got = await receiveLaunchMessages();
+      return got.length ? got : undefined;
+    });
+    expect(messages.map((m) => m.body)).toEqual([
+      { type: 'redrive', job: 'report', runId: failed.runId, requestId: expect.any(String) },
+    ]);
+    await launch(messages.map((m) => m.body));
+    for (const m of messages)
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: cfg.launchQueueUrl, ReceiptHandle: m.handle }));
+    const replay = (await rt.store.listRuns({ job: 'report', limit: 50 })).find(
+      (r) => r.replayOf === failed.runId,
+    );
+    expect(replay).toBeDefined();
+    expect((await rt.store.getRun(failed.runId))?.deadLettered).toBe(false);
+    // The page links the redriven run and drops its Redrive button, without a reload.
+    await until(
+      'the redriven run on the page',
+      async () =>
+        (await page.locator(`#run-live a[href="/runs/${replay!.runId}"]`).count()) > 0 &&
+        (await page.locator(`[data-post="/api/runs/${failed.runId}/redrive"]`).count()) === 0
+          ? true
+          : undefined,
+      20_000,
+    );
+  });
+
   it('Cancel stops the running task with StopTask; the run turns cancelled live', async () => {
     await page.goto(`${base}runs/${running.runId}`);
     await page.locator(`[data-post="/api/runs/${running.runId}/cancel"]`).click();
@@ -372,6 +409,13 @@ describe('berth console --stage against moto, in Chromium', () => {
       expect(res.body).not.toContain(done.runId);
     }
     expect((await raw('/', { Host: `localhost:${port}` })).status).toBe(200);
+    // Another site's page: its requests to the JSON API are refused before the token is looked at.
+    const crossSite = await raw('/api/runs', {
+      Origin: 'http://evil.example',
+      'Sec-Fetch-Site': 'cross-site',
+    });
+    expect(crossSite.status).toBe(403);
+    expect(crossSite.body).not.toContain(done.runId);
     expect(pageErrors).toEqual([]);
   });
 });
@@ -516,4 +560,63 @@ describe('read cost of an open page', () => {
       await running.close();
     }
   }, 90_000);
+});
+
+describe('worker counts', () => {
+  it("reads a service-mode job's worker service from ECS (found by its berth:job tag) on each poll", async () => {
+    const mailer = job({
+      name: 'mailer',
+      task: { image: 'node:22' },
+      trigger: { queue: { mode: 'service', service: { minTasks: 0, maxTasks: 3, backlogPerTask: 10 } } },
+    });
+    await ecs.send(
+      new CreateServiceCommand({
+        cluster: cfg.cluster,
+        serviceName: 'console-test-mailer-workers',
+        taskDefinition: 'berth-demo-test-report',
+        desiredCount: 2,
+        tags: [
+          { key: 'berth:job', value: 'mailer' },
+          { key: 'berth:mode', value: 'service' },
+        ],
+      }),
+    );
+    const running = await startConsole({
+      stage: STAGE,
+      service: SERVICE,
+      endpoint: moto.endpoint,
+      region: REGION,
+      jobs: [...JOBS, mailer],
+      resources: { runsTable: cfg.runsTable, launchQueueUrl: cfg.launchQueueUrl, cluster: cfg.cluster },
+      pollMs: 60_000,
+    });
+    try {
+      // The poll starts with the first open page (its event stream); here, a listener of our own.
+      const stop = running.source.subscribe(() => {});
+      await until('the worker pool', async () => (running.source.workerPools().length ? true : undefined));
+      stop();
+      const [pool] = running.source.workerPools();
+      expect(pool).toMatchObject({ job: 'mailer', desired: 2, minTasks: 0, maxTasks: 3, backlogPerTask: 10 });
+      expect(pool?.history).toHaveLength(1);
+      const jobs = JSON.parse(
+        await new Promise<string>((resolve, reject) => {
+          request(`${running.url}api/jobs`, (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (c: string) => {
+              body += c;
+            });
+            res.on('end', () => resolve(body));
+          })
+            .on('error', reject)
+            .end();
+        }),
+      ) as { name: string; workers?: { desired: number } }[];
+      expect(jobs.find((j) => j.name === 'mailer')?.workers).toMatchObject({ desired: 2 });
+      // Jobs without a worker service have none.
+      expect(jobs.find((j) => j.name === 'report')?.workers).toBeUndefined();
+    } finally {
+      await running.close();
+    }
+  });
 });

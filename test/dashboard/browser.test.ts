@@ -246,6 +246,13 @@ describe('dashboard on a real berth dev', () => {
     await expect
       .poll(() => page.locator('#log-2 pre').textContent(), { timeout: 10_000 })
       .toContain('something broke');
+    // What the task wrote to stderr stands apart from its stdout.
+    expect(await page.locator('#log-2 pre .ln[data-stream="stderr"]').allTextContents()).toEqual([
+      '[flaky] something broke',
+    ]);
+    expect(await page.locator('#log-2 pre .ln[data-stream="stdout"]').allTextContents()).toEqual([
+      '[flaky] attempt 2',
+    ]);
     expect(await page.locator('table.attempts tbody tr').first().textContent()).toContain('app_error');
     expect(await page.locator('svg.timeline rect[class^="outcome-"]').count()).toBe(2);
     await page.screenshot({ path: join(SHOTS, 'run.png'), fullPage: true });

@@ -3,7 +3,7 @@
  * takes (shown once, here), its triggers and next fire times, its worker fleet, its recent runs and its
  * actions (Run now; Replay all failed, only when there are failed runs to replay).
  */
-import { isoInZone } from '../../cli/describe.js';
+import { isoInZone } from '../../core/model/describe.js';
 import type { Job } from '../../core/model/job.js';
 import type { RunRecord } from '../../runtime/ports.js';
 import { formatTime, imageName, jobRunsHref, plural } from '../format.js';

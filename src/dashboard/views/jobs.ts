@@ -3,7 +3,7 @@
  * its success rate and duration percentiles, when it fires next, what waits in its queue, and a link to its
  * job page (views/job.ts) where the path of a run, the plots and the actions are.
  */
-import { describeTrigger } from '../../cli/describe.js';
+import { describeTrigger } from '../../core/model/describe.js';
 import type { Job } from '../../core/model/job.js';
 import type { QueueStats, WorkerPoolStatus } from '../../runtime/local/api.js';
 import type { RunRecord } from '../../runtime/ports.js';

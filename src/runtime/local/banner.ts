@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import pc from 'picocolors';
-import { isoInZone } from '../../cli/describe.js';
+import { isoInZone } from '../../core/model/describe.js';
 import { serviceOptionsOf } from '../../core/scaling/backlog.js';
 import { describeSchedule } from '../../core/schedule/index.js';
 import { queueNameOf } from './direct.js';
