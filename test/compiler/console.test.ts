@@ -15,7 +15,7 @@ import {
 } from '../../src/compiler/appRunner.js';
 import type { CfnValue, PolicyStatement, Template } from '../../src/compiler/cfn.js';
 import { compileService } from '../../src/compiler/compile.js';
-import type { BerthConfigInput } from '../../src/compiler/config.js';
+import { appRunnerConfigSchema, type BerthConfigInput } from '../../src/compiler/config.js';
 import { CONSOLE_POLICY_ID, CONSOLE_POLICY_OUTPUT, consoleStatements } from '../../src/compiler/console.js';
 import { CONSOLE_REPOSITORY_ID, PINNED_IMAGE_PATTERN } from '../../src/compiler/ecr.js';
 import { CompileError } from '../../src/compiler/errors.js';
@@ -433,5 +433,26 @@ describe('console.appRunner options', () => {
     expect(() =>
       compile({ console: { appRunner: { image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/c:latest' } } }),
     ).toThrow(/custom\.berth\.console\.appRunner\.image: is not a digest-pinned ECR image/);
+  });
+});
+
+describe('the JSON Schema Serverless checks custom.berth.console with', () => {
+  it('mirrors the zod schema: keys, access, cpu and memory values', async () => {
+    const { createRequire } = await import('node:module');
+    const schema = createRequire(import.meta.url)('../../src/plugin/configSchema.cjs') as {
+      properties: {
+        console: {
+          properties: {
+            appRunner: { anyOf: [unknown, { properties: Record<string, { enum?: string[] }> }] };
+          };
+        };
+      };
+    };
+    const json = schema.properties.console.properties.appRunner.anyOf[1].properties;
+    const zod = appRunnerConfigSchema.shape;
+    expect(Object.keys(json).sort()).toEqual(Object.keys(zod).sort());
+    expect(json.access!.enum).toEqual(zod.access.unwrap().options);
+    expect(json.cpu!.enum).toEqual(zod.cpu.unwrap().options);
+    expect(json.memory!.enum).toEqual(zod.memory.unwrap().options);
   });
 });
