@@ -93,12 +93,13 @@ export function consoleStatements(ctx: ConsoleGrantContext, jobs: readonly Job[]
       Condition: clusterCondition,
     },
     {
-      // ListServices has no resource type: AWS requires "*"; the condition keeps it to berth's cluster.
+      // ListServices has no resource type: AWS requires "*". `IfExists`: the cluster condition holds whenever
+      // the request carries the key, and a request without it (a list is metadata only) is not refused.
       Sid: 'ListWorkerServices',
       Effect: 'Allow',
       Action: ['ecs:ListServices'],
       Resource: ['*'],
-      Condition: clusterCondition,
+      Condition: { ArnEqualsIfExists: { 'ecs:cluster': ctx.clusterArn } },
     },
     {
       // DescribeTaskDefinition has no resource-level permissions: AWS requires "*". It reads the awslogs

@@ -109,7 +109,7 @@ const EXPECTED: PolicyStatement[] = [
     Effect: 'Allow',
     Action: ['ecs:ListServices'],
     Resource: ['*'],
-    Condition: inCluster,
+    Condition: { ArnEqualsIfExists: { 'ecs:cluster': { 'Fn::GetAtt': ['BerthCluster', 'Arn'] } } },
   },
   {
     Sid: 'DescribeTaskDefinitions',
