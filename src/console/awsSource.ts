@@ -169,6 +169,9 @@ export class AwsConsoleSource implements DashboardSource {
    * in it (Infinity: all of them); which statuses were read (their newest `STATUS_SCAN`).
    */
   private readonly cache = new Map<string, RunRecord>();
+  /** Runs seen final (their attempts are kept once read). */
+  private readonly finalRuns = new Set<string>();
+  private readonly finalAttempts = new Map<string, AttemptRecord[]>();
   private readonly memos = new Map<string, { at: number; value: Promise<unknown> }>();
   private readonly cachedNewest = new Map<string, number>();
   private readonly cachedStatuses = new Set<string>();
@@ -301,6 +304,17 @@ export class AwsConsoleSource implements DashboardSource {
   }
 
   async listRuns(filter: RunFilter): Promise<RunRecord[]> {
+    const runs = await this.readRuns(filter);
+    // A final run's attempts never change again: listAttempts keeps them (the job page prices hundreds).
+    if (this.finalRuns.size > MAX_CACHED_RUNS) {
+      this.finalRuns.clear();
+      this.finalAttempts.clear();
+    }
+    for (const r of runs) if (isFinalStatus(r.status)) this.finalRuns.add(r.runId);
+    return runs;
+  }
+
+  private async readRuns(filter: RunFilter): Promise<RunRecord[]> {
     const limit = filter.limit ?? 100;
     if (filter.replayOf) {
       // No index by replayOf: the replays share the original's job (and are newer): its newest runs.
@@ -392,8 +406,14 @@ export class AwsConsoleSource implements DashboardSource {
     return run;
   }
 
-  listAttempts(runId: string): Promise<AttemptRecord[]> {
-    return this.store.listAttempts(runId);
+  async listAttempts(runId: string): Promise<AttemptRecord[]> {
+    const kept = this.finalAttempts.get(runId);
+    if (kept) return kept;
+    const attempts = await this.store.listAttempts(runId);
+    if (this.finalRuns.has(runId) && attempts.every((a) => a.status === 'ended')) {
+      this.finalAttempts.set(runId, attempts);
+    }
+    return attempts;
   }
 
   /**

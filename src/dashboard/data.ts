@@ -11,6 +11,7 @@ import {
   replayedIds,
   stillDeadLettered,
   unreplayedFailures,
+  utcDay,
 } from './stats.js';
 import type { JobPageData } from './views/job.js';
 import { type JobCardData, STRIP_RUNS } from './views/jobs.js';
@@ -83,6 +84,7 @@ export async function jobPageData(
   const durations = durationPoints(runs, from);
   const ended = runs.filter((r) => isFinalStatus(r.status));
   const priced = ended.slice(0, PRICED_RUNS);
+  const capped = ended.length > priced.length;
   const attempts: AttemptRecord[] = (await Promise.all(priced.map((r) => api.listAttempts(r.runId)))).flat();
   return {
     row,
@@ -93,10 +95,17 @@ export async function jobPageData(
       0.5,
     ),
     outcomes: outcomesPerDay(runs, now, PLOT_DAYS),
-    costs: costPerDay(attempts, row.job, now, PLOT_DAYS),
-    ...(ended.length > priced.length ? { pricedRuns: priced.length } : {}),
+    costs: costPerDay(attempts, row.job, now, PLOT_DAYS, capped ? countedFrom(priced) : undefined),
+    ...(capped ? { pricedRuns: priced.length } : {}),
     replayed: replayedIds([...runs, ...row.recent]),
   };
+}
+
+/** The first UTC day whole among the priced runs (newest first): the day after the oldest one ended. */
+function countedFrom(priced: readonly { endedAt: string | null; createdAt: string }[]): string {
+  const oldest = priced.at(-1);
+  const at = Date.parse(oldest?.endedAt ?? oldest?.createdAt ?? '');
+  return utcDay(new Date(at + 86_400_000).toISOString());
 }
 
 /** How many replays of one run the run page links to (the newest ones). */

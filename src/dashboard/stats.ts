@@ -240,24 +240,33 @@ export interface DayCost {
   usd: number;
   /** Whether any part of the day's sum is an estimate (no cost recorded: local runs). */
   estimated: boolean;
+  /** False for a day before the attempts read cover (its sum would be partial): not drawn. */
+  counted: boolean;
 }
 
 /**
  * Fargate cost of the attempts that stopped on each of the `days` UTC days up to `now` (oldest day first):
- * recorded costs where AWS gave one, estimates otherwise; EC2 attempts add nothing.
+ * recorded costs where AWS gave one, estimates otherwise; EC2 attempts add nothing. `countedFrom` (a UTC day):
+ * the attempts given cover only the days from it on; earlier days are not counted.
  */
 export function costPerDay(
   attempts: readonly AttemptRecord[],
   job: Job | undefined,
   now: Date,
   days: number,
+  countedFrom?: string,
 ): DayCost[] {
-  const out = lastDays(now, days).map((day) => ({ day, usd: 0, estimated: false }));
+  const out = lastDays(now, days).map((day) => ({
+    day,
+    usd: 0,
+    estimated: false,
+    counted: countedFrom === undefined || day >= countedFrom,
+  }));
   const byDay = new Map(out.map((d) => [d.day, d]));
   for (const a of attempts) {
     if (!a.stoppedAt) continue;
     const d = byDay.get(utcDay(a.stoppedAt));
-    if (!d) continue;
+    if (!d?.counted) continue;
     const cost = attemptCost(a, job, now);
     if (!cost || cost.kind === 'ec2') continue;
     d.usd += cost.usd;

@@ -140,6 +140,11 @@ describe.each(Object.keys(WIDTHS) as Width[])('at %s width', (width) => {
       expect(await horizontalOverflow(page)).toBe(0);
       expect(await page.locator('figure.plot svg[role="img"]').count()).toBe(3);
       expect(await page.locator('#job-thumbnail-outcomes rect').count()).toBeGreaterThan(14);
+      // More runs than the cost plot prices: it says which days it leaves out, and greys them.
+      expect(await page.locator('#job-thumbnail-cost figcaption').textContent()).toMatch(
+        /priced from the newest 100 runs, so the \d+ earlier days? before them (is|are) not counted\.$/,
+      );
+      expect(await page.locator('#job-thumbnail-cost rect.uncounted').count()).toBeGreaterThan(0);
       await shoot(page, width === 'desktop' ? 'dashboard-job' : 'dashboard-job-phone');
     } finally {
       await page.close();

@@ -143,10 +143,24 @@ describe('per day', () => {
       makeAttempt({ runId: 'e', attempt: 1, costUsd: 5, stoppedAt: '2026-11-01T03:00:00.000Z' }),
     ];
     const days = costPerDay(attempts, fargate, NOW, 2);
-    expect(days[1]).toEqual({ day: '2026-11-26', usd: 0.03, estimated: false });
+    expect(days[1]).toEqual({ day: '2026-11-26', usd: 0.03, estimated: false, counted: true });
     expect(days[0]?.day).toBe('2026-11-25');
     expect(days[0]?.estimated).toBe(true);
     // 1 vCPU · $0.04048/h + 2 GB · $0.004445/h for 60 s.
     expect(days[0]?.usd).toBeCloseTo((0.04048 + 2 * 0.004445) / 60, 8);
+  });
+});
+
+describe('cost per day, partly read', () => {
+  it('does not count the days before the attempts read cover', () => {
+    const attempts = [
+      makeAttempt({ runId: 'a', attempt: 1, costUsd: 0.01, stoppedAt: '2026-11-26T01:00:00.000Z' }),
+      makeAttempt({ runId: 'b', attempt: 1, costUsd: 0.02, stoppedAt: '2026-11-25T01:00:00.000Z' }),
+    ];
+    expect(costPerDay(attempts, undefined, NOW, 3, '2026-11-26')).toEqual([
+      { day: '2026-11-24', usd: 0, estimated: false, counted: false },
+      { day: '2026-11-25', usd: 0, estimated: false, counted: false },
+      { day: '2026-11-26', usd: 0.01, estimated: false, counted: true },
+    ]);
   });
 });

@@ -135,22 +135,25 @@ export function costPlot(options: {
   pricedRuns?: number;
 }): Html {
   const { id, days } = options;
-  const total = days.reduce((a, d) => a + d.usd, 0);
-  const top = Math.max(...days.map((d) => d.usd), 0);
+  const counted = days.filter((d) => d.counted);
+  const total = counted.reduce((a, d) => a + d.usd, 0);
+  const top = Math.max(...counted.map((d) => d.usd), 0);
   const axisTop = top > 0 ? top * 1.1 : 1;
   const slot = W / Math.max(1, days.length);
   const bar = slot * 0.7;
   const estimated = days.some((d) => d.estimated);
-  const summary = `${formatCost(total)} over the last ${plural(days.length, 'day')}${top > 0 ? `, at most ${formatCost(top)} a day` : ''}${estimated ? ' (estimated at Fargate prices: no cost was recorded)' : ''}${options.pricedRuns !== undefined ? `; counts the newest ${plural(options.pricedRuns, 'run')}` : ''}.`;
+  const summary = `${formatCost(total)} over the last ${plural(counted.length, 'day')}${top > 0 ? `, at most ${formatCost(top)} a day` : ''}${estimated ? ' (estimated at Fargate prices: no cost was recorded)' : ''}${options.pricedRuns !== undefined ? `; priced from the newest ${plural(options.pricedRuns, 'run')}, so the ${plural(days.length - counted.length, 'earlier day')} before them ${days.length - counted.length === 1 ? 'is' : 'are'} not counted` : ''}.`;
   const label = `Cost per day of ${options.job}: ${summary}`;
   return html`<figure class="plot" id="${id}">
   <h3 id="${id}-h">Cost per day</h3>
   <svg viewBox="0 0 ${W} ${H}" preserveAspectRatio="none" role="img" aria-labelledby="${id}-title" class="plot-svg">
     <title id="${id}-title">${label}</title>
     ${days.map((d, i) =>
-      d.usd > 0
-        ? html`<rect class="cost${d.estimated ? ' estimated' : ''}" x="${(i * slot + (slot - bar) / 2).toFixed(1)}" y="${y(d.usd, axisTop).toFixed(1)}" width="${bar.toFixed(1)}" height="${(H - y(d.usd, axisTop)).toFixed(1)}"></rect>`
-        : '',
+      !d.counted
+        ? html`<rect class="uncounted" x="${(i * slot).toFixed(1)}" y="0" width="${slot.toFixed(1)}" height="${H}"></rect>`
+        : d.usd > 0
+          ? html`<rect class="cost${d.estimated ? ' estimated' : ''}" x="${(i * slot + (slot - bar) / 2).toFixed(1)}" y="${y(d.usd, axisTop).toFixed(1)}" width="${bar.toFixed(1)}" height="${(H - y(d.usd, axisTop)).toFixed(1)}"></rect>`
+          : '',
     )}
   </svg>
   ${axis(dayLabel(days[0]?.day ?? ''), top > 0 ? `top ${formatCost(top)}` : 'no cost yet', dayLabel(days.at(-1)?.day ?? ''))}
@@ -159,7 +162,7 @@ export function costPlot(options: {
     <div class="table-wrap"><table>
       <caption class="visually-hidden">Cost per day of ${options.job}</caption>
       <thead><tr><th scope="col">Day (UTC)</th><th scope="col">Cost</th></tr></thead>
-      <tbody>${days.map((d) => html`<tr><th scope="row">${d.day}</th><td>${d.estimated ? '≈ ' : ''}${formatCost(d.usd)}</td></tr>`)}</tbody>
+      <tbody>${days.map((d) => html`<tr><th scope="row">${d.day}</th><td>${d.counted ? `${d.estimated ? '≈ ' : ''}${formatCost(d.usd)}` : 'not counted'}</td></tr>`)}</tbody>
     </table></div>
   </details>
 </figure>`;
