@@ -22,9 +22,11 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { bundleFunctions } from '../../src/compiler/bundle.js';
 import { compileService } from '../../src/compiler/compile.js';
+import type { BerthConfigInput } from '../../src/compiler/config.js';
 import { ResourceBudgetError } from '../../src/compiler/errors.js';
 import { BERTH_MODULE_EXT, BERTH_ROOT } from '../../src/compiler/index.js';
 import { synthesizeTemplate } from '../../src/compiler/synth.js';
+import { bundleConsole } from '../../src/console/image.js';
 import type { JobInput } from '../../src/core/model/job.js';
 import { validateJob } from '../../src/core/model/validate.js';
 import { cdkScheduledTasksApp, IMAGE } from './cdkStack.js';
@@ -300,6 +302,37 @@ console.log(
   `\nbundling the 3 Lambdas (once per service): ${(performance.now() - bundleStart).toFixed(0)} ms, ${bundles.map((b) => `${b.kind} ${(b.bytes / 1024).toFixed(0)} KiB`).join(', ')}`,
 );
 rmSync(dir, { recursive: true, force: true });
+
+// The runs console on App Runner (custom.berth.console.appRunner): what it adds to the stack, and its bundle.
+{
+  const jobs = inputs(10).map((input) => {
+    const r = validateJob(input, 'x.ts');
+    if (!r.ok) throw new Error('invalid');
+    return r.job;
+  });
+  const count = (config: BerthConfigInput) => {
+    const { template } = synthesizeTemplate(
+      compileService({ jobs, service: 'bench', stage: 'dev', config }),
+      ASSETS,
+    );
+    return Object.keys(template.Resources).length;
+  };
+  const without = count({});
+  const privateCount = count({ console: { appRunner: true } });
+  const publicCount = count({
+    console: {
+      appRunner: {
+        access: 'public',
+        image: `123456789012.dkr.ecr.us-east-1.amazonaws.com/console@sha256:${'a'.repeat(64)}`,
+      },
+    },
+  });
+  const consoleStart = performance.now();
+  const code = await bundleConsole(compiled.manifest);
+  console.log(
+    `console on App Runner (10 jobs, ${without} resources without it, BerthConsolePolicy included): +${privateCount - without} resources private (service, 2 roles, auto scaling, token secret, endpoint + its security group, ingress connection), +${publicCount - without} public; console image bundle ${(code.length / 1024).toFixed(0)} KiB in ${(performance.now() - consoleStart).toFixed(0)} ms`,
+  );
+}
 console.log(
   `median of ${RUNS} runs after one warm-up; schedule jobs on both sides (berth: cron in a time zone).`,
 );

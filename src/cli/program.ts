@@ -18,6 +18,12 @@ interface CommandEntry {
 
 /** Every command, sorted by name. */
 export const COMMANDS: Record<string, CommandEntry> = {
+  console: {
+    usage: '',
+    summary:
+      'Serve the runs dashboard of a deployed stage on 127.0.0.1: runs, logs, queues and actions from AWS',
+    load: async () => (await import('./commands/console.js')).registerConsole,
+  },
   dev: {
     usage: '',
     summary: 'Run the jobs on this machine: bucket folders, schedules, queues, child processes (or docker)',

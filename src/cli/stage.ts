@@ -8,110 +8,41 @@
  * `BERTH_LAUNCH_QUEUE_URL` and `BERTH_CLUSTER` override them.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
   CloudWatchLogsClient,
   GetLogEventsCommand,
   type GetLogEventsCommandOutput,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { DescribeTaskDefinitionCommand, DescribeTasksCommand } from '@aws-sdk/client-ecs';
-import {
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  GetQueueUrlCommand,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  SendMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
 import pc from 'picocolors';
-import { createNames } from '../compiler/naming.js';
-import { BerthError } from '../core/errors.js';
 import { idempotencyKey, redriveIdempotencyKey, runIdFor } from '../core/lifecycle/idempotency.js';
 import { isFinalStatus, RUN_STATUSES, type RunStatus } from '../core/lifecycle/states.js';
 import type { Json } from '../core/model/common.js';
 import type { Job } from '../core/model/job.js';
 import { createClients } from '../runtime/aws/clients.js';
 import { DynamoRunStore } from '../runtime/aws/dynamoRunStore.js';
-import { BERTH_ENV } from '../runtime/aws/manifest.js';
-import { type InvokeMessage, invokeTrigger, type RedriveMessage } from '../runtime/aws/messages.js';
+import { type InvokeMessage, invokeTrigger } from '../runtime/aws/messages.js';
+import {
+  jobQueueRef,
+  logLocation,
+  moveDeadLetters,
+  resolveStack,
+  type StackResources,
+  type StageArgs,
+  StageError,
+  sendLaunchMessage,
+  serviceName,
+} from '../runtime/aws/stage.js';
 import type { AttemptRecord, RunRecord } from '../runtime/ports.js';
 import { type RunJson, runJson } from './runJson.js';
 
+export {
+  moveDeadLetters,
+  resolveStack,
+  type StackResources,
+  type StageArgs,
+  StageError,
+} from '../runtime/aws/stage.js';
 export { type RunJson, runJson };
-
-export interface StageArgs {
-  service?: string;
-  stage: string;
-  region?: string;
-  endpoint?: string;
-  /** Project root, to read the service name from serverless.yml when `service` is not given. */
-  root?: string;
-}
-
-export class StageError extends BerthError {
-  override name = 'StageError';
-}
-
-export interface StackResources {
-  runsTable: string;
-  launchQueueUrl: string;
-  cluster: string;
-}
-
-function serviceName(args: StageArgs): string {
-  if (args.service) return args.service;
-  try {
-    const yml = readFileSync(join(args.root ?? process.cwd(), 'serverless.yml'), 'utf8');
-    const match = /^service:\s*['"]?([A-Za-z0-9-]+)['"]?\s*$/m.exec(yml);
-    if (match?.[1]) return match[1];
-  } catch {
-    // fall through to the error below
-  }
-  throw new StageError('--service: not given and no service: line in serverless.yml — pass --service <name>');
-}
-
-/** Finds the stage's runs table, launch queue and cluster. */
-export async function resolveStack(args: StageArgs): Promise<StackResources> {
-  const fromEnv = {
-    runsTable: process.env[BERTH_ENV.runsTable],
-    launchQueueUrl: process.env[BERTH_ENV.launchQueueUrl],
-    cluster: process.env[BERTH_ENV.cluster],
-  };
-  if (fromEnv.runsTable && fromEnv.launchQueueUrl && fromEnv.cluster) return fromEnv as StackResources;
-  const stackName = `${serviceName(args)}-${args.stage}`;
-  const cfn = new CloudFormationClient({
-    ...(args.region ? { region: args.region } : {}),
-    ...(args.endpoint ? { endpoint: args.endpoint } : {}),
-  });
-  let outputs: Record<string, string>;
-  try {
-    const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
-    outputs = Object.fromEntries(
-      (out.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']),
-    );
-  } catch (error) {
-    throw new StageError(
-      `--stage ${args.stage}: stack ${stackName} not found (${(error as Error).message}) — deploy it first, or check --service and --region`,
-      { cause: error },
-    );
-  }
-  const need = (key: string, override?: string): string => {
-    const value = override ?? outputs[key];
-    if (!value)
-      throw new StageError(
-        `stack ${stackName}: output ${key} is missing — redeploy with this version of berth`,
-      );
-    return value;
-  };
-  return {
-    runsTable: need('BerthRunsTableName', fromEnv.runsTable),
-    launchQueueUrl: need('BerthLaunchQueueUrl', fromEnv.launchQueueUrl),
-    cluster: need('BerthClusterArn', fromEnv.cluster),
-  };
-}
 
 function clientsFor(args: StageArgs) {
   return createClients({ region: args.region, endpoint: args.endpoint });
@@ -160,27 +91,6 @@ export async function awsRunDetail(
 export async function awsRunsShow(args: StageArgs & { runId: string; stack?: StackResources }) {
   const { run, attempts } = await awsRunDetail(args);
   return { ...runJson(run), attemptDetails: attempts };
-}
-
-/** The awslogs stream of a task: `<prefix>/<container>/<task id>`, from its task definition. */
-async function logLocation(
-  args: StageArgs,
-  cluster: string,
-  attempt: AttemptRecord,
-): Promise<{ group: string; stream: string } | undefined> {
-  if (!attempt.taskArn) return undefined;
-  const { ecs } = clientsFor(args);
-  const tasks = await ecs.send(new DescribeTasksCommand({ cluster, tasks: [attempt.taskArn] }));
-  const definition = tasks.tasks?.[0]?.taskDefinitionArn;
-  if (!definition) return undefined;
-  const td = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: definition }));
-  const container = td.taskDefinition?.containerDefinitions?.find((c) => c.essential !== false);
-  const options = container?.logConfiguration?.options ?? {};
-  const group = options['awslogs-group'];
-  const prefix = options['awslogs-stream-prefix'];
-  if (!group || !prefix || !container?.name) return undefined;
-  const taskId = attempt.taskArn.slice(attempt.taskArn.lastIndexOf('/') + 1);
-  return { group, stream: `${prefix}/${container.name}/${taskId}` };
 }
 
 export interface LogsArgs extends StageArgs {
@@ -245,7 +155,7 @@ export async function awsRunsLogs(args: LogsArgs): Promise<void> {
       cursor = { printed: false, noted: false };
       cursors.set(attempt.attempt, cursor);
     }
-    cursor.where ??= await logLocation(args, resources.cluster, attempt);
+    cursor.where ??= await logLocation(clientsFor(args).ecs, resources.cluster, attempt);
     if (!cursor.where) {
       const note = attempt.taskArn
         ? `(ECS no longer describes ${attempt.taskArn}; find its stream in the job's log group)\n`
@@ -331,12 +241,6 @@ export async function awsRunsLogs(args: LogsArgs): Promise<void> {
   }
 }
 
-async function sendLaunchMessage(args: StageArgs, queueUrl: string, message: InvokeMessage | RedriveMessage) {
-  await clientsFor(args).sqs.send(
-    new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(message) }),
-  );
-}
-
 /**
  * `berth invoke --stage S`: puts a manual launch on the stage's launch queue and returns the run id the
  * launcher will give it (derived from the same trigger the launcher builds from the message). `status` is
@@ -354,7 +258,7 @@ export async function awsInvoke(
     ...(args.payload !== undefined ? { payload: args.payload } : {}),
     ...(args.idempotencyKey ? { idempotencyKey: args.idempotencyKey } : {}),
   };
-  await sendLaunchMessage(args, resources.launchQueueUrl, message);
+  await sendLaunchMessage(clientsFor(args).sqs, resources.launchQueueUrl, message);
   return { status: 'queued', runId: runIdFor(idempotencyKey(args.job, invokeTrigger(message))) };
 }
 
@@ -363,100 +267,6 @@ export interface RedriveResult {
   runs: { from: string; status: string; runId?: string }[];
   /** Messages moved from the job queue's dead-letter queue back to the job queue. */
   messages: number;
-}
-
-/** Where a job's own queue is: berth's queue by the naming module's physical name, or the existing one. */
-function jobQueueRef(
-  service: string,
-  stage: string,
-  job: Job,
-): { name: string; owner?: string; fifo: boolean } | undefined {
-  const trigger = job.triggers.find((t) => t.kind === 'queue');
-  if (!trigger) return undefined;
-  if (!trigger.existing)
-    return { name: createNames(service, stage).jobQueue(job.name, trigger.fifo), fifo: trigger.fifo };
-  if (!trigger.existing.startsWith('arn:')) return { name: trigger.existing, fifo: trigger.fifo };
-  const parts = trigger.existing.split(':');
-  return { name: parts[5] ?? '', ...(parts[4] ? { owner: parts[4] } : {}), fifo: trigger.fifo };
-}
-
-/**
- * Moves every message of a queue's dead-letter queue (its `RedrivePolicy.deadLetterTargetArn`) back to
- * the queue, 10 at a time: send, then delete what was sent. Bounded by `maxMessages`; a crash between send
- * and delete can repeat a message (the job queue is at-least-once anyway). FIFO messages keep their group id.
- * (SQS `StartMessageMoveTask` does the same server-side, but reports no count until it ends.)
- */
-export async function moveDeadLetters(
-  sqs: SQSClient,
-  queue: { name: string; owner?: string },
-  options: { maxMessages?: number; waitSeconds?: number } = {},
-): Promise<number> {
-  const { QueueUrl: queueUrl } = await sqs.send(
-    new GetQueueUrlCommand({
-      QueueName: queue.name,
-      ...(queue.owner ? { QueueOwnerAWSAccountId: queue.owner } : {}),
-    }),
-  );
-  if (!queueUrl) throw new StageError(`queue ${queue.name}: GetQueueUrl returned no URL`);
-  const attrs = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }),
-  );
-  const policy = attrs.Attributes?.RedrivePolicy;
-  if (!policy) return 0;
-  const dlqArn = (JSON.parse(policy) as { deadLetterTargetArn?: string }).deadLetterTargetArn;
-  if (!dlqArn) return 0;
-  const arnParts = dlqArn.split(':');
-  const { QueueUrl: dlqUrl } = await sqs.send(
-    new GetQueueUrlCommand({
-      QueueName: arnParts[5] ?? '',
-      ...(arnParts[4] ? { QueueOwnerAWSAccountId: arnParts[4] } : {}),
-    }),
-  );
-  if (!dlqUrl) throw new StageError(`dead-letter queue ${dlqArn}: GetQueueUrl returned no URL`);
-  const max = options.maxMessages ?? 100_000;
-  let moved = 0;
-  while (moved < max) {
-    const got = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: dlqUrl,
-        MaxNumberOfMessages: Math.min(10, max - moved),
-        WaitTimeSeconds: options.waitSeconds ?? 1,
-        VisibilityTimeout: 120,
-        MessageAttributeNames: ['All'],
-        MessageSystemAttributeNames: ['MessageGroupId'],
-      }),
-    );
-    const messages = got.Messages ?? [];
-    if (messages.length === 0) break;
-    const sent = await sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: messages.map((m, i) => {
-          const group = m.Attributes?.MessageGroupId;
-          return {
-            Id: String(i),
-            MessageBody: m.Body ?? '',
-            ...(m.MessageAttributes && Object.keys(m.MessageAttributes).length
-              ? { MessageAttributes: m.MessageAttributes }
-              : {}),
-            // A fresh deduplication id: reusing the original could let SQS drop the message as a repeat.
-            ...(group ? { MessageGroupId: group, MessageDeduplicationId: randomUUID() } : {}),
-          };
-        }),
-      }),
-    );
-    const ok = new Set((sent.Successful ?? []).map((s) => s.Id));
-    const done = messages.flatMap((m, i) =>
-      ok.has(String(i)) ? [{ Id: String(i), ReceiptHandle: m.ReceiptHandle }] : [],
-    );
-    if (done.length) await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: dlqUrl, Entries: done }));
-    moved += done.length;
-    if (sent.Failed?.length)
-      throw new StageError(
-        `moving dead letters back to ${queue.name}: ${sent.Failed.length} message(s) failed (${sent.Failed[0]?.Code}: ${sent.Failed[0]?.Message}); ${moved} moved — run berth redrive again`,
-      );
-  }
-  return moved;
 }
 
 /** `berth redrive launch-queue --stage S`: the launch queue's dead-letter queue, not a job or a run. */
@@ -510,7 +320,7 @@ export async function awsRedrive(
       );
     }
     const requestId = randomUUID();
-    await sendLaunchMessage(args, resources.launchQueueUrl, {
+    await sendLaunchMessage(clientsFor(args).sqs, resources.launchQueueUrl, {
       type: 'redrive',
       job: run.job,
       runId: run.runId,

@@ -7,12 +7,14 @@ import { errorsOf } from '../core/errors.js';
 import type { Job } from '../core/model/job.js';
 import type { BerthManifest } from '../runtime/aws/manifest.js';
 import type { LoadedSubscriber } from '../subscriber/index.js';
+import { compileConsoleAppRunner } from './appRunner.js';
 import { triggerBuckets } from './buckets.js';
 import type { CfnValue, Resources, Template } from './cfn.js';
 import { getAtt, ref } from './cfn.js';
 import { CONFIG_FILE, checkConfig, checkProject, formatProjectIssue } from './checks.js';
 import { compileCluster } from './cluster.js';
 import type { BerthConfig, BerthConfigInput } from './config.js';
+import { compileConsolePolicy } from './console.js';
 import { type CompileContext, createContext } from './context.js';
 import { adaptTaskDefinitionForEc2, attachEc2CapacityProvider, compileEc2Capacity } from './ec2Capacity.js';
 import { compileImagesTemplate, imageParameters } from './ecr.js';
@@ -129,6 +131,10 @@ export function compileService(input: CompileInput): CompiledService {
   add(resources, subscribers.resources);
   const perJob: Record<string, number> = {};
   for (const job of jobs) perJob[job.name] = add(resources, compileJob(job, ctx));
+  const consolePolicy = compileConsolePolicy(ctx, jobs);
+  add(resources, consolePolicy.resources);
+  const consoleService = compileConsoleAppRunner(ctx, jobs);
+  add(resources, consoleService.resources);
 
   const outputs: CompiledService['outputs'] = {
     BerthClusterArn: { Description: 'ECS cluster the jobs run on', Value: ctx.clusterArn },
@@ -136,6 +142,8 @@ export function compileService(input: CompileInput): CompiledService {
     BerthRunsTableName: { Description: 'Run history table', Value: ref(logicalIds.runsTable) },
     BerthEventBusName: { Description: 'Bus of the outcome events', Value: ref(logicalIds.eventBus) },
     BerthEventBusArn: { Description: 'Bus of the outcome events', Value: getAtt(logicalIds.eventBus, 'Arn') },
+    ...consolePolicy.outputs,
+    ...consoleService.outputs,
   };
   return {
     context: ctx,
@@ -145,7 +153,7 @@ export function compileService(input: CompileInput): CompiledService {
     perJob,
     buckets: triggerBuckets(jobs),
     outputs,
-    parameters: imageParameters(jobs),
+    parameters: { ...imageParameters(jobs), ...consoleService.parameters },
     imagesTemplate: compileImagesTemplate(jobs, ctx),
   };
 }

@@ -90,6 +90,75 @@ export const imagesConfigSchema = z
 
 export type ImagesConfig = z.output<typeof imagesConfigSchema>;
 
+/** A digest-pinned ECR image (`<account>.dkr.ecr.<region>.amazonaws.com/<repo>@sha256:<64 hex>`). */
+const PINNED_ECR_IMAGE_RE =
+  /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[^@\s]+@sha256:[0-9a-f]{64}$/;
+
+/** `custom.berth.console.appRunner` as an object: the runs console deployed on App Runner (docs/dashboard.md). */
+export const appRunnerConfigSchema = z.strictObject({
+  /**
+   * `private`: reachable only from inside a VPC (an interface endpoint for App Runner and a VPC ingress
+   * connection); `public`: an HTTPS URL on the internet. Both require signing in with the console token.
+   * @default 'private'
+   */
+  access: z
+    .enum(['private', 'public'], { error: `unknown access — use 'private' or 'public'` })
+    .default('private'),
+  /**
+   * The VPC the private console is reached from. Default with `network: create`: berth's VPC and subnets.
+   * Required with your own network (berth cannot tell the VPC of your subnets).
+   */
+  vpc: z
+    .strictObject({
+      id: z
+        .string()
+        .regex(/^vpc-[0-9a-f]{8,17}$/, { error: 'is not a VPC id — write it like vpc-0123456789abcdef0' }),
+      /** Subnets of the App Runner interface endpoint (two or more in different AZs, AWS advises). */
+      subnets: z
+        .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/))
+        .min(1)
+        .max(16),
+      /** Security groups of the endpoint: they decide who in the VPC may connect (HTTPS, 443). */
+      securityGroups: z
+        .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/))
+        .min(1)
+        .max(5),
+    })
+    .optional(),
+  /**
+   * The console image, pinned by digest, when you build and push it yourself (docs/dashboard.md). Absent:
+   * berth builds it and fills the stack parameter `BerthConsoleImage` at deploy.
+   */
+  image: z
+    .string()
+    .regex(PINNED_ECR_IMAGE_RE, {
+      error:
+        'is not a digest-pinned ECR image — write <account>.dkr.ecr.<region>.amazonaws.com/<repo>@sha256:<64 hex>',
+    })
+    .optional(),
+  /** Base image of the console image berth builds (a mirror of berth's Node base, say). @default berth's Node base */
+  base: z.string().min(1).optional(),
+  /** App Runner instance CPU. @default '0.25 vCPU' */
+  cpu: z.enum(['0.25 vCPU', '0.5 vCPU', '1 vCPU', '2 vCPU', '4 vCPU']).default('0.25 vCPU'),
+  /** App Runner instance memory (App Runner accepts only some CPU/memory pairs). @default '0.5 GB' */
+  memory: z
+    .enum(['0.5 GB', '1 GB', '2 GB', '3 GB', '4 GB', '6 GB', '8 GB', '10 GB', '12 GB'])
+    .default('0.5 GB'),
+});
+
+export type AppRunnerConfig = z.output<typeof appRunnerConfigSchema>;
+
+export const consoleConfigSchema = z.strictObject({
+  /**
+   * Deploy the runs console to App Runner: `true` for the defaults, or its options (`false` or absent: not).
+   * Parsed to the options with defaults applied, or undefined.
+   */
+  appRunner: z.preprocess(
+    (value) => (value === true ? {} : value === false ? undefined : value),
+    appRunnerConfigSchema.optional(),
+  ),
+});
+
 export const berthConfigSchema = z.strictObject({
   /** Folder of job files, relative to the service directory. @default 'jobs' */
   jobsDir: z.string().min(1).default('jobs'),
@@ -140,6 +209,8 @@ export const berthConfigSchema = z.strictObject({
     untaggedDays: 7,
     scanTimeoutSeconds: 600,
   }),
+  /** The runs console of deployed stages (`berth console --stage`), and its App Runner deployment. */
+  console: consoleConfigSchema.default({}),
 });
 
 export type BerthConfigInput = z.input<typeof berthConfigSchema>;

@@ -6,6 +6,7 @@
  */
 import type { Job } from '../core/model/job.js';
 import { taskBuild } from '../core/model/task.js';
+import { buildsConsoleImage, CONSOLE_IMAGE_NAME, consoleRepositoryName } from './appRunner.js';
 import { type CfnValue, getAtt, ref, sub, type Template } from './cfn.js';
 import type { ImagesConfig } from './config.js';
 import type { CompileContext } from './context.js';
@@ -36,6 +37,9 @@ export function repositoryName(names: Names, images: ImagesConfig, job: string):
   if (name.length > REPOSITORY_NAME_MAX) throw new CompileError(`${name}: repository name too long`);
   return name;
 }
+
+/** Logical id of the console image's repository in the bootstrap stack (console.appRunner without image). */
+export const CONSOLE_REPOSITORY_ID = 'BerthImagesConsoleRepository';
 
 /** Logical id of a repository in the bootstrap stack. */
 export function repositoryLogicalId(images: ImagesConfig, job: string): string {
@@ -140,6 +144,19 @@ export function compileImagesTemplate(jobs: readonly Job[], ctx: CompileContext)
   const images = ctx.config.images;
   if (images.registry) return undefined;
   const repos = imageRepositories(jobs, ctx.names, images);
+  // The runs console on App Runner (src/compiler/appRunner.ts): its own repository, tags `console-<hash>`.
+  if (buildsConsoleImage(ctx)) {
+    const clash = repos.find((r) => r.name === consoleRepositoryName(ctx.names));
+    if (clash)
+      throw new CompileError(
+        `custom.berth.console.appRunner: the console image's repository ${clash.name} is also job ${clash.jobs[0]}'s (images.repository: job) — rename the job, or set console.appRunner.image`,
+      );
+    repos.push({
+      logicalId: CONSOLE_REPOSITORY_ID,
+      name: consoleRepositoryName(ctx.names),
+      jobs: [CONSOLE_IMAGE_NAME],
+    });
+  }
   if (repos.length === 0) return undefined;
   const template: Template = {
     AWSTemplateFormatVersion: '2010-09-09',
@@ -170,7 +187,9 @@ export function compileImagesTemplate(jobs: readonly Job[], ctx: CompileContext)
         LifecyclePolicy: { LifecyclePolicyText: policy },
         Tags: [
           { Key: 'berth:service', Value: ctx.names.base },
-          ...(images.repository === 'job' ? [{ Key: 'berth:job', Value: repo.jobs[0]! }] : []),
+          ...(images.repository === 'job' && repo.logicalId !== CONSOLE_REPOSITORY_ID
+            ? [{ Key: 'berth:job', Value: repo.jobs[0]! }]
+            : []),
         ],
       },
     };

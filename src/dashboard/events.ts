@@ -11,11 +11,11 @@
  *   `WORKERS_POLL_MS` and sent when the count changed or `WORKERS_REDRAW_MS` passed (the chart's time axis moves)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { LocalEngineApi, LocalRunFilter } from '../runtime/local/api.js';
 import type { RunRecord } from '../runtime/ports.js';
 import { jobCardData, replaysOf } from './data.js';
 import { matchesFilter, parseRunsQuery, toRunFilter } from './filter.js';
 import { SECURITY_HEADERS } from './http.js';
+import type { DashboardSource, LogRead, RunFilter } from './source.js';
 import { jobStats } from './views/jobs.js';
 import { logPanel, runLive } from './views/run.js';
 import { runRow } from './views/runs.js';
@@ -25,12 +25,62 @@ import { workerPanel } from './views/workers.js';
 export const COALESCE_MS = 100;
 /** A comment line this often keeps proxies and the browser from closing an idle stream. */
 export const HEARTBEAT_MS = 15_000;
+/**
+ * How often a page polls a source that has no `subscribe`: `listRuns` for the page's runs, compared by
+ * `updatedAt`. (The console's AWS source has its own shared poll, see src/console/awsSource.ts.)
+ */
+export const POLL_MS = 5000;
+/** How many runs one poll of a source without `subscribe` reads. */
+const POLL_RUNS = 100;
 /** How often the worker pools of service-mode jobs are looked at (they change without any run changing). */
 export const WORKERS_POLL_MS = 1000;
 /** A worker chart is redrawn at least this often, so its time axis keeps up with the clock. */
 export const WORKERS_REDRAW_MS = 10_000;
 
-type Mode = { view: 'runs'; filter: LocalRunFilter } | { view: 'run'; runId: string } | { view: 'jobs' };
+/**
+ * For a source without `subscribe`: reads the page's runs every `POLL_MS` and reports those whose
+ * `updatedAt` moved (the first read only sets the baseline). Returns the stop function.
+ */
+function pollRuns(
+  api: DashboardSource,
+  mode: Mode,
+  onRun: (run: RunRecord) => void,
+  isClosed: () => boolean,
+): () => void {
+  const seen = new Map<string, string>();
+  let first = true;
+  let running = false;
+  const tick = async () => {
+    if (running || isClosed()) return;
+    running = true;
+    try {
+      const runs =
+        mode.view === 'runs'
+          ? await api.listRuns({ ...mode.filter, limit: Math.min(mode.filter.limit ?? POLL_RUNS, POLL_RUNS) })
+          : mode.view === 'run'
+            ? [
+                ...[await api.getRun(mode.runId)].filter((r): r is RunRecord => r !== undefined),
+                ...(await api.listRuns({ replayOf: mode.runId, limit: 20 })),
+              ]
+            : await api.listRuns({ limit: POLL_RUNS });
+      for (const run of runs) {
+        if (seen.get(run.runId) === run.updatedAt) continue;
+        seen.set(run.runId, run.updatedAt);
+        if (!first) onRun(run);
+      }
+      first = false;
+    } catch {
+      // A failed poll is retried on the next tick.
+    } finally {
+      running = false;
+    }
+  };
+  void tick();
+  const interval = setInterval(() => void tick(), POLL_MS);
+  return () => clearInterval(interval);
+}
+
+type Mode = { view: 'runs'; filter: RunFilter } | { view: 'run'; runId: string } | { view: 'jobs' };
 
 function modeOf(params: URLSearchParams, now: Date): Mode {
   const view = params.get('view');
@@ -41,7 +91,7 @@ function modeOf(params: URLSearchParams, now: Date): Mode {
 }
 
 export function openEventStream(
-  api: LocalEngineApi,
+  api: DashboardSource,
   req: IncomingMessage,
   res: ServerResponse,
   params: URLSearchParams,
@@ -80,7 +130,16 @@ export function openEventStream(
         (runs.some((r) => r.replayOf === mode.runId) ? await api.getRun(mode.runId) : undefined);
       if (!run) return;
       const attempts = await api.listAttempts(run.runId);
-      const empty = { from: 0, offset: 0, text: '', size: 0, exists: false };
+      // A new attempt's panel starts empty; the script's first read (no cursor) fetches its tail.
+      const empty: LogRead = {
+        lines: [],
+        next: '',
+        more: false,
+        truncated: false,
+        exists: false,
+        partial: false,
+        reset: false,
+      };
       write('detail', {
         html: runLive(
           run,
@@ -115,13 +174,19 @@ export function openEventStream(
       });
   };
 
-  const unsubscribe = api.subscribe((e) => {
-    if (closed || e.type !== 'run') return;
+  const onRun = (run: RunRecord) => {
+    if (closed) return;
     // On a run page: the run, and its replays (they add to its "Replayed as" links).
-    if (mode.view === 'run' && e.run.runId !== mode.runId && e.run.replayOf !== mode.runId) return;
-    pending.set(e.run.runId, e.run);
+    if (mode.view === 'run' && run.runId !== mode.runId && run.replayOf !== mode.runId) return;
+    pending.set(run.runId, run);
     timer ??= setTimeout(flush, COALESCE_MS);
-  });
+  };
+  const unsubscribe = api.subscribe
+    ? api.subscribe((e) => {
+        if (e.type === 'run') onRun(e.run);
+        else if (e.type === 'problem') write('problem', { message: e.message });
+      })
+    : pollRuns(api, mode, onRun, () => closed);
   // Worker counts are not run changes: poll the pools and send a chart when something moved.
   const sentWorkers = new Map<string, { key: string; at: number }>();
   const pollWorkers = () => {

@@ -1,7 +1,7 @@
 /** The runs filter: read from a query string, passed to the engine, and applied to live updates. */
 import { RUN_STATUSES, type RunStatus } from '../core/lifecycle/states.js';
-import type { LocalRunFilter } from '../runtime/local/api.js';
 import type { RunRecord } from '../runtime/ports.js';
+import type { RunFilter } from './source.js';
 import { type RunsQuery, SINCE_WINDOWS, type SinceWindow } from './views/runs.js';
 
 export const DEFAULT_RUNS_LIMIT = 100;
@@ -31,8 +31,8 @@ export function parseRunsQuery(params: URLSearchParams): RunsQuery {
 }
 
 /** The engine's filter for a page query, `since` resolved against `now`. */
-export function toRunFilter(query: RunsQuery, now: Date, limit = DEFAULT_RUNS_LIMIT): LocalRunFilter {
-  const filter: LocalRunFilter = { limit };
+export function toRunFilter(query: RunsQuery, now: Date, limit = DEFAULT_RUNS_LIMIT): RunFilter {
+  const filter: RunFilter = { limit };
   if (query.job) filter.job = query.job;
   if (query.status) filter.status = query.status;
   if (query.since) filter.since = new Date(now.getTime() - SINCE_WINDOWS[query.since].ms).toISOString();
@@ -41,7 +41,7 @@ export function toRunFilter(query: RunsQuery, now: Date, limit = DEFAULT_RUNS_LI
 }
 
 /** For the JSON API: `since` may also be an ISO timestamp, and `limit` is accepted up to 500. */
-export function parseApiRunFilter(params: URLSearchParams, now: Date): LocalRunFilter {
+export function parseApiRunFilter(params: URLSearchParams, now: Date): RunFilter {
   const filter = toRunFilter(parseRunsQuery(params), now);
   const since = params.get('since')?.trim();
   if (since && !isWindow(since)) {
@@ -60,7 +60,7 @@ export function parseApiRunFilter(params: URLSearchParams, now: Date): LocalRunF
 }
 
 /** Whether a run belongs on a page with this filter: the same test the engine applies to `listRuns`. */
-export function matchesFilter(run: RunRecord, filter: LocalRunFilter): boolean {
+export function matchesFilter(run: RunRecord, filter: RunFilter): boolean {
   if (filter.job && run.job !== filter.job) return false;
   if (filter.status && run.status !== filter.status) return false;
   if (filter.since && Date.parse(run.createdAt) < Date.parse(filter.since)) return false;

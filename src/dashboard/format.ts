@@ -1,8 +1,9 @@
 /** Small formatting helpers shared by the views. Pure. */
 import { formatDuration as formatCoreDuration } from '../core/duration.js';
 import { isFinalStatus, type RunStatus } from '../core/lifecycle/states.js';
-import type { RunRecord } from '../runtime/ports.js';
 import { type Html, html } from './html.js';
+
+export { runDurationMs } from './stats.js';
 
 /**
  * A duration as the CLI and the terminal view write it (`850ms`, `12s`, `4m5s`, `2h3m`: core's
@@ -13,13 +14,56 @@ export function formatDuration(ms: number | null | undefined): string {
   return formatCoreDuration(ms);
 }
 
-/** `2026-11-26 20:55:03 UTC`: stable text, the ISO value in `datetime` for the script and for machines. */
-export function formatTime(iso: string | null | undefined): Html {
+/** `2026-11-26 20:55:03 UTC`: the absolute text every time on the pages uses. */
+export function utcText(d: Date): string {
+  return `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+/**
+ * How far `ms` lies from now in words: `just now`, `12 s ago`, `4 min ago`, `3 h ago`, `2 days ago`, or
+ * `in 5 min` for a time ahead. `assets/dashboard.js` repeats the same rules to keep the words current;
+ * test/dashboard/format.test.ts checks that the two agree.
+ */
+export function formatRelative(ms: number): string {
+  const ahead = ms > 0;
+  const s = Math.round(Math.abs(ms) / 1000);
+  let text: string;
+  if (s < 5) return 'just now';
+  if (s < 60) text = `${s} s`;
+  else if (s < 3600) text = `${Math.floor(s / 60)} min`;
+  else if (s < 86400) text = `${Math.floor(s / 3600)} h`;
+  else {
+    const d = Math.floor(s / 86400);
+    text = `${d} ${d === 1 ? 'day' : 'days'}`;
+  }
+  return ahead ? `in ${text}` : `${text} ago`;
+}
+
+/**
+ * A time as absolute text (UTC, `datetime` holds the ISO value for the script and for machines) with how long
+ * ago (or how soon) it is beside it; hovering shows the UTC time. The script keeps the relative words current.
+ */
+export function formatTime(iso: string | null | undefined, now?: Date): Html {
   if (!iso) return html`<span class="none">—</span>`;
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return html`${iso}`;
-  const text = `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
-  return html`<time datetime="${d.toISOString()}">${text}</time>`;
+  const text = utcText(d);
+  const rel = now ? formatRelative(d.getTime() - now.getTime()) : undefined;
+  return html`<time datetime="${d.toISOString()}" title="${text}">${text}</time>${rel ? html` <span class="ago" data-ago="${d.toISOString()}">${rel}</span>` : ''}`;
+}
+
+/** `1 run`, `3 runs`, `0 messages`: a count with its noun in the proper number. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/**
+ * An image name (`123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app:2026-11-26`) that wraps only after
+ * `/` and `:`: each part is kept whole, with a break opportunity after each separator.
+ */
+export function imageName(name: string): Html {
+  const parts = name.split(/(?<=[/:])/);
+  return html`<code class="image">${parts.map((p, i) => html`${i ? html`<wbr>` : ''}<span>${p}</span>`)}</code>`;
 }
 
 /** `$0.00042`; `—` when unknown. */
@@ -27,13 +71,6 @@ export function formatCost(usd: number | null | undefined): string {
   if (usd === null || usd === undefined || !Number.isFinite(usd)) return '—';
   if (usd === 0) return '$0';
   return usd < 0.01 ? `$${usd.toPrecision(2)}` : `$${usd.toFixed(4)}`;
-}
-
-/** Milliseconds from creation to end (or to `now` while the run is still going). */
-export function runDurationMs(run: RunRecord, now: Date): number {
-  const start = Date.parse(run.createdAt);
-  const end = run.endedAt ? Date.parse(run.endedAt) : now.getTime();
-  return Math.max(0, end - start);
 }
 
 const STATUS_WORDS: Record<RunStatus, string> = {
@@ -68,6 +105,10 @@ export function statusBadge(status: RunStatus): Html {
 /** A path segment or query value that is safe in a URL; the `html` tag still escapes it for the attribute. */
 export function runHref(runId: string): string {
   return `/runs/${encodeURIComponent(runId)}`;
+}
+
+export function jobHref(job: string): string {
+  return `/jobs/${encodeURIComponent(job)}`;
 }
 
 export function jobRunsHref(job: string): string {

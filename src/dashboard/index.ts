@@ -1,6 +1,7 @@
 /**
- * The runs dashboard of `berth dev`: server-rendered pages, one small script, one stylesheet, a JSON API
- * and a server-sent event stream, mounted into the engine's HTTP server on 127.0.0.1.
+ * The runs dashboard of `berth dev` and of `berth console --stage`: server-rendered pages, one small script,
+ * one stylesheet, a JSON API and a server-sent event stream, over a `DashboardSource` (the local engine, or a
+ * deployed stage's tables, queues and logs), mounted into an HTTP server on 127.0.0.1.
  *
  * @example
  * const dashboard = createDashboard(engineApi, { token });
@@ -11,15 +12,15 @@
  */
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { LocalEngineApi } from '../runtime/local/api.js';
 import type { RunRecord } from '../runtime/ports.js';
-import { jobCardData, replaysOf } from './data.js';
+import { jobCardData, jobPageData, replayedDeadLetters, replaysOf } from './data.js';
 import { openEventStream } from './events.js';
 import { DEFAULT_RUNS_LIMIT, parseApiRunFilter, parseRunsQuery, toRunFilter } from './filter.js';
 import { html } from './html.js';
 import { HttpError, readJsonBody, send, sendHtml, sendJson } from './http.js';
-import { readLogChunk, readLogTail } from './logs.js';
-import { hasToken, isCrossSite, isLoopbackHost } from './security.js';
+import { hasToken, isAllowedHost, isCrossSite } from './security.js';
+import type { DashboardSource } from './source.js';
+import { jobView } from './views/job.js';
 import { type JobCardData, jobsView } from './views/jobs.js';
 import { page as layoutPage, type PageOptions } from './views/layout.js';
 import { logPanel, runView } from './views/run.js';
@@ -28,11 +29,19 @@ import { runRows, runsView } from './views/runs.js';
 export interface DashboardOptions {
   /** The per-start token that every action (POST) must carry in `X-Berth-Token`. */
   token: string;
+  /**
+   * Host names (without port) the pages answer to besides 127.0.0.1 and localhost: the names a deployed
+   * console is reached under. Any other `Host` gets 403 (DNS rebinding).
+   */
+  allowedHosts?: readonly string[];
   /** Time source, for tests. @default () => new Date() */
   now?: () => Date;
 }
 
 export type DashboardHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+/** Longest log cursor accepted (a byte offset, or a CloudWatch token of about 60 characters). */
+const MAX_LOG_CURSOR = 512;
 
 const ASSETS: Record<string, { file: string; type: string }> = {
   '/assets/dashboard.js': { file: 'dashboard.js', type: 'text/javascript; charset=utf-8' },
@@ -68,13 +77,18 @@ function errorPage(token: string, status: number, message: string) {
  * Creates the request handler. It answers `/`, `/runs`, `/runs/<id>`, `/assets/*` and its own `/api/*`
  * routes and returns true; for anything else it returns false and leaves the response alone.
  */
-export function createDashboard(api: LocalEngineApi, options: DashboardOptions): DashboardHandler {
+export function createDashboard(api: DashboardSource, options: DashboardOptions): DashboardHandler {
   const { token } = options;
+  const allowedHosts = options.allowedHosts ?? [];
   const now = options.now ?? (() => new Date());
   const assets = loadAssets();
   /** Every page shows the files that fail to load (reload on change) above its content. */
   const page = (o: PageOptions) =>
-    layoutPage({ ...o, problems: api.loadProblems?.().map((p) => p.message) ?? [] });
+    layoutPage({
+      ...o,
+      problems: api.loadProblems?.().map((p) => p.message) ?? [],
+      ...(api.label ? { source: api.label } : {}),
+    });
 
   async function jobsPage(res: ServerResponse): Promise<void> {
     const at = now();
@@ -88,12 +102,27 @@ export function createDashboard(api: LocalEngineApi, options: DashboardOptions):
     );
   }
 
+  /** `/jobs/<name>`: the job's row, plots over time, path of a run, actions (views/job.ts). */
+  async function jobPage(res: ServerResponse, name: string): Promise<void> {
+    const data = await jobPageData(api, name, now());
+    if (!data) {
+      sendHtml(res, 404, errorPage(token, 404, `There is no job ${name}.`));
+      return;
+    }
+    sendHtml(
+      res,
+      200,
+      page({ title: name, view: 'job', token, events: '/api/events?view=jobs', body: jobView(data) }),
+    );
+  }
+
   async function runsPage(res: ServerResponse, url: URL): Promise<void> {
     const query = parseRunsQuery(url.searchParams);
     const at = now();
     const runs = await api.listRuns(toRunFilter(query, at));
+    const replayed = await replayedDeadLetters(api, runs);
     if (url.searchParams.get('partial') === 'rows') {
-      sendHtml(res, 200, runRows(runs, at));
+      sendHtml(res, 200, runRows(runs, at, replayed));
       return;
     }
     const events = new URLSearchParams({ view: 'runs' });
@@ -112,6 +141,7 @@ export function createDashboard(api: LocalEngineApi, options: DashboardOptions):
           runs,
           limit: DEFAULT_RUNS_LIMIT,
           now: at,
+          replayed,
         }),
       }),
     );
@@ -126,7 +156,7 @@ export function createDashboard(api: LocalEngineApi, options: DashboardOptions):
     const attempts = await api.listAttempts(runId);
     const logs = await Promise.all(
       attempts.map(async (a, i) =>
-        logPanel(run, a, await readLogTail(api.logPath(runId, a.attempt)), i === attempts.length - 1),
+        logPanel(run, a, await api.readLog(runId, a.attempt), i === attempts.length - 1),
       ),
     );
     sendHtml(
@@ -228,17 +258,23 @@ export function createDashboard(api: LocalEngineApi, options: DashboardOptions):
         parts.length === 7
       ) {
         return async () => {
-          // The run must exist: `logPath` is only ever asked about real run ids, never a path from the URL.
+          // The run must exist: the source is only ever asked about real run ids, never a path from the URL.
           const run = await requireRun(decodeSegment(id));
           const attempt = Number(n);
           if (!Number.isInteger(attempt) || attempt < 1 || attempt > run.attempt) {
             throw new HttpError(404, `run ${run.runId} has no attempt ${n}`);
           }
-          const offset = Number(url.searchParams.get('offset') ?? '0');
-          if (!Number.isSafeInteger(offset) || offset < 0) {
-            throw new HttpError(400, 'offset must be a whole number ≥ 0');
+          const offset = url.searchParams.get('offset') || undefined;
+          if (offset !== undefined && offset.length > MAX_LOG_CURSOR) {
+            throw new HttpError(400, `offset is longer than ${MAX_LOG_CURSOR} characters`);
           }
-          sendJson(res, 200, await readLogChunk(api.logPath(run.runId, attempt), offset));
+          try {
+            const read = await api.readLog(run.runId, attempt, offset === undefined ? {} : { offset });
+            sendJson(res, 200, api.logPollMs ? { ...read, pollMs: api.logPollMs } : read);
+          } catch (error) {
+            if (error instanceof RangeError) throw new HttpError(400, error.message);
+            throw error;
+          }
         };
       }
       return undefined;
@@ -290,6 +326,15 @@ export function createDashboard(api: LocalEngineApi, options: DashboardOptions):
         );
       };
     }
+    if (resource === 'jobs' && verb === 'redrive') {
+      return async () => {
+        const target = decodeSegment(id);
+        requireJob(target);
+        const redriveQueue = api.redriveQueue?.bind(api);
+        if (!redriveQueue) throw new HttpError(404, 'this dashboard has no dead-letter queues to redrive');
+        sendJson(res, 202, { job: target, messages: await action(() => redriveQueue(target)) });
+      };
+    }
     if (resource === 'jobs' && verb === 'replay-failed') {
       return async () => {
         const target = decodeSegment(id);
@@ -319,13 +364,17 @@ export function createDashboard(api: LocalEngineApi, options: DashboardOptions):
     const method = req.method ?? 'GET';
     const asset = assets.get(path);
     const isPage =
-      path === '/' || path === '/jobs' || path === '/runs' || (parts[1] === 'runs' && parts.length === 3);
+      path === '/' ||
+      path === '/jobs' ||
+      path === '/runs' ||
+      ((parts[1] === 'runs' || parts[1] === 'jobs') && parts.length === 3);
     const apiHandler = parts[1] === 'api' ? apiRoute(method, req, res, url, parts) : undefined;
     if (!asset && !isPage && !apiHandler) return false;
 
-    if (!isLoopbackHost(req)) {
+    if (!isAllowedHost(req, allowedHosts)) {
       // DNS rebinding: a foreign name that resolves to 127.0.0.1 must not see the token or the data.
-      send(res, 403, 'text/plain; charset=utf-8', 'berth dev answers only to 127.0.0.1 and localhost\n');
+      const names = ['127.0.0.1', 'localhost', ...allowedHosts].join(', ');
+      send(res, 403, 'text/plain; charset=utf-8', `this dashboard answers only to ${names}\n`);
       return true;
     }
     if (isPage) {
@@ -335,6 +384,7 @@ export function createDashboard(api: LocalEngineApi, options: DashboardOptions):
       }
       if (path === '/' || path === '/jobs') await jobsPage(res);
       else if (path === '/runs') await runsPage(res, url);
+      else if (parts[1] === 'jobs') await jobPage(res, decodeSegment(parts[2] ?? ''));
       else await runPage(res, decodeSegment(parts[2] ?? ''));
       return true;
     }

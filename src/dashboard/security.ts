@@ -2,7 +2,8 @@
  * Request checks for a server that listens on 127.0.0.1 but is reachable from every page the user's
  * browser opens:
  * - DNS rebinding: a foreign name resolved to 127.0.0.1 makes the page same-origin, so the `Host` header
- *   must name the loopback interface, or a rebound page could read the token from the HTML.
+ *   must name the loopback interface (or one of the `allowedHosts` a deployed console is served under), or a
+ *   rebound page could read the token from the HTML.
  * - Cross-site requests: `Sec-Fetch-Site` and `Origin` tell a request sent by another site; those never
  *   reach the JSON API or an action.
  * - Actions (POST) carry the per-start token in `X-Berth-Token`. A custom header cannot be sent
@@ -10,16 +11,53 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { hostName, isLoopbackHost } from '../runtime/local/guard.js';
 
 // The loopback and cross-site checks live with the engine's HTTP server, which applies them to every route
 // before routing (src/runtime/local/guard.ts); the dashboard applies them again to its own routes.
-export { hostName, isCrossSite, isLoopbackHost } from '../runtime/local/guard.js';
+export { hostName, isLoopbackHost } from '../runtime/local/guard.js';
 
 export const TOKEN_HEADER = 'x-berth-token';
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * True when `Host` names the loopback interface, or (without its port, case-insensitively) one of
+ * `allowedHosts`: the names a deployed console answers to (an App Runner service URL, a private DNS name),
+ * or `*.<suffix>` for every name under a domain.
+ */
+export function isAllowedHost(req: IncomingMessage, allowedHosts: readonly string[] = []): boolean {
+  if (isLoopbackHost(req)) return true;
+  const host = header(req, 'host');
+  if (host === undefined) return false;
+  const name = hostName(host.toLowerCase());
+  return allowedHosts.some((h) => {
+    const entry = h.toLowerCase();
+    // `*.<suffix>`: any name under it (App Runner URLs, `<id>.<region>.awsapprunner.com`, are known only
+    // after the service exists, so its entry cannot list them).
+    if (entry.startsWith('*.')) return name.endsWith(entry.slice(1)) && name.length > entry.length - 1;
+    return hostName(entry) === name;
+  });
+}
+
+/**
+ * True when the browser says another site sent the request. Requests without these headers (curl, the
+ * CLI, SDKs, old browsers) are not cross-site by this test; for them the token decides. The `Origin` of the
+ * page itself is `http://<Host>`, or `https://<Host>` behind a TLS front end (App Runner).
+ */
+export function isCrossSite(req: IncomingMessage): boolean {
+  const site = header(req, 'sec-fetch-site');
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return true;
+  const origin = header(req, 'origin');
+  if (origin === undefined) return false;
+  // Sandboxed frames and some redirects send the literal "null".
+  if (origin === 'null') return true;
+  const host = header(req, 'host')?.toLowerCase();
+  const o = origin.toLowerCase();
+  return host === undefined || (o !== `http://${host}` && o !== `https://${host}`);
 }
 
 /** Constant-time comparison of the request's token with the expected one. */

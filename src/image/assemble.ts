@@ -24,8 +24,29 @@ export interface AppLayer extends Blob {
   diffId: string;
 }
 
-export function appLayer(code: Uint8Array, dockerMediaTypes: boolean): AppLayer {
-  const tar = createTar([{ path: APP_FILE.slice(1), type: 'file', mode: 0o644, data: code }]);
+/** A file the app layer carries beside the bundle, relative to /app (`assets/dashboard.css`). */
+export interface AppFile {
+  path: string;
+  data: Uint8Array;
+}
+
+export function appLayer(
+  code: Uint8Array,
+  dockerMediaTypes: boolean,
+  files: readonly AppFile[] = [],
+): AppLayer {
+  for (const f of files)
+    if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(f.path) || f.path.split('/').includes('..'))
+      throw new Error(`app file ${f.path}: not a plain relative path under ${APP_DIR}`);
+  const tar = createTar([
+    { path: APP_FILE.slice(1), type: 'file', mode: 0o644, data: code },
+    ...files.map((f) => ({
+      path: `${APP_DIR.slice(1)}/${f.path}`,
+      type: 'file' as const,
+      mode: 0o644,
+      data: f.data,
+    })),
+  ]);
   const gz = gzipReproducible(tar);
   return {
     digest: sha256Digest(gz),

@@ -75,7 +75,9 @@ export async function buildNodeImage(opts: BuildNodeImageOptions): Promise<Build
 
   // Bundle and fetch the base at the same time.
   const [bundle, base] = await Promise.all([
-    bundleTaskEntry(opts.projectDir, opts.entry),
+    opts.code
+      ? Promise.resolve({ code: Buffer.from(opts.code), ms: 0 })
+      : bundleTaskEntry(opts.projectDir, opts.entry),
     resolveBase(baseClient, baseRef, opts.architecture).catch((error: unknown) => {
       if (error instanceof ImageBuildError)
         throw new ImageBuildError(`${opts.base ? 'task.build.base' : 'default base'}: ${error.message}`);
@@ -86,7 +88,7 @@ export async function buildNodeImage(opts: BuildNodeImageOptions): Promise<Build
   progress({ step: 'base', reference: baseRef, digest: base.manifestDigest, platform: base.platform });
 
   const docker = usesDockerMediaTypes(base);
-  const layer = appLayer(bundle.code, docker);
+  const layer = appLayer(bundle.code, docker, opts.files);
   progress({ step: 'layer', digest: layer.digest, size: layer.size });
   const { user } = await chooseUser(
     baseClient,

@@ -59,6 +59,10 @@ export interface BuildNodeImageOptions {
   architecture: TaskArchitecture;
   /** Push target. Absent → written to an OCI layout under `<projectDir>/.berth/images/<job>/`. */
   target?: RegistryTarget;
+  /** Already bundled code for /app/index.mjs (then `entry` only names it); the console image uses this. */
+  code?: Uint8Array;
+  /** Files beside the bundle, relative to /app (e.g. `assets/dashboard.css`, read via `import.meta.url`). */
+  files?: { path: string; data: Uint8Array }[];
   /** Extra image env (`task.environment` stays in the task definition; this is for image-level env). */
   env?: Record<string, string>;
   onProgress?: (event: BuildProgress) => void;

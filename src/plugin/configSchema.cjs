@@ -116,5 +116,49 @@ module.exports = {
         registry: { type: 'string', pattern: '^[A-Za-z0-9.-]+(:\\d+)?(/[a-z0-9._-]+)+$' },
       },
     },
+    console: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        appRunner: {
+          anyOf: [
+            { type: 'boolean' },
+            {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                access: { enum: ['private', 'public'] },
+                vpc: {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['id', 'subnets', 'securityGroups'],
+                  properties: {
+                    id: { type: 'string', pattern: '^vpc-[0-9a-f]{8,17}$' },
+                    subnets: {
+                      type: 'array',
+                      minItems: 1,
+                      maxItems: 16,
+                      items: { type: 'string', pattern: '^subnet-[0-9a-f]{8,17}$' },
+                    },
+                    securityGroups: {
+                      type: 'array',
+                      minItems: 1,
+                      maxItems: 5,
+                      items: { type: 'string', pattern: '^sg-[0-9a-f]{8,17}$' },
+                    },
+                  },
+                },
+                image: { type: 'string', minLength: 1 },
+                base: { type: 'string', minLength: 1 },
+                cpu: { enum: ['0.25 vCPU', '0.5 vCPU', '1 vCPU', '2 vCPU', '4 vCPU'] },
+                memory: {
+                  enum: ['0.5 GB', '1 GB', '2 GB', '3 GB', '4 GB', '6 GB', '8 GB', '10 GB', '12 GB'],
+                },
+              },
+            },
+          ],
+        },
+      },
+    },
   },
 };

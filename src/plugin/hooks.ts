@@ -9,11 +9,12 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { enableEventBridgeOnOwnedBuckets } from '../compiler/buckets.js';
 import { checkBudget } from '../compiler/budget.js';
 import type { Resources, Template } from '../compiler/cfn.js';
+import { imageParameterId } from '../compiler/ecr.js';
 import { CompileError } from '../compiler/errors.js';
 import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME } from '../compiler/functions.js';
 import { type BuiltService, buildService } from '../compiler/index.js';
 import { logicalIds } from '../compiler/naming.js';
-import { buildAndPushImages, type ImageBuilders, type ImageDeployOptions, pinImages } from './images.js';
+import { buildAndPushImages, type ImageBuilders, type ImageDeployOptions, pinParameters } from './images.js';
 
 /** The slice of the Serverless instance berth touches. */
 export interface ServerlessLike {
@@ -69,7 +70,7 @@ export async function deployImages(
   if (!built || Object.keys(built.compiled.parameters).length === 0) {
     if (!built && sls.service.provider.compiledCloudFormationTemplate?.Parameters) {
       const pending = Object.keys(sls.service.provider.compiledCloudFormationTemplate.Parameters).filter(
-        (p) => /^BerthJob.*Image$/.test(p),
+        (p) => /^BerthJob.*Image$|^BerthConsoleImage$/.test(p),
       );
       if (pending.length)
         throw new CompileError(
@@ -95,9 +96,9 @@ export async function deployImages(
     ...(deps.scanIntervalMs !== undefined ? { scanIntervalMs: deps.scanIntervalMs } : {}),
     ...(deps.stackWaitSeconds !== undefined ? { stackWaitSeconds: deps.stackWaitSeconds } : {}),
   });
-  pinImages(
+  pinParameters(
     sls.service.provider.compiledCloudFormationTemplate,
-    Object.fromEntries(pinned.map((p) => [p.job, p.reference])),
+    Object.fromEntries(pinned.map((p) => [p.parameter ?? imageParameterId(p.job), p.reference])),
   );
   state.pinnedImages = pinned.map((p) => ({ job: p.job, reference: p.reference }));
 }

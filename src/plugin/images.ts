@@ -20,10 +20,12 @@ import {
   waitUntilStackUpdateComplete,
 } from '@aws-sdk/client-cloudformation';
 import { type ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { buildsConsoleImage, CONSOLE_IMAGE_NAME, consoleIds } from '../compiler/appRunner.js';
 import type { CfnValue, Template } from '../compiler/cfn.js';
 import type { CompiledService } from '../compiler/compile.js';
 import {
   buildJobs,
+  CONSOLE_REPOSITORY_ID,
   imageParameterId,
   imageRepositories,
   imagesStackName,
@@ -49,6 +51,10 @@ export class ImageDeployError extends BerthError {
 export interface ImageBuilders {
   buildNodeImage: BuildNodeImage;
   buildDockerfileImage: BuildDockerfileImage;
+  /** The console's App Runner image (src/console/image.ts); loaded on first use when absent. */
+  buildConsoleImage?: (
+    options: import('../console/image.js').BuildConsoleImageOptions,
+  ) => Promise<BuildResult>;
 }
 
 export interface ImageDeployOptions {
@@ -65,7 +71,7 @@ export interface ImageDeployOptions {
    */
   pushTarget?: (ecr: { registry: string; repository: string }) => RegistryTarget;
   /** Test seam: called after each push (tests register the pushed manifest with moto's ECR). */
-  onPushed?: (job: Job, result: BuildResult, repositoryName: string) => Promise<void>;
+  onPushed?: (job: Pick<Job, 'name'>, result: BuildResult, repositoryName: string) => Promise<void>;
   /** Time between scan polls. @default 5000 */
   scanIntervalMs?: number;
   /** Longest wait for the bootstrap stack, in seconds. @default 900 */
@@ -73,7 +79,10 @@ export interface ImageDeployOptions {
 }
 
 export interface PinnedImage {
+  /** The job, or `console` for the console's App Runner image. */
   job: string;
+  /** The stack parameter the reference fills. @default imageParameterId(job) */
+  parameter?: string;
   reference: string;
   digest: string;
   bytesUploaded: number;
@@ -212,9 +221,15 @@ function progressLine(event: BuildProgress): string | undefined {
 
 /** Replaces each built job's image parameter by its pinned reference, in place. */
 export function pinImages(template: Template, pins: Record<string, string>): void {
-  const byParameter = new Map(
-    Object.entries(pins).map(([job, reference]) => [imageParameterId(job), reference]),
+  pinParameters(
+    template,
+    Object.fromEntries(Object.entries(pins).map(([job, reference]) => [imageParameterId(job), reference])),
   );
+}
+
+/** Replaces each image parameter (`Ref`s to it) by its pinned reference and drops the parameter, in place. */
+export function pinParameters(template: Template, pins: Record<string, string>): void {
+  const byParameter = new Map(Object.entries(pins));
   const visit = (value: CfnValue): CfnValue => {
     if (Array.isArray(value)) return value.map(visit);
     if (value && typeof value === 'object') {
@@ -242,10 +257,12 @@ export function pinImages(template: Template, pins: Record<string, string>): voi
 export async function buildAndPushImages(options: ImageDeployOptions): Promise<PinnedImage[]> {
   const { compiled, say } = options;
   const jobs = buildJobs(options.jobs);
-  if (jobs.length === 0) return [];
   const ctx = compiled.context;
+  const withConsole = buildsConsoleImage(ctx);
+  if (jobs.length === 0 && !withConsole) return [];
   const images = ctx.config.images;
   let repoOf: (job: Job) => { uri: string; name: string };
+  let consoleRepo: { uri: string } | undefined;
   let target: (uri: string) => RegistryTarget;
   if (images.registry) {
     const fromEnv = process.env.BERTH_REGISTRY_USERNAME;
@@ -271,6 +288,7 @@ export async function buildAndPushImages(options: ImageDeployOptions): Promise<P
       options.stackWaitSeconds,
     );
     const repos = imageRepositories(jobs, ctx.names, images);
+    if (withConsole) consoleRepo = { uri: outputs[repositoryUriOutput(CONSOLE_REPOSITORY_ID)] ?? '' };
     repoOf = (job) => {
       const repo = repos.find((r) => r.jobs.includes(job.name))!;
       const uri = outputs[repositoryUriOutput(repo.logicalId)];
@@ -355,5 +373,61 @@ export async function buildAndPushImages(options: ImageDeployOptions): Promise<P
     }
     pinned.push(image);
   }
+  if (withConsole) pinned.push(await buildAndPushConsole(options, consoleRepo, target));
   return pinned;
+}
+
+/** The console's App Runner image into the images stack's console repository (custom.berth.console.appRunner). */
+async function buildAndPushConsole(
+  options: ImageDeployOptions,
+  repo: { uri: string } | undefined,
+  target: (uri: string) => RegistryTarget,
+): Promise<PinnedImage> {
+  const { compiled, say } = options;
+  const ctx = compiled.context;
+  const stackName = imagesStackName(ctx.names);
+  if (!repo?.uri)
+    throw new ImageDeployError(
+      `stack ${stackName}: output ${repositoryUriOutput(CONSOLE_REPOSITORY_ID)} is missing — delete the stack and deploy again`,
+    );
+  const name = repo.uri.slice(repo.uri.indexOf('/') + 1);
+  const build = options.builders.buildConsoleImage ?? (await import('../console/image.js')).buildConsoleImage;
+  const appRunner = ctx.config.console.appRunner;
+  const result = await build({
+    manifest: compiled.manifest,
+    target: target(repo.uri),
+    projectDir: options.projectDir,
+    ...(appRunner?.base ? { base: appRunner.base } : {}),
+    onProgress: (event) => {
+      const line = progressLine(event);
+      if (line) say(`berth: console image: ${line}`);
+    },
+  });
+  await options.onPushed?.({ name: CONSOLE_IMAGE_NAME }, result, name);
+  const reference = `${repo.uri}@${result.digest}`;
+  say(
+    `berth: console image → ${reference} (${result.bytesUploaded === 0 ? 'unchanged, nothing uploaded' : `${(result.bytesUploaded / 1024).toFixed(0)} KiB uploaded`})`,
+  );
+  const image: PinnedImage = {
+    job: CONSOLE_IMAGE_NAME,
+    parameter: consoleIds.imageParameter,
+    reference,
+    digest: result.digest,
+    bytesUploaded: result.bytesUploaded,
+  };
+  const images = ctx.config.images;
+  if (images.failOn) {
+    const response = await waitForScan(
+      options.ecr,
+      { repositoryName: name, imageDigest: result.digest },
+      {
+        timeoutMs: images.scanTimeoutSeconds * 1000,
+        ...(options.scanIntervalMs !== undefined ? { intervalMs: options.scanIntervalMs } : {}),
+        onProgress: (status, ms) => say(`berth: console image: scan ${status} (${Math.round(ms / 1000)} s)`),
+      },
+    );
+    image.scan = checkScanGate(CONSOLE_IMAGE_NAME, reference, response, images.failOn);
+    say(`berth: console image: scan passed (${countsText(image.scan)}; failOn ${images.failOn})`);
+  }
+  return image;
 }

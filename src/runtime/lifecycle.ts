@@ -138,7 +138,10 @@ export async function acceptTrigger(
   if (trigger.kind === 'schedule' && job.overlap === 'skip') {
     const active = await deps.store.countActive(job.name);
     if (active > 0)
-      return { status: 'skipped', reason: `overlap 'skip': ${active} run(s) of ${job.name} still active` };
+      return {
+        status: 'skipped',
+        reason: `overlap 'skip': ${active} ${active === 1 ? 'run' : 'runs'} of ${job.name} still active`,
+      };
     // The decision itself is a conditional write: the job's single overlap slot, taken before the run exists.
     // Two fires in one batch both count nothing active; only one of them gets the slot. A repeat of the same
     // fire gets it again (acquireSlot is idempotent per run), so a duplicate stays a duplicate, not a skip.

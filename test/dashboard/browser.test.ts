@@ -115,6 +115,11 @@ beforeAll(async () => {
     if (m.type() === 'error') pageErrors.push(m.text());
   });
   page.on('dialog', (d) => {
+    // Cancel asks first (scan.e2e.test.ts checks that dismissing it does nothing); here it is confirmed.
+    if (d.message().startsWith('Cancel run ')) {
+      void d.accept();
+      return;
+    }
     pageErrors.push(`unexpected dialog: ${d.message()}`);
     void d.dismiss();
   });
@@ -200,8 +205,8 @@ describe('dashboard on a real berth dev', () => {
   }, 90_000);
 
   it('tails a running log live and cancels the running attempt', async () => {
-    await page.goto(`${base}/`);
-    await page.locator('#job-slow').getByRole('button', { name: 'Run now' }).click();
+    await page.goto(`${base}/jobs/slow`);
+    await page.getByRole('button', { name: 'Run now' }).click();
     const link = page.locator('#announce a');
     await link.waitFor({ timeout: 10_000 });
     await link.click();
@@ -218,11 +223,18 @@ describe('dashboard on a real berth dev', () => {
       .poll(() => page.locator('#run-live [data-field="status"]').textContent(), { timeout: 20_000 })
       .toContain('cancelled');
     expect(await page.getByRole('button', { name: 'Cancel' }).count()).toBe(0);
+    // The log says why the output stops: berth's own line, set apart from the task's.
+    const stopLine = page.locator('#log-1 pre .ln[data-stream="berth"]', { hasText: 'sent SIGTERM' });
+    await expect
+      .poll(() => stopLine.textContent(), { timeout: 10_000 })
+      .toBe('berth: sent SIGTERM (cancelled from the dashboard)');
   }, 60_000);
 
   it('shows retries on the timeline and replays all failed runs of a job', async () => {
-    await page.goto(`${base}/`);
-    await page.locator('#job-flaky').getByRole('button', { name: 'Run now' }).click();
+    await page.goto(`${base}/jobs/flaky`);
+    // No failed run yet: no "Replay failed runs".
+    expect(await page.getByRole('button', { name: /^Replay \d+ failed run/ }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Run now' }).click();
     const link = page.locator('#announce a');
     await link.waitFor({ timeout: 10_000 });
     await link.click();
@@ -234,18 +246,28 @@ describe('dashboard on a real berth dev', () => {
     await expect
       .poll(() => page.locator('#log-2 pre').textContent(), { timeout: 10_000 })
       .toContain('something broke');
+    // What the task wrote to stderr stands apart from its stdout.
+    expect(await page.locator('#log-2 pre .ln[data-stream="stderr"]').allTextContents()).toEqual([
+      '[flaky] something broke',
+    ]);
+    expect(await page.locator('#log-2 pre .ln[data-stream="stdout"]').allTextContents()).toEqual([
+      '[flaky] attempt 2',
+    ]);
     expect(await page.locator('table.attempts tbody tr').first().textContent()).toContain('app_error');
     expect(await page.locator('svg.timeline rect[class^="outcome-"]').count()).toBe(2);
     await page.screenshot({ path: join(SHOTS, 'run.png'), fullPage: true });
 
-    await page.getByRole('button', { name: 'Replay all failed runs of flaky' }).click();
+    // "Replay failed runs" is the job's action, on its page, now that it has a failed run.
+    await page.getByRole('link', { name: 'flaky' }).first().click();
+    await page.waitForURL(`${base}/jobs/flaky`);
+    await page.getByRole('button', { name: 'Replay 1 failed run' }).click();
     await expect
       .poll(() => page.locator('#announce').textContent(), { timeout: 10_000 })
-      .toContain('Replayed 1 failed run(s).');
+      .toContain('Replayed 1 failed run.');
   }, 60_000);
 
   it('charts the worker count of a service-mode job and follows it live', async () => {
-    await page.goto(`${base}/`);
+    await page.goto(`${base}/jobs/email-sender`);
     await expect.poll(() => page.getAttribute('#live-state', 'data-state')).toBe('live');
     const fleet = page.locator('[data-job-workers="email-sender"]');
     const chart = fleet.getByRole('img', { name: /^Workers of email-sender over the last/ });
@@ -276,7 +298,9 @@ describe('dashboard on a real berth dev', () => {
   it('escapes a Run now payload holding markup', async () => {
     await page.goto(`${base}/`);
     await page.screenshot({ path: join(SHOTS, 'jobs.png'), fullPage: true });
-    const card = page.locator('#job-thumbnail');
+    await page.getByRole('link', { name: 'thumbnail', exact: true }).click();
+    await page.waitForURL(`${base}/jobs/thumbnail`);
+    const card = page.locator('main');
     await card.getByLabel('Payload for thumbnail (JSON, optional)').fill('{ not json');
     await card.getByRole('button', { name: 'Run now' }).click();
     await expect.poll(() => card.locator('.field-error').textContent()).toContain('Not JSON');
@@ -295,8 +319,8 @@ describe('dashboard on a real berth dev', () => {
   }, 60_000);
 
   it('Run now for an object key gives the S3-triggered job an S3-shaped trigger; a missing object says how to fix it', async () => {
-    await page.goto(`${base}/`);
-    const card = page.locator('#job-thumbnail');
+    await page.goto(`${base}/jobs/thumbnail`);
+    const card = page.locator('main');
     // The object the first test dropped into the bucket folder.
     expect(existsSync(join(root, '.berth/buckets/uploads/images/x.jpg'))).toBe(true);
     await card.getByLabel('Object key (optional: run as if it had been written)').fill('images/none.jpg');

@@ -16,6 +16,7 @@ import type {
   QueueStats,
   WorkerPoolStatus,
 } from '../../src/runtime/local/api.js';
+import { type LogRead, type ReadLogOptions, readLogFile } from '../../src/runtime/logs.js';
 import type { AttemptRecord, RunRecord } from '../../src/runtime/ports.js';
 
 export function job(input: JobInput, file = `jobs/${input.name}.ts`): Job {
@@ -135,6 +136,10 @@ export class FakeEngine implements LocalEngineApi {
 
   logPath(runId: string, attempt: number): string {
     return join(this.logDir, `${runId}.${attempt}.log`);
+  }
+
+  readLog(runId: string, attempt: number, options?: ReadLogOptions): Promise<LogRead> {
+    return readLogFile(this.logPath(runId, attempt), options);
   }
 
   writeLog(runId: string, attempt: number, text: string): void {

@@ -3,7 +3,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Browser, chromium } from 'playwright-core';
 import { createDashboard, type DashboardOptions } from '../../src/dashboard/index.js';
-import type { LocalEngineApi } from '../../src/runtime/local/api.js';
+import type { DashboardSource } from '../../src/dashboard/source.js';
 
 export interface Harness {
   server: Server;
@@ -35,7 +35,7 @@ export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   });
 }
 
-export async function startHarness(api: LocalEngineApi, options: DashboardOptions): Promise<Harness> {
+export async function startHarness(api: DashboardSource, options: DashboardOptions): Promise<Harness> {
   const dashboard = createDashboard(api, options);
   const server = createServer((req, res) => {
     dashboard(req, res).then(

@@ -4,8 +4,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   incompleteUtf8Tail,
   leadingContinuationBytes,
-  readLogChunk,
-  readLogTail,
+  lineStream,
+  logLinesHtml,
+  readLogFile,
 } from '../../src/dashboard/logs.js';
 
 const dir = join(process.cwd(), '.tmp', `dashboard-logs-${process.pid}`);
@@ -29,45 +30,84 @@ describe('UTF-8 boundaries', () => {
   });
 });
 
-describe('readLogChunk', () => {
+const texts = (r: { lines: { text: string }[] }) => r.lines.map((l) => l.text);
+
+describe('readLogFile', () => {
   it('reports a missing file as empty, then tails it as it grows', async () => {
     const file = join(dir, 'grow.log');
-    expect(await readLogChunk(file, 0)).toEqual({ from: 0, offset: 0, text: '', size: 0, exists: false });
+    expect(await readLogFile(file)).toMatchObject({ lines: [], next: '0', exists: false, more: false });
     writeFileSync(file, 'line 1\n');
-    const first = await readLogChunk(file, 0);
-    expect(first).toMatchObject({ text: 'line 1\n', offset: 7, exists: true });
-    appendFileSync(file, 'line 2\n');
-    const second = await readLogChunk(file, first.offset);
-    expect(second).toMatchObject({ from: 7, text: 'line 2\n', offset: 14 });
-    expect(await readLogChunk(file, second.offset)).toMatchObject({ text: '', offset: 14 });
+    const first = await readLogFile(file, { offset: '0' });
+    expect(first).toMatchObject({ next: '7', exists: true, partial: false, reset: false });
+    expect(texts(first)).toEqual(['line 1']);
+    appendFileSync(file, 'line 2\npart');
+    const second = await readLogFile(file, { offset: first.next });
+    expect(texts(second)).toEqual(['line 2', 'part']);
+    expect(second).toMatchObject({ next: '18', partial: true });
+    appendFileSync(file, 'ial\n');
+    const third = await readLogFile(file, { offset: second.next });
+    expect(texts(third)).toEqual(['ial']);
+    expect(third.partial).toBe(false);
+    expect(await readLogFile(file, { offset: third.next })).toMatchObject({ lines: [], next: '22' });
   });
 
-  it('never splits a multi-byte character between chunks', async () => {
+  it("marks berth's own lines", async () => {
+    const file = join(dir, 'streams.log');
+    writeFileSync(file, '[berth] job run r1 attempt 1: node x.js\nhello\nberth: sent SIGTERM (timeout)\n');
+    const read = await readLogFile(file);
+    expect(read.lines.map((l) => l.stream)).toEqual(['berth', 'stdout', 'berth']);
+    expect(lineStream('ok')).toBe('stdout');
+  });
+
+  it('never splits a multi-byte character between reads', async () => {
     const file = join(dir, 'utf8.log');
     const text = 'ab€😀c한글\n'.repeat(50);
     writeFileSync(file, text);
-    let offset = 0;
+    let offset = '0';
     let out = '';
-    for (let i = 0; i < 1000 && offset < Buffer.byteLength(text); i++) {
-      const chunk = await readLogChunk(file, offset, 5);
-      expect(chunk.text).not.toContain('\uFFFD');
-      out += chunk.text;
-      offset = chunk.offset;
+    for (let i = 0; i < 1000 && Number(offset) < Buffer.byteLength(text); i++) {
+      const read = await readLogFile(file, { offset }, 5);
+      for (const l of read.lines) expect(l.text).not.toContain('\uFFFD');
+      // A read after a partial line continues it: the lines join back into the file's text.
+      out += texts(read).join('\n') + (read.lines.length && !read.partial ? '\n' : '');
+      offset = read.next;
     }
     expect(out).toBe(text);
   });
 
-  it('starts again from 0 when the file was truncated', async () => {
+  it('starts again from 0 with reset when the file was cut short', async () => {
     const file = join(dir, 'trunc.log');
     writeFileSync(file, 'a long first version\n');
     writeFileSync(file, 'new\n');
-    expect(await readLogChunk(file, 21)).toMatchObject({ from: 0, text: 'new\n', offset: 4 });
+    const read = await readLogFile(file, { offset: '21' });
+    expect(read).toMatchObject({ reset: true, next: '4' });
+    expect(texts(read)).toEqual(['new']);
   });
 
-  it('reads only the tail of a large log for the first render', async () => {
+  it('reads only the last lines of a large log for the first render', async () => {
     const file = join(dir, 'big.log');
-    writeFileSync(file, `${'x'.repeat(1000)}END`);
-    const tail = await readLogTail(file, 10);
-    expect(tail).toMatchObject({ from: 993, text: 'xxxxxxxEND', offset: 1003, size: 1003 });
+    writeFileSync(file, Array.from({ length: 3000 }, (_, i) => `line ${i}`).join('\n') + '\nEND');
+    const tail = await readLogFile(file, { tail: 3 });
+    expect(texts(tail)).toEqual(['line 2998', 'line 2999', 'END']);
+    expect(tail).toMatchObject({ truncated: true, partial: true, more: false });
+    const short = await readLogFile(join(dir, 'grow.log'));
+    expect(short.truncated).toBe(false);
+  });
+
+  it('rejects a cursor that is not a byte offset', async () => {
+    await expect(readLogFile(join(dir, 'grow.log'), { offset: '-1' })).rejects.toThrow(/not a byte offset/);
+  });
+});
+
+describe('logLinesHtml', () => {
+  it('escapes each line and ends a partial last line without a break', () => {
+    const lines = [
+      { stream: 'stdout' as const, text: '<b>' },
+      { stream: 'stderr' as const, text: 'oops' },
+    ];
+    expect(logLinesHtml(lines, true).value).toBe(
+      '<span class="ln" data-stream="stdout">&lt;b&gt;</span>\n<span class="ln" data-stream="stderr">oops</span>',
+    );
+    expect(logLinesHtml(lines, false).value.endsWith('</span>\n')).toBe(true);
   });
 });

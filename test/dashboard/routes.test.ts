@@ -29,29 +29,77 @@ function post(path: string, headers: Record<string, string> = {}, body = '') {
 }
 
 describe('pages', () => {
-  it('jobs page: triggers in words, next fire times in the job zone, queue numbers, path, Run now', async () => {
+  it('jobs page: one table row per job with its trigger in words, last runs, rates, next fire and queue', async () => {
     engine.queues.set('thumbnail', { visible: 4, inFlight: 1, delayed: 2, deadLetter: 3 });
     engine.put(makeRun({ job: 'thumbnail', status: 'failed', deadLettered: true }));
     engine.put(makeRun({ job: 'thumbnail', status: 'failed' }));
     const res = await raw(h.port, { path: '/' });
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(res.body).toMatch(/<table class="jobs">/);
+    expect(res.body.match(/<th scope="col"/g)).toHaveLength(8);
+    expect(res.body.match(/<tr id="job-[^"]+" data-job-stats=/g)).toHaveLength(2);
+    expect(res.body).toContain('<a href="/jobs/thumbnail">thumbnail</a>');
     expect(res.body).toContain('when a .jpg object lands in s3://uploads/images/');
     expect(res.body).toContain('at 02:00 every day (Asia/Seoul)');
-    // 02:00 Seoul is 17:00 UTC the day before; shown with the zone's offset.
-    expect(res.body).toContain('<time datetime="2026-11-26T17:00:00.000Z">2026-11-27T02:00:00+09:00</time>');
+    // 02:00 Seoul is 17:00 UTC the day before: the absolute time in UTC, how soon beside it.
+    expect(res.body).toContain(
+      '<time datetime="2026-11-26T17:00:00.000Z" title="2026-11-26 17:00:00 UTC">2026-11-26 17:00:00 UTC</time> <span class="ago" data-ago="2026-11-26T17:00:00.000Z">in 5 h</span>',
+    );
     expect(res.body).toMatch(/<span data-stat="visible">4<\/span> waiting · 1 in flight · 2 delayed/);
-    expect(res.body).toContain('<span data-stat="dead-letter" class="warn">3</span>');
-    expect(res.body).toMatch(/data-stat="dead-runs">1 run\(s\)<\/a> to redrive/);
-    expect(res.body).toContain('<span class="step">Interceptor</span>');
-    // The path of a run names its trigger in the same words as the trigger list, never raw expressions.
-    expect(res.body.match(/at 02:00 every day \(Asia\/Seoul\)/g)).toHaveLength(2);
+    expect(res.body).toContain('<span class="warn" data-stat="dead-letter">3 dead letters</span>');
+    expect(res.body).toContain('<span class="warn" data-stat="dead-runs">1 run to redrive</span>');
+    expect(res.body).toContain(
+      'aria-label="Last 2 runs of thumbnail, oldest first: 2 failed; the newest failed."',
+    );
+    expect(res.body).toMatch(
+      /data-stat="success-rate"><span class="warn">0%<\/span><span class="sub">0 of 2<\/span>/,
+    );
+    // The path of a run and the actions live on the job page, not once per job here.
+    expect(res.body).not.toContain('<span class="step">Interceptor</span>');
+    expect(res.body).not.toContain('data-action="/api/jobs/thumbnail/invoke"');
+    expect(res.body).not.toMatch(/\(s\)|\(es\)/);
     expect(res.body).not.toContain('cron(');
-    expect(res.body).toContain('data-action="/api/jobs/thumbnail/invoke"');
     expect(res.body).toContain(`<meta name="berth-token" content="${TOKEN}">`);
     expect(res.body).toMatch(/<main id="main"/);
     expect(res.headers['content-security-policy']).toContain("script-src 'self'");
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('job page: its row, plots with text alternatives, the path of a run once, Run now', async () => {
+    engine.put(
+      makeRun({
+        job: 'thumbnail',
+        status: 'succeeded',
+        createdAt: '2026-11-25T10:00:00.000Z',
+        endedAt: '2026-11-25T10:00:30.000Z',
+      }),
+    );
+    const res = await raw(h.port, { path: '/jobs/thumbnail' });
+    expect(res.status).toBe(200);
+    expect(res.body).toContain('<tr id="job-thumbnail" data-job-stats="thumbnail">');
+    expect(res.body.match(/<span class="step">Interceptor<\/span>/g)).toHaveLength(1);
+    expect(res.body).toContain('data-action="/api/jobs/thumbnail/invoke"');
+    expect(res.body.match(/<svg [^>]*role="img" aria-labelledby="[^"]+"/g)).toHaveLength(3);
+    expect(res.body).toContain('1 run ended in the last 14 days; median 30s, longest 30s.');
+    expect(res.body).toContain('<th scope="row">2026-11-25</th><td>1</td><td>0</td><td>0</td>');
+    // No failed run: no "Replay all failed".
+    expect(res.body).not.toContain('/replay-failed');
+    expect((await raw(h.port, { path: '/jobs/nope' })).status).toBe(404);
+  });
+
+  it('job page: Replay failed only with failed runs not replayed yet; the image wraps at / and : only', async () => {
+    const failed = engine.put(makeRun({ job: 'thumbnail', status: 'failed' }));
+    let res = await raw(h.port, { path: '/jobs/thumbnail' });
+    expect(res.body).toContain(
+      '<button type="button" data-post="/api/jobs/thumbnail/replay-failed">Replay 1 failed run</button>',
+    );
+    expect(res.body).toContain(
+      '<code class="image"><span>public.ecr.aws/</span><wbr><span>docker/</span><wbr><span>library/</span><wbr><span>node:</span><wbr><span>22-alpine</span></code>',
+    );
+    engine.put(makeRun({ job: 'thumbnail', status: 'succeeded', replayOf: failed.runId }));
+    res = await raw(h.port, { path: '/jobs/thumbnail' });
+    expect(res.body).not.toContain('/replay-failed');
   });
 
   it('runs page: filters go to the engine and rows carry status, trigger and duration', async () => {
@@ -126,7 +174,9 @@ describe('pages', () => {
     expect(res.body).not.toContain('<script>alert');
     expect(res.body).toContain('&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;');
     expect(res.body).toContain('data-log="/api/runs/' + run.runId + '/attempts/1/log" data-offset="');
-    expect(res.body).toContain('starting\n&lt;script&gt;');
+    expect(res.body).toContain(
+      '<span class="ln" data-stream="stdout">starting</span>\n<span class="ln" data-stream="stdout">&lt;script&gt;',
+    );
     expect(res.body).toContain('second try');
     expect(res.body).toContain('<code>OutOfMemoryError</code>');
     expect(res.body).toContain('<td>137</td>');
@@ -135,7 +185,9 @@ describe('pages', () => {
     expect(res.body.match(/<rect class="outcome-/g)).toHaveLength(2);
     expect(res.body).toContain(`data-post="/api/runs/${run.runId}/replay"`);
     expect(res.body).not.toContain(`data-post="/api/runs/${run.runId}/cancel"`);
-    expect(res.body).toContain('data-post="/api/jobs/thumbnail/replay-failed"');
+    // "Replay all failed" is the job page's action.
+    expect(res.body).not.toContain('/replay-failed');
+    expect(res.body).toContain('<a href="/jobs/thumbnail">thumbnail</a>');
   });
 
   it('estimates what a local attempt would cost on Fargate at the job size', async () => {
@@ -217,15 +269,23 @@ describe('JSON API', () => {
     expect((await raw(h.port, { path: '/api/runs/nope' })).status).toBe(404);
   });
 
-  it('serves log chunks by offset, only for attempts that exist', async () => {
+  it('serves log lines from a cursor, only for attempts that exist', async () => {
     const run = engine.put(makeRun({ job: 'thumbnail', status: 'running', attempt: 1 }), []);
     engine.writeLog(run.runId, 1, 'hello\nworld\n');
     const first = JSON.parse((await raw(h.port, { path: `/api/runs/${run.runId}/attempts/1/log` })).body);
-    expect(first).toMatchObject({ from: 0, offset: 12, text: 'hello\nworld\n', exists: true });
+    expect(first).toMatchObject({
+      lines: [
+        { stream: 'stdout', text: 'hello' },
+        { stream: 'stdout', text: 'world' },
+      ],
+      next: '12',
+      exists: true,
+      partial: false,
+    });
     const next = JSON.parse(
       (await raw(h.port, { path: `/api/runs/${run.runId}/attempts/1/log?offset=6` })).body,
     );
-    expect(next.text).toBe('world\n');
+    expect(next.lines).toEqual([{ stream: 'stdout', text: 'world' }]);
     expect((await raw(h.port, { path: `/api/runs/${run.runId}/attempts/2/log` })).status).toBe(404);
     expect((await raw(h.port, { path: `/api/runs/${run.runId}/attempts/1/log?offset=-1` })).status).toBe(400);
     expect((await raw(h.port, { path: '/api/runs/..%2F..%2Fetc/attempts/1/log' })).status).toBe(404);
@@ -291,12 +351,12 @@ describe('actions', () => {
     expect(missing.status).toBe(400);
     expect(missing.body).toContain('put it there first');
     // The job page's form offers the bucket and key for the S3-triggered job only.
-    const page = await raw(h.port, { path: '/' });
+    const page = await raw(h.port, { path: '/jobs/thumbnail' });
     expect(page.body).toMatch(
       /<select id="[^"]*thumbnail[^"]*-bucket" name="bucket"><option value="uploads">/,
     );
-    expect(page.body).toContain('name="key"');
     expect(page.body.match(/name="key"/g)).toHaveLength(1);
+    expect((await raw(h.port, { path: '/jobs/nightly-report' })).body).not.toContain('name="key"');
   });
 
   it('replay, cancel, redrive and replay-failed call the engine', async () => {

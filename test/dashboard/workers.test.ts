@@ -94,10 +94,9 @@ describe('worker fleet on the jobs page', () => {
   });
 
   it('shows the fleet on the service-mode job only, and the service path', async () => {
-    const res = await raw(h.port, { path: '/' });
+    const res = await raw(h.port, { path: '/jobs/email-sender' });
     expect(res.status).toBe(200);
-    const cards = res.body.split('<section class="card job"');
-    const service = cards.find((c) => c.includes('id="job-email-sender"')) ?? '';
+    const service = res.body;
     expect(service).toContain('<h3>Worker fleet</h3>');
     expect(service).toContain('data-job-workers="email-sender"');
     expect(service).toContain('<span data-stat="workers">3</span> running');
@@ -105,7 +104,10 @@ describe('worker fleet on the jobs page', () => {
     expect(service).toContain('<span class="step">Workers</span>');
     expect(service).toContain('runs until scaled in');
     expect(service).not.toContain('Launch queue');
-    const thumbnail = cards.find((c) => c.includes('id="job-thumbnail"')) ?? '';
+    // The jobs table counts the workers in the queue column.
+    const jobs = await raw(h.port, { path: '/' });
+    expect(jobs.body).toContain('<span data-stat="workers">3 workers</span> (0–10)');
+    const thumbnail = (await raw(h.port, { path: '/jobs/thumbnail' })).body;
     expect(thumbnail).not.toContain('Worker fleet');
     expect(thumbnail).toContain('<span class="step">Launch queue</span>');
   });

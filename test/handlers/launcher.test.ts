@@ -238,4 +238,36 @@ describe('launcher', () => {
     );
     expect(h.store.runs.size).toBe(2);
   });
+
+  it('replays a run (the console): a new run with the same trigger, one per request id', async () => {
+    const h = harness([thumbnail()]);
+    await handleLaunchBatch(h.rt, batch(sqsRecord(s3Body())));
+    const [run] = await h.store.listRuns({});
+    const replay = (requestId: string) =>
+      handleLaunchBatch(
+        h.rt,
+        batch(sqsRecord({ type: 'replay', job: 'thumbnail', runId: run!.runId, requestId })),
+      );
+    expect((await replay('q1')).batchItemFailures).toEqual([]);
+    const runs = await h.store.listRuns({});
+    expect(runs).toHaveLength(2);
+    const first = runs.find((r) => r.runId !== run!.runId)!;
+    expect(first).toMatchObject({ trigger: run!.trigger, replayOf: run!.runId, status: 'running' });
+    // Launched in the same invocation, like any accepted trigger.
+    expect(ecsMock.commandCalls(RunTaskCommand)).toHaveLength(2);
+    // The same message again (SQS delivers at least once): the same run, no second task.
+    await replay('q1');
+    expect(h.store.runs.size).toBe(2);
+    expect(ecsMock.commandCalls(RunTaskCommand)).toHaveLength(2);
+    // Another request: another replay.
+    await replay('q2');
+    expect(h.store.runs.size).toBe(3);
+    // A run that does not exist is dropped, not retried.
+    const out = await handleLaunchBatch(
+      h.rt,
+      batch(sqsRecord({ type: 'replay', job: 'thumbnail', runId: 'r00000000000000000000', requestId: 'q3' })),
+    );
+    expect(out.batchItemFailures).toEqual([]);
+    expect(h.store.runs.size).toBe(3);
+  });
 });

@@ -110,6 +110,24 @@ describe('issue 12 races and outboxes', () => {
       ]);
       expect(results.map((r) => r.status).sort()).toEqual(['accepted', 'skipped']);
       expect(await store.listRuns({ job: 'nightly-report' })).toHaveLength(1);
+      // A fire while runs are active says how many in words (not "run(s)").
+      for (const [active, words] of [
+        [1, '1 run'],
+        [2, '2 runs'],
+      ] as const) {
+        const counting = Object.assign(Object.create(store) as SqliteRunStore, {
+          countActive: async () => active,
+        });
+        const later = await acceptTrigger(
+          { ...deps, store: counting },
+          nightly(),
+          trigger('2026-03-03T17:00:00.000Z'),
+        );
+        expect(later).toEqual({
+          status: 'skipped',
+          reason: `overlap 'skip': ${words} of nightly-report still active`,
+        });
+      }
       db.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

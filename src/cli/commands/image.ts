@@ -11,6 +11,7 @@ import pc from 'picocolors';
 import type { BuildProgress, BuildResult, RegistryCredentials, RegistryTarget } from '../../image/types.js';
 import { CliError, printJson } from '../output.js';
 import { findJob, loadProjectJobs, projectPaths } from '../project.js';
+import { registerImageConsole } from './imageConsole.js';
 import { registerImageList } from './imageList.js';
 
 interface BuildOptions {
@@ -23,7 +24,7 @@ interface BuildOptions {
 const ECR_HOST = /^\d{12}\.dkr\.ecr(-fips)?\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/;
 
 /** Credentials for the push target: BERTH_REGISTRY_USERNAME/PASSWORD, else for an ECR host GetAuthorizationToken. */
-function credentialsFor(registry: string): RegistryTarget['credentials'] {
+export function credentialsFor(registry: string): RegistryTarget['credentials'] {
   const username = process.env.BERTH_REGISTRY_USERNAME;
   if (username) {
     const creds = { username, password: process.env.BERTH_REGISTRY_PASSWORD ?? '' };
@@ -158,4 +159,5 @@ export function registerImage(program: Command): void {
     .option('--json', 'print { reference, digest, tag, layers, bytesUploaded } as JSON')
     .action(async (jobName: string, opts: BuildOptions, cmd: Command) => buildCommand(jobName, opts, cmd));
   registerImageList(image);
+  registerImageConsole(image);
 }

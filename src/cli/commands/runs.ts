@@ -113,10 +113,15 @@ function printRunDetail(run: RunRecord, attempts: AttemptRecord[], stageFlag: st
  * Copies bytes [from, to) of a log to stdout in 64 KiB chunks, waiting for stdout to drain: memory stays
  * flat whatever the log's size.
  */
+/** The byte `berth dev` marks stderr lines with in a log file (STDERR_MARK): never part of UTF-8 text. */
+const STDERR_BYTE = 0x1e;
+
 async function streamLog(file: string, from: number, to: number): Promise<void> {
   if (to <= from) return;
   for await (const chunk of createReadStream(file, { start: from, end: to - 1, highWaterMark: 64 * 1024 })) {
-    if (!process.stdout.write(chunk as Buffer)) await once(process.stdout, 'drain');
+    const bytes = chunk as Buffer;
+    const text = bytes.includes(STDERR_BYTE) ? bytes.filter((b) => b !== STDERR_BYTE) : bytes;
+    if (!process.stdout.write(text)) await once(process.stdout, 'drain');
   }
 }
 

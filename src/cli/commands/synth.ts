@@ -88,7 +88,11 @@ export function registerSynth(program: Command): void {
         `${pc.green('✔')} ${jobs} job${jobs === 1 ? '' : 's'} → ${budget.total} resources (${budget.shared} shared), ${budget.templateBytes} bytes${out ? ` → ${out}` : ''}\n` +
           `  upload ${bundles.map((b) => b.fileName).join(', ')} from ${assetsDir} to s3://<BerthAssetsBucket>/<BerthAssetsKeyPrefix>\n`,
       );
-      const images = Object.keys(compiled.parameters);
+      const images = Object.keys(compiled.parameters).filter((p) => p !== 'BerthConsoleImage');
+      if (compiled.parameters.BerthConsoleImage)
+        process.stderr.write(
+          `  the console on App Runner: deploy berth synth --images first, then berth image console --stage ${opts.stage} --push <its console repository uri>, and pass the printed reference as BerthConsoleImage\n`,
+        );
       if (images.length) {
         process.stderr.write(
           `  ${images.length} built image${images.length === 1 ? '' : 's'}: deploy berth synth --images first, push each job with berth image build <job> --push <repository uri>, and pass the printed reference as ${images.join(', ')}\n`,

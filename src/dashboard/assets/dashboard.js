@@ -23,6 +23,36 @@
     announceEl.append(p);
   }
 
+  /** `1 run`, `3 runs`: a count with its noun in the proper number. */
+  function plural(n, one, many = `${one}s`) {
+    return `${n} ${n === 1 ? one : many}`;
+  }
+
+  // ---- relative times beside absolute ones: `4 min ago`, `in 2 h` (hover shows the UTC time) ----
+  // The same rules as formatRelative in src/dashboard/format.ts; test/dashboard/format.test.ts checks both.
+  function formatRelative(ms) {
+    const ahead = ms > 0;
+    const s = Math.round(Math.abs(ms) / 1000);
+    let text;
+    if (s < 5) return 'just now';
+    if (s < 60) text = `${s} s`;
+    else if (s < 3600) text = `${Math.floor(s / 60)} min`;
+    else if (s < 86400) text = `${Math.floor(s / 3600)} h`;
+    else {
+      const d = Math.floor(s / 86400);
+      text = `${d} ${d === 1 ? 'day' : 'days'}`;
+    }
+    return ahead ? `in ${text}` : `${text} ago`;
+  }
+
+  function updateRelativeTimes() {
+    const now = Date.now();
+    document.querySelectorAll('.ago[data-ago]').forEach((el) => {
+      const at = Date.parse(el.dataset.ago);
+      if (!Number.isNaN(at)) el.textContent = formatRelative(at - now);
+    });
+  }
+
   async function post(url, body) {
     const res = await fetch(url, {
       method: 'POST',
@@ -43,14 +73,26 @@
   function describeResult(result) {
     if (!result) return { message: 'Done.' };
     if (Array.isArray(result.results)) {
-      const accepted = result.results.filter((r) => r.status === 'accepted').length;
-      return { message: `Replayed ${accepted} failed run(s).` };
+      const accepted = result.results.filter((r) => r.status === 'accepted' || r.status === 'queued').length;
+      return { message: `Replayed ${plural(accepted, 'failed run')}.` };
     }
     if (result.cancelled) return { message: `Cancelling run ${result.runId}.` };
     if (result.status === 'accepted') {
       return {
         message: 'Run accepted:',
         link: { href: `/runs/${encodeURIComponent(result.runId)}`, text: result.runId },
+      };
+    }
+    if (result.status === 'queued') {
+      // A deployed stage: the launcher starts the run when it takes the message from the launch queue.
+      return {
+        message: 'Queued on the launch queue as',
+        link: { href: `/runs/${encodeURIComponent(result.runId)}`, text: result.runId },
+      };
+    }
+    if (typeof result.messages === 'number') {
+      return {
+        message: `Moved ${result.messages} dead-letter message${result.messages === 1 ? '' : 's'} back to the queue.`,
       };
     }
     if (result.status === 'duplicate') {
@@ -82,6 +124,11 @@
     const button = event.target instanceof Element ? event.target.closest('button[data-post]') : null;
     if (!button) return;
     event.preventDefault();
+    // Cancel (and any other action that cannot be taken back) asks first.
+    if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) {
+      announce('Nothing was done.', 'info');
+      return;
+    }
     runAction(button, button.dataset.post);
   });
 
@@ -169,7 +216,7 @@
   function updateCount() {
     const count = document.getElementById('runs-count');
     const n = document.querySelectorAll('tr[data-run-id]').length;
-    if (count) count.textContent = `${n} run(s), updated live`;
+    if (count) count.textContent = `${plural(n, 'run')}, updated live`;
     const empty = document.getElementById('runs-empty');
     if (empty && n > 0) empty.remove();
   }
@@ -202,30 +249,55 @@
     updateBars();
   }
 
-  // ---- logs: append from the byte offset until the attempt has ended and the file is read ----
+  // ---- logs: read on from the cursor until the attempt has ended and nothing more is there ----
   const tails = new Map();
+
+  /** Appends lines as `<span class="ln" data-stream>`; a partial last line is continued by the next read. */
+  function appendLines(pre, lines, partial) {
+    let i = 0;
+    if (pre.dataset.partial === 'true' && lines.length > 0 && pre.lastElementChild) {
+      pre.lastElementChild.append(lines[0].text);
+      i = 1;
+      if (lines.length > 1 || !partial) pre.append('\n');
+    }
+    for (; i < lines.length; i++) {
+      const span = document.createElement('span');
+      span.className = 'ln';
+      span.dataset.stream = lines[i].stream;
+      span.textContent = lines[i].text;
+      pre.append(span);
+      if (i < lines.length - 1 || !partial) pre.append('\n');
+    }
+    if (lines.length > 0) pre.dataset.partial = partial ? 'true' : 'false';
+  }
 
   function startTail(pre) {
     if (tails.has(pre)) return;
     const state = { stopped: false };
     tails.set(pre, state);
+    let pollMs = LOG_POLL_MS;
     const tick = async () => {
       if (state.stopped || !pre.isConnected) return;
       let more = false;
       try {
-        const res = await fetch(`${pre.dataset.log}?offset=${pre.dataset.offset ?? '0'}`, {
+        const res = await fetch(`${pre.dataset.log}?offset=${encodeURIComponent(pre.dataset.offset ?? '')}`, {
           credentials: 'same-origin',
         });
         if (res.ok) {
-          const chunk = await res.json();
-          if (chunk.from < Number(pre.dataset.offset ?? '0')) pre.textContent = '';
-          if (chunk.text) {
+          const read = await res.json();
+          if (read.reset) {
+            pre.textContent = '';
+            pre.dataset.partial = 'false';
+          }
+          if (read.lines.length > 0) {
             const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
-            pre.append(document.createTextNode(chunk.text));
+            appendLines(pre, read.lines, read.partial);
             if (atBottom) pre.scrollTop = pre.scrollHeight;
           }
-          pre.dataset.offset = String(chunk.offset);
-          more = chunk.offset < chunk.size;
+          pre.dataset.offset = read.next;
+          more = read.more;
+          // A deployed stage's console reads logs less often (CloudWatch Logs' request rate).
+          if (read.pollMs > 0) pollMs = read.pollMs;
         }
       } catch {
         // The engine may be restarting; keep trying.
@@ -234,7 +306,7 @@
         state.stopped = true;
         return;
       }
-      setTimeout(tick, more ? 50 : LOG_POLL_MS);
+      setTimeout(tick, more ? 50 : pollMs);
     };
     tick();
   }
@@ -332,6 +404,8 @@
 
   updateBars();
   if (document.getElementById('run-rows')) setInterval(updateBars, 1000);
+  updateRelativeTimes();
+  setInterval(updateRelativeTimes, 10_000);
   startTails();
   connect();
 })();

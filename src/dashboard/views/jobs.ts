@@ -1,143 +1,162 @@
-import { describeTrigger, isoInZone } from '../../cli/describe.js';
-import type { RunStatus } from '../../core/lifecycle/states.js';
+/**
+ * The jobs page: one table, one row per job, read in seconds: what starts it, how its last 20 runs went,
+ * its success rate and duration percentiles, when it fires next, what waits in its queue, and a link to its
+ * job page (views/job.ts) where the path of a run, the plots and the actions are.
+ */
+import { describeTrigger } from '../../core/model/describe.js';
 import type { Job } from '../../core/model/job.js';
 import type { QueueStats, WorkerPoolStatus } from '../../runtime/local/api.js';
 import type { RunRecord } from '../../runtime/ports.js';
-import { formatTime, jobRunsHref, runHref, statusBadge } from '../format.js';
+import { formatDuration, formatTime, jobHref, plural, statusWord } from '../format.js';
 import { type Html, html } from '../html.js';
-import { workerPanel } from './workers.js';
+import { type JobSummary, summarize } from '../stats.js';
 
-/** What the jobs page shows of one job; gathered from the engine by `index.ts`. */
+/** What the jobs table shows of one job (and the job page's live summary); gathered by `data.ts`. */
 export interface JobCardData {
   job: Job;
+  /** The next fire times (ISO, UTC), soonest first; empty for a job without a schedule. */
   nextFireTimes: string[];
   queue: QueueStats;
-  /** The job's most recent runs, newest first. */
+  /** The job's most recent runs, newest first (at most `RECENT_RUNS`). */
   recent: RunRecord[];
-  /** Runs that failed for good and can be redriven. */
+  /** Failed runs (among the newest few hundred) that are dead-lettered and not replayed yet. */
   deadLetteredRuns: number;
-  /** The worker pool of a service-mode queue job (undefined for other jobs, or an engine without pools). */
+  /** Failed or timed-out runs (among the newest few hundred) not replayed yet: what "Replay all failed" replays. */
+  failedToReplay: number;
+  /** The worker pool of a service-mode queue job (undefined for other jobs, or a source without pools). */
   workers: WorkerPoolStatus | undefined;
-  /** When the data was gathered: the worker chart ends here. */
+  /** When the data was gathered. */
   now: Date;
 }
+
+/** How many runs the strip of status marks shows. */
+export const STRIP_RUNS = 20;
 
 export function jobElementId(name: string): string {
   return `job-${name}`;
 }
 
-function scheduleZone(job: Job): string {
-  for (const t of job.triggers) if (t.kind === 'schedule') return t.timezone ?? 'UTC';
-  return 'UTC';
+/** The job's triggers in words; `manual invoke only` without any. */
+export function triggerWords(job: Job): string[] {
+  return job.triggers.length ? job.triggers.map(describeTrigger) : ['manual invoke only'];
 }
 
-/** trigger → launch queue → task → interceptor → subscribers, as an ordered list drawn as a flow. */
-function pathDiagram(job: Job): Html {
-  const triggers = job.triggers.length ? job.triggers.map(describeTrigger) : ['manual invoke only'];
-  const service = job.triggers.find((t) => t.kind === 'queue' && t.mode === 'service');
-  const vcpu = job.task.cpu / 1024;
-  const memory = job.task.memory >= 1024 ? `${job.task.memory / 1024} GB` : `${job.task.memory} MB`;
-  const subscribers = ['outcome events (bus, terminal, dashboard)'];
-  if (job.notify?.sns.length) subscribers.push(`${job.notify.sns.length} SNS topic(s)`);
-  if (job.notify?.email.length) subscribers.push(`${job.notify.email.length} email address(es)`);
-  const cap = job.maxConcurrency ? `, at most ${job.maxConcurrency} at once` : '';
-  return html`<figure class="path">
-  <figcaption>Path of a run</figcaption>
-  <ol class="flow">
-    <li><span class="step">Trigger</span> ${triggers.map((t, i) => html`${i ? html`<br>` : ''}${t}`)}</li>
-    ${
-      service
-        ? html`<li><span class="step">Workers</span> long-running, poll the queue; SQS redelivers what fails</li>`
-        : html`<li><span class="step">Launch queue</span> buffers and retries${cap}</li>`
-    }
-    <li><span class="step">Task</span> ${job.task.image ?? `built from ${job.task.build?.entry ?? job.task.build?.dockerfile}`}<br>${vcpu} vCPU · ${memory} · ${service ? 'runs until scaled in' : `timeout ${job.timeout}`}</li>
-    <li><span class="step">Interceptor</span> ${service ? 'records each worker that stops (never retried)' : `records the outcome, up to ${job.retry.maxAttempts} attempt(s)`}</li>
-    <li><span class="step">Subscribers</span> ${subscribers.map((s, i) => html`${i ? html`<br>` : ''}${s}`)}</li>
-  </ol>
-</figure>`;
-}
-
-const ATTENTION: readonly RunStatus[] = ['failed', 'timed_out'];
-
-/** The live part of a job card: queue numbers and recent runs. Re-sent over SSE when a run of the job changes. */
-export function jobStats(data: JobCardData): Html {
-  const { queue, recent } = data;
-  const failed = recent.filter((r) => ATTENTION.includes(r.status)).length;
-  const active = recent.filter((r) =>
-    ['queued', 'launching', 'running', 'retrying'].includes(r.status),
-  ).length;
-  const last = recent[0];
-  return html`<dl class="facts">
-  <div><dt>Queue depth</dt><dd><span data-stat="visible">${queue.visible}</span> waiting · ${queue.inFlight} in flight · ${queue.delayed} delayed</dd></div>
-  <div><dt>Dead letters</dt><dd><span data-stat="dead-letter" class="${queue.deadLetter ? 'warn' : ''}">${queue.deadLetter}</span> message(s) · <a href="${jobRunsHref(data.job.name)}&amp;status=failed" class="${data.deadLetteredRuns ? 'warn' : ''}" data-stat="dead-runs">${data.deadLetteredRuns} run(s)</a> to redrive</dd></div>
-  <div><dt>Recent runs</dt><dd><a href="${jobRunsHref(data.job.name)}">${recent.length} run(s)</a>: ${active} active, <span class="${failed ? 'warn' : ''}">${failed} failed</span></dd></div>
-  <div class="wide"><dt>Last run</dt><dd>${last ? html`<a href="${runHref(last.runId)}">${last.runId}</a> ${statusBadge(last.status)} ${formatTime(last.createdAt)}` : 'none yet'}</dd></div>
-</dl>`;
-}
-
-export function jobCard(data: JobCardData): Html {
-  const { job } = data;
-  const id = jobElementId(job.name);
-  const zone = scheduleZone(job);
-  const payloadId = `${id}-payload`;
-  const hasFailed = data.recent.some((r) => ATTENTION.includes(r.status));
-  return html`<section class="card job" id="${id}" aria-labelledby="${id}-name">
-  <header class="card-head">
-    <h2 id="${id}-name">${job.name}</h2>
-    <span class="file">${job.file}</span>
-  </header>
-  ${job.description ? html`<p class="description">${job.description}</p>` : ''}
-  <div class="job-grid">
-    <div>
-      <h3>Triggers</h3>
-      <ul class="triggers">
-        ${job.triggers.length ? job.triggers.map((t) => html`<li>${describeTrigger(t)}</li>`) : html`<li>manual invoke only</li>`}
-      </ul>
-      ${
-        data.nextFireTimes.length
-          ? html`<h3>Next fire times</h3>
-      <ol class="fires">
-        ${data.nextFireTimes.map((iso) => html`<li><time datetime="${iso}">${isoInZone(new Date(iso), zone)}</time></li>`)}
-      </ol>`
-          : ''
-      }
-      <div class="stats" data-job-stats="${job.name}">${jobStats(data)}</div>
-      ${data.workers ? html`<h3>Worker fleet</h3><div class="workers" data-job-workers="${job.name}">${workerPanel(data.workers, data.now)}</div>` : ''}
-    </div>
-    <div>
-      ${pathDiagram(job)}
-      <form class="run-now" data-action="/api/jobs/${encodeURIComponent(job.name)}/invoke">
-        <label for="${payloadId}">Payload for ${job.name} (JSON, optional)</label>
-        <textarea id="${payloadId}" name="payload" rows="2" spellcheck="false" placeholder='{"example": true}' aria-describedby="${payloadId}-error"></textarea>
-        <p class="field-error" id="${payloadId}-error"></p>
-        ${s3Fields(job, id)}
-        <div class="buttons">
-          <button type="submit" class="primary">Run now</button>
-          <button type="button" data-post="/api/jobs/${encodeURIComponent(job.name)}/replay-failed"${hasFailed ? '' : html` title="no failed runs among the recent ones"`}>Replay all failed runs</button>
-        </div>
-      </form>
-    </div>
-  </div>
-</section>`;
+function percent(rate: number | null): string {
+  if (rate === null) return '—';
+  const p = rate * 100;
+  return `${p === 100 || p === 0 ? p.toFixed(0) : p.toFixed(1)}%`;
 }
 
 /**
- * An S3-triggered job can be run for an object of its bucket folder: the run gets the S3-shaped trigger.
- * Empty key: a plain manual run.
+ * The last runs as a strip of marks, oldest on the left: each mark's colour and height say how the run ended
+ * (a tall red bar failed, a shorter green one succeeded, a low grey one was cancelled, a blue outline is still
+ * going), the whole strip is one image named by a sentence counting them.
  */
-function s3Fields(job: Job, id: string): Html | string {
-  const buckets: string[] = [];
-  for (const t of job.triggers) if (t.kind === 's3' && !buckets.includes(t.bucket)) buckets.push(t.bucket);
-  if (buckets.length === 0) return '';
-  return html`<div class="s3-object">
-          <label for="${id}-bucket">Bucket</label>
-          <select id="${id}-bucket" name="bucket">${buckets.map((b) => html`<option value="${b}">${b}</option>`)}</select>
-          <label for="${id}-key">Object key (optional: run as if it had been written)</label>
-          <input id="${id}-key" name="key" type="text" spellcheck="false" placeholder="images/cat.jpg">
-        </div>`;
+export function statusStrip(job: string, recent: readonly RunRecord[]): Html {
+  const runs = recent.slice(0, STRIP_RUNS).reverse();
+  if (runs.length === 0) return html`<span class="none">no runs yet</span>`;
+  const counts = new Map<string, number>();
+  for (const r of runs) counts.set(statusWord(r.status), (counts.get(statusWord(r.status)) ?? 0) + 1);
+  const words = [...counts.entries()].map(([w, n]) => `${n} ${w}`).join(', ');
+  const label = `Last ${plural(runs.length, 'run')} of ${job}, oldest first: ${words}; the newest ${statusWord(runs.at(-1)?.status ?? 'queued')}.`;
+  return html`<span class="strip" role="img" aria-label="${label}">${runs.map(
+    (r) => html`<span class="mark status-${r.status}" title="${r.runId}: ${statusWord(r.status)}"></span>`,
+  )}</span>`;
 }
 
-export function jobsView(cards: JobCardData[]): Html {
+function nextFireCell(data: JobCardData): Html {
+  const next = data.nextFireTimes[0];
+  if (!next) return html`<span class="none">—</span>`;
+  return formatTime(next, data.now);
+}
+
+function queueCell(data: JobCardData): Html {
+  const { queue, job } = data;
+  const hasQueue = job.triggers.some((t) => t.kind === 'queue');
+  const parts: Html[] = [];
+  if (hasQueue || queue.visible || queue.inFlight || queue.delayed) {
+    parts.push(
+      html`<span data-stat="visible">${queue.visible}</span> waiting${queue.inFlight ? html` · ${queue.inFlight} in flight` : ''}${queue.delayed ? html` · ${queue.delayed} delayed` : ''}`,
+    );
+  }
+  if (queue.deadLetter) {
+    parts.push(
+      html`<span class="warn" data-stat="dead-letter">${plural(queue.deadLetter, 'dead letter')}</span>`,
+    );
+  }
+  if (data.deadLetteredRuns) {
+    parts.push(
+      html`<span class="warn" data-stat="dead-runs">${plural(data.deadLetteredRuns, 'run')} to redrive</span>`,
+    );
+  }
+  if (data.workers) {
+    parts.push(
+      html`<span data-stat="workers">${plural(data.workers.running, 'worker')}</span> (${data.workers.minTasks}–${data.workers.maxTasks})`,
+    );
+  }
+  return parts.length
+    ? html`${parts.map((p, i) => html`${i ? html`<br>` : ''}${p}`)}`
+    : html`<span class="none">—</span>`;
+}
+
+/** The numbers of one job's row. */
+export function jobSummary(data: JobCardData): JobSummary {
+  return summarize(data.recent);
+}
+
+/**
+ * The cells of a job's row: its name (a link to the job page) and the live numbers. Re-sent over SSE (`job`
+ * events) whenever a run of the job changes, and swapped into `<tr data-job-stats="<name>">` on the jobs page
+ * and on the job page.
+ */
+export function jobStats(data: JobCardData): Html {
+  const { job } = data;
+  const s = jobSummary(data);
+  const decided = s.succeeded + s.failed;
+  return html`<th scope="row"><a href="${jobHref(job.name)}">${job.name}</a>${job.description ? html`<span class="sub">${job.description}</span>` : ''}</th>
+<td class="trigger" data-label="Trigger">${triggerWords(job).map((t, i) => html`${i ? html`<br>` : ''}${t}`)}</td>
+<td class="strip-cell" data-label="Last ${STRIP_RUNS} runs">${statusStrip(job.name, data.recent)}</td>
+<td class="num" data-label="Success" data-stat="success-rate"><span class="${s.successRate !== null && s.successRate < 1 ? 'warn' : ''}">${percent(s.successRate)}</span>${decided ? html`<span class="sub">${s.succeeded} of ${decided}</span>` : ''}</td>
+<td class="num" data-label="p50" data-stat="p50">${formatDuration(s.p50Ms)}</td>
+<td class="num" data-label="p95" data-stat="p95">${formatDuration(s.p95Ms)}</td>
+<td class="when" data-label="Next fire">${nextFireCell(data)}</td>
+<td class="queue" data-label="Queue">${queueCell(data)}</td>`;
+}
+
+/** One row of the jobs table. */
+export function jobRow(data: JobCardData): Html {
+  return html`<tr id="${jobElementId(data.job.name)}" data-job-stats="${data.job.name}">
+${jobStats(data)}
+</tr>`;
+}
+
+export const JOB_TABLE_HEAD = html`<thead><tr>
+  <th scope="col">Job</th>
+  <th scope="col">Trigger</th>
+  <th scope="col">Last ${STRIP_RUNS} runs</th>
+  <th scope="col" class="num"><abbr title="Succeeded out of the recent runs that succeeded or failed (cancelled ones left out)">Success</abbr></th>
+  <th scope="col" class="num"><abbr title="Median duration from creation to end of the recent runs">p50</abbr></th>
+  <th scope="col" class="num"><abbr title="95th percentile duration of the recent runs">p95</abbr></th>
+  <th scope="col">Next fire</th>
+  <th scope="col">Queue</th>
+</tr></thead>`;
+
+export function jobsView(rows: JobCardData[]): Html {
+  if (rows.length === 0) {
+    return html`<h1>Jobs</h1>
+<p class="empty">No jobs found: add a file to <code>jobs/</code> that default-exports <code>defineJob({…})</code>.</p>`;
+  }
+  const failing = rows.filter((r) => r.failedToReplay > 0).length;
+  const dead = rows.reduce((n, r) => n + r.deadLetteredRuns, 0);
   return html`<h1>Jobs</h1>
-${cards.length ? cards.map(jobCard) : html`<p class="empty">No jobs found: add a file to <code>jobs/</code> that default-exports <code>defineJob({…})</code>.</p>`}`;
+<p class="count">${plural(rows.length, 'job')}${failing ? html` · <span class="warn">${plural(failing, 'job')} with failed runs</span>` : ''}${dead ? html` · <span class="warn">${plural(dead, 'dead-lettered run')}</span>` : ''}; numbers over each job's last ${STRIP_RUNS} runs, updated live.</p>
+<div class="table-wrap">
+<table class="jobs">
+  <caption class="visually-hidden">Jobs, one row each: trigger, last runs, success rate, durations, next fire and queue</caption>
+  ${JOB_TABLE_HEAD}
+  <tbody>
+${rows.map(jobRow)}
+  </tbody>
+</table>
+</div>`;
 }

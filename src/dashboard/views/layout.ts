@@ -1,6 +1,6 @@
 import { type Html, html } from '../html.js';
 
-export type View = 'jobs' | 'runs' | 'run' | 'error';
+export type View = 'jobs' | 'job' | 'runs' | 'run' | 'error';
 
 export interface PageOptions {
   title: string;
@@ -11,6 +11,8 @@ export interface PageOptions {
   body: Html;
   /** Job or subscriber files that fail to load (berth dev keeps their last good version): a banner. */
   problems?: readonly string[];
+  /** What the pages show: `dev` (berth dev) or e.g. `stage prod (eu-west-1)` (berth console). @default 'dev' */
+  source?: string;
 }
 
 /**
@@ -19,14 +21,18 @@ export interface PageOptions {
  */
 export function page(options: PageOptions): Html {
   const current = (view: View) =>
-    options.view === view || (view === 'runs' && options.view === 'run') ? 'page' : null;
+    options.view === view ||
+    (view === 'runs' && options.view === 'run') ||
+    (view === 'jobs' && options.view === 'job')
+      ? 'page'
+      : null;
   return html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="berth-token" content="${options.token}">
-<title>${options.title} · berth dev</title>
+<title>${options.title} · berth ${options.source ?? 'dev'}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/dashboard.css">
 <script src="/assets/dashboard.js" defer></script>
@@ -34,7 +40,7 @@ export function page(options: PageOptions): Html {
 <body data-view="${options.view}"${options.events ? html` data-events="${options.events}"` : ''}>
 <a class="skip-link" href="#main">Skip to content</a>
 <header class="top">
-  <a class="brand" href="/">berth <span>dev</span></a>
+  <a class="brand" href="/">berth <span>${options.source ?? 'dev'}</span></a>
   <nav aria-label="Main">
     <ul>
       <li><a href="/"${current('jobs') ? html` aria-current="page"` : ''}>Jobs</a></li>

@@ -1,89 +1,24 @@
-import { estimateFargateCost } from '../../core/fargate.js';
 import { isFinalStatus } from '../../core/lifecycle/states.js';
 import { summarizeTrigger } from '../../core/lifecycle/trigger.js';
 import type { Job } from '../../core/model/job.js';
-import { isEc2Capacity } from '../../core/model/task.js';
 import type { AttemptRecord, RunRecord } from '../../runtime/ports.js';
 import {
   formatCost,
   formatDuration,
   formatTime,
-  jobRunsHref,
+  jobHref,
   runDurationMs,
   runHref,
   statusBadge,
 } from '../format.js';
 import { type Html, html, prettyJson } from '../html.js';
-import type { LogChunk } from '../logs.js';
+import { type LogRead, logLinesHtml } from '../logs.js';
+import { type AttemptCost, attemptCost, attemptDurationMs, runCost } from '../stats.js';
+
+export { type AttemptCost, attemptCost, runCost };
 
 function attemptEndMs(a: AttemptRecord, now: Date): number {
   return a.stoppedAt ? Date.parse(a.stoppedAt) : now.getTime();
-}
-
-function attemptDurationMs(a: AttemptRecord, now: Date): number {
-  if (a.durationMs !== null) return a.durationMs;
-  const start = a.startedAt ?? a.launchedAt;
-  return Math.max(0, attemptEndMs(a, now) - Date.parse(start));
-}
-
-/** What an attempt cost: recorded by AWS, estimated for Fargate, or nothing Fargate bills (EC2). */
-export type AttemptCost =
-  | { kind: 'recorded'; usd: number }
-  | { kind: 'estimate'; usd: number; spot: boolean }
-  | { kind: 'ec2' };
-
-/** Capacities a local attempt records: they say nothing about where the job runs on AWS. */
-const LOCAL_CAPACITIES = new Set(['local', 'docker']);
-
-/**
- * Where the attempt ran, for the cost: its recorded capacity when it ran on AWS (`FARGATE_SPOT_WITH_FALLBACK`
- * records the one ECS chose), otherwise the job's setting. A Spot-with-fallback job estimated locally counts
- * as Spot: that is where it runs unless Spot has no room.
- */
-function capacityOf(a: AttemptRecord, job: Job | undefined): 'FARGATE' | 'FARGATE_SPOT' | 'EC2' | undefined {
-  if (a.capacity === 'FARGATE' || a.capacity === 'FARGATE_SPOT') return a.capacity;
-  // An EC2 capacity provider (berth-<service>-<stage>-ec2) or the EC2 launch type.
-  if (a.capacity && !LOCAL_CAPACITIES.has(a.capacity)) return 'EC2';
-  if (!job) return undefined;
-  const c = job.task.capacity;
-  if (isEc2Capacity(c)) return 'EC2';
-  return c === 'FARGATE' ? 'FARGATE' : 'FARGATE_SPOT';
-}
-
-/**
- * The attempt's recorded cost (AWS), or what it would have cost on Fargate (on-demand or Spot) at the job's
- * size when none was recorded (local runs): per second from start to stop, one-minute minimum. EC2 attempts
- * have no Fargate cost: an instance's cost is shared by its tasks.
- */
-export function attemptCost(a: AttemptRecord, job: Job | undefined, now: Date): AttemptCost | null {
-  if (a.costUsd !== null) return { kind: 'recorded', usd: a.costUsd };
-  const capacity = capacityOf(a, job);
-  if (capacity === 'EC2') return { kind: 'ec2' };
-  if (!job || !capacity || a.status !== 'ended') return null;
-  const spot = capacity === 'FARGATE_SPOT';
-  const usd = estimateFargateCost({
-    cpu: job.task.cpu,
-    memory: job.task.memory,
-    architecture: job.task.architecture,
-    seconds: attemptDurationMs(a, now) / 1000,
-    spot,
-    ...(job.task.ephemeralStorageGiB !== undefined
-      ? { ephemeralStorageGiB: job.task.ephemeralStorageGiB }
-      : {}),
-  });
-  return { kind: 'estimate', usd, spot };
-}
-
-/** The run's cost: the sum of its attempts', an estimate when any part is one. */
-export function runCost(costs: readonly (AttemptCost | null)[]): AttemptCost | null {
-  const priced = costs.filter(
-    (c): c is Exclude<AttemptCost, { kind: 'ec2' }> => c !== null && c.kind !== 'ec2',
-  );
-  if (priced.length === 0) return costs.some((c) => c?.kind === 'ec2') ? { kind: 'ec2' } : null;
-  const usd = priced.reduce((sum, c) => sum + c.usd, 0);
-  const estimates = priced.filter((c) => c.kind === 'estimate');
-  if (estimates.length === 0) return { kind: 'recorded', usd };
-  return { kind: 'estimate', usd, spot: estimates.every((c) => c.spot) };
 }
 
 function costText(cost: AttemptCost | null): Html {
@@ -154,14 +89,17 @@ ${attempts.map(
 </table></div>`;
 }
 
-function actions(run: RunRecord): Html {
+/**
+ * The run's actions. Cancel asks for a confirmation first (`data-confirm`); Redrive is there only while the
+ * run is dead-lettered and no run replays it yet (`replayed`).
+ */
+function actions(run: RunRecord, replayed: boolean): Html {
   const id = encodeURIComponent(run.runId);
   const active = !isFinalStatus(run.status);
   return html`<div class="buttons" role="group" aria-label="Actions">
   <button type="button" class="primary" data-post="/api/runs/${id}/replay">Replay</button>
-  ${active ? html`<button type="button" class="danger" data-post="/api/runs/${id}/cancel">Cancel</button>` : ''}
-  ${run.deadLettered ? html`<button type="button" data-post="/api/runs/${id}/redrive">Redrive from dead letters</button>` : ''}
-  <button type="button" data-post="/api/jobs/${encodeURIComponent(run.job)}/replay-failed">Replay all failed runs of ${run.job}</button>
+  ${active ? html`<button type="button" class="danger" data-post="/api/runs/${id}/cancel" data-confirm="Cancel run ${run.runId} of ${run.job}? A running task is sent SIGTERM, then SIGKILL after the grace period.">Cancel</button>` : ''}
+  ${run.deadLettered && !replayed ? html`<button type="button" data-post="/api/runs/${id}/redrive">Redrive from dead letters</button>` : ''}
 </div>`;
 }
 
@@ -184,24 +122,24 @@ export function runLive(
   return html`<section class="card" aria-labelledby="summary-h">
   <h2 id="summary-h">Summary</h2>
   <dl class="facts summary">
-    <div><dt>Status</dt><dd data-field="status">${statusBadge(run.status)}${run.deadLettered ? html` <span class="badge dead">dead-lettered</span>` : ''}</dd></div>
-    <div><dt>Job</dt><dd><a href="${jobRunsHref(run.job)}">${run.job}</a></dd></div>
+    <div><dt>Status</dt><dd data-field="status">${statusBadge(run.status)}${run.deadLettered && !replays.length ? html` <span class="badge dead">dead-lettered</span>` : ''}</dd></div>
+    <div><dt>Job</dt><dd><a href="${jobHref(run.job)}">${run.job}</a></dd></div>
     <div><dt>Attempt</dt><dd data-field="attempt">${run.attempt} of ${run.maxAttempts}</dd></div>
     <div><dt>Trigger</dt><dd>${summarizeTrigger(run.trigger)}</dd></div>
     ${run.replayOf ? html`<div><dt>Replay of</dt><dd data-field="replay-of">${runLink(run.replayOf)}</dd></div>` : ''}
     ${replays.length ? html`<div><dt>Replayed as</dt><dd data-field="replayed-as">${replays.map((id, i) => html`${i ? ', ' : ''}${runLink(id)}`)}</dd></div>` : ''}
-    <div><dt>Created</dt><dd>${formatTime(run.createdAt)}</dd></div>
-    <div><dt>Ended</dt><dd>${formatTime(run.endedAt)}</dd></div>
+    <div><dt>Created</dt><dd>${formatTime(run.createdAt, now)}</dd></div>
+    <div><dt>Ended</dt><dd>${formatTime(run.endedAt, now)}</dd></div>
     <div><dt>Duration</dt><dd>${formatDuration(runDurationMs(run, now))}</dd></div>
     <div><dt>Outcome</dt><dd>${run.outcome ?? '—'}</dd></div>
     <div><dt>Exit code</dt><dd>${run.exitCode ?? '—'}</dd></div>
     <div><dt>Stop reason</dt><dd>${run.stopCode ? html`<code>${run.stopCode}</code> ` : ''}${run.reason ?? (run.stopCode ? '' : '—')}</dd></div>
     <div><dt>Decision</dt><dd>${run.decision ?? '—'}</dd></div>
-    ${run.nextAttemptAt ? html`<div><dt>Next attempt</dt><dd>${formatTime(run.nextAttemptAt)}</dd></div>` : ''}
+    ${run.nextAttemptAt ? html`<div><dt>Next attempt</dt><dd>${formatTime(run.nextAttemptAt, now)}</dd></div>` : ''}
     <div><dt>Cost estimate</dt><dd>${costText(cost)}</dd></div>
     <div><dt>Task</dt><dd>${run.taskArn ? html`<code>${run.taskArn}</code>` : '—'}</dd></div>
   </dl>
-  ${actions(run)}
+  ${actions(run, replays.length > 0)}
 </section>
 <section class="card" aria-labelledby="attempts-h">
   <h2 id="attempts-h">Attempts</h2>
@@ -214,16 +152,45 @@ export function logPanelId(attempt: number): string {
   return `log-${attempt}`;
 }
 
-/** One attempt's log. The script appends from `data-offset` until the attempt has ended and the file is read. */
-export function logPanel(run: RunRecord, attempt: AttemptRecord, chunk: LogChunk, open: boolean): Html {
+/**
+ * One attempt's log, one `<span data-stream>` per line. The script reads on from `data-offset` (the read's
+ * cursor) until the attempt has ended and nothing more is there.
+ */
+export function logPanel(run: RunRecord, attempt: AttemptRecord, read: LogRead, open: boolean): Html {
   const url = `/api/runs/${encodeURIComponent(run.runId)}/attempts/${attempt.attempt}/log`;
   const id = logPanelId(attempt.attempt);
   const ended = attempt.status === 'ended';
   return html`<details class="log" id="${id}"${open ? html` open` : ''}>
   <summary>Attempt ${attempt.attempt} <span class="muted" data-log-state>${ended ? `ended: ${attempt.outcome ?? 'unknown'}` : 'live'}</span></summary>
-  ${chunk.from > 0 ? html`<p class="muted">${chunk.from} earlier byte(s) not shown: <a href="${url}?offset=0">read from the start</a>.</p>` : ''}
-  <pre role="log" tabindex="0" aria-label="Log of attempt ${attempt.attempt}" data-log="${url}" data-offset="${chunk.offset}" data-ended="${ended ? 'true' : 'false'}">${chunk.text}</pre>
+  ${read.truncated ? html`<p class="muted">Earlier lines are not shown: this is the end of the log.</p>` : ''}
+  <pre role="log" tabindex="0" aria-label="Log of attempt ${attempt.attempt}" data-log="${url}" data-offset="${read.next}" data-partial="${read.partial ? 'true' : 'false'}" data-ended="${ended ? 'true' : 'false'}">${logLinesHtml(read.lines, read.partial)}</pre>
+  ${stopLine(attempt)}
 </details>`;
+}
+
+/** Capacities of attempts run by `berth dev`: their launcher writes the stop signal into the log itself. */
+const LOCAL_CAPACITIES = new Set(['local', 'docker']);
+
+/** ECS stop codes under which ECS sent the task's containers SIGTERM (then SIGKILL after the stop timeout). */
+const SIGTERM_STOP_CODES = new Set([
+  'UserInitiated',
+  'SpotInterruption',
+  'TerminationNotice',
+  'ServiceSchedulerInitiated',
+]);
+
+/**
+ * How a task on AWS was stopped, as a `berth:` line under its log (CloudWatch holds only what the container
+ * wrote; a local attempt's log has the line already, written by the launcher when it sends the signal).
+ */
+export function stopLine(attempt: AttemptRecord): Html | string {
+  if (attempt.status !== 'ended' || LOCAL_CAPACITIES.has(attempt.capacity ?? 'local')) return '';
+  if (!attempt.stopCode && !attempt.reason) return '';
+  const why = [attempt.stopCode, attempt.reason].filter(Boolean).join(': ');
+  const text = SIGTERM_STOP_CODES.has(attempt.stopCode ?? '')
+    ? `berth: ECS sent SIGTERM (${why})`
+    : `berth: task stopped (${why})`;
+  return html`<p class="log-stop"><span class="ln" data-stream="berth">${text}</span></p>`;
 }
 
 export function runView(options: {
@@ -236,7 +203,7 @@ export function runView(options: {
   replays?: readonly string[];
 }): Html {
   const { run } = options;
-  return html`<nav class="crumbs" aria-label="Breadcrumb"><ol><li><a href="/runs">Runs</a></li><li><a href="${jobRunsHref(run.job)}">${run.job}</a></li><li aria-current="page"><code>${run.runId}</code></li></ol></nav>
+  return html`<nav class="crumbs" aria-label="Breadcrumb"><ol><li><a href="/runs">Runs</a></li><li><a href="${jobHref(run.job)}">${run.job}</a></li><li aria-current="page"><code>${run.runId}</code></li></ol></nav>
 <h1>Run <code>${run.runId}</code></h1>
 <div id="run-live" data-run-id="${run.runId}">
 ${runLive(run, options.attempts, options.job, options.now, options.replays)}

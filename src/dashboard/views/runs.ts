@@ -1,7 +1,15 @@
 import { RUN_STATUSES, type RunStatus } from '../../core/lifecycle/states.js';
 import { summarizeTrigger } from '../../core/lifecycle/trigger.js';
 import type { RunRecord } from '../../runtime/ports.js';
-import { formatDuration, formatTime, runDurationMs, runHref, statusBadge, statusWord } from '../format.js';
+import {
+  formatDuration,
+  formatTime,
+  plural,
+  runDurationMs,
+  runHref,
+  statusBadge,
+  statusWord,
+} from '../format.js';
 import { type Html, html } from '../html.js';
 
 /** Relative time windows of the "Since" filter. */
@@ -25,22 +33,31 @@ export function runRowId(runId: string): string {
   return `run-${runId}`;
 }
 
-/** One row. The script scales the duration bar against the longest run on the page. */
-export function runRow(run: RunRecord, now: Date): Html {
+/**
+ * One row. The script scales the duration bar against the longest run on the page. `replayed`: the run is
+ * replayed already, so a dead-lettered one no longer shows the badge.
+ */
+export function runRow(run: RunRecord, now: Date, replayed = false, showJob = true): Html {
   const duration = runDurationMs(run, now);
   return html`<tr id="${runRowId(run.runId)}" data-run-id="${run.runId}" data-status="${run.status}" data-created="${run.createdAt}"${run.endedAt ? html` data-ended="${run.endedAt}"` : ''}>
   <th scope="row"><a href="${runHref(run.runId)}"><code>${run.runId}</code></a></th>
-  <td>${run.job}</td>
-  <td>${statusBadge(run.status)}${run.deadLettered ? html` <span class="badge dead">dead-lettered</span>` : ''}</td>
+  ${showJob ? html`<td>${run.job}</td>` : ''}
+  <td>${statusBadge(run.status)}${run.deadLettered && !replayed ? html` <span class="badge dead">dead-lettered</span>` : ''}</td>
   <td>${run.attempt}/${run.maxAttempts}</td>
   <td class="trigger">${summarizeTrigger(run.trigger)}</td>
-  <td>${formatTime(run.createdAt)}</td>
+  <td class="when">${formatTime(run.createdAt, now)}</td>
   <td class="duration"><span class="duration-text">${formatDuration(duration)}</span><span class="bar" aria-hidden="true"><span class="fill status-${run.status}"></span></span></td>
 </tr>`;
 }
 
-export function runRows(runs: RunRecord[], now: Date): Html {
-  return html`${runs.map((r) => runRow(r, now))}`;
+/** The rows of `runs`; the ids in `replayed` are runs that a run replays already. */
+export function runRows(
+  runs: RunRecord[],
+  now: Date,
+  replayed: ReadonlySet<string> = new Set(),
+  showJob = true,
+): Html {
+  return html`${runs.map((r) => runRow(r, now, replayed.has(r.runId), showJob))}`;
 }
 
 function option(value: string, label: string, selected: boolean): Html {
@@ -53,6 +70,8 @@ export function runsView(options: {
   runs: RunRecord[];
   limit: number;
   now: Date;
+  /** Runs on the page that a run replays already (no dead-lettered badge). */
+  replayed?: ReadonlySet<string>;
 }): Html {
   const { query, runs } = options;
   const filtered = Boolean(query.job || query.status || query.since || query.search);
@@ -82,7 +101,7 @@ export function runsView(options: {
   <button type="submit">Apply</button>
   ${filtered ? html`<a href="/runs">Clear filters</a>` : ''}
 </form>
-<p class="count" id="runs-count" role="status">${runs.length} run(s)${runs.length >= options.limit ? ` (newest ${options.limit})` : ''}, updated live</p>
+<p class="count" id="runs-count" role="status">${plural(runs.length, 'run')}${runs.length >= options.limit ? ` (newest ${options.limit})` : ''}, updated live</p>
 <div class="table-wrap">
 <table class="runs">
   <caption class="visually-hidden">Runs, newest first</caption>
@@ -90,7 +109,7 @@ export function runsView(options: {
     <tr><th scope="col">Run</th><th scope="col">Job</th><th scope="col">Status</th><th scope="col">Attempt</th><th scope="col">Trigger</th><th scope="col">Created</th><th scope="col">Duration</th></tr>
   </thead>
   <tbody id="run-rows" data-limit="${options.limit}">
-${runRows(runs, options.now)}
+${runRows(runs, options.now, options.replayed)}
   </tbody>
 </table>
 </div>

@@ -129,7 +129,8 @@ function pick<T>(item: Record<string, unknown>, fields: readonly string[]): T {
   return out as T;
 }
 
-function toRun(item: Record<string, unknown>): RunRecord {
+/** A runs-table item (base table or an index projecting all attributes) as a run record. */
+export function toRun(item: Record<string, unknown>): RunRecord {
   const run = pick<RunRecord>(item, RUN_FIELDS);
   run.deadLettered = item.deadLettered === true;
   return run;

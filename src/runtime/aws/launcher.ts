@@ -18,7 +18,10 @@ import {
   SqsFifoPartialProcessorAsync,
 } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { replayIdempotencyKey } from '../../core/lifecycle/idempotency.js';
 import { isFinalStatus } from '../../core/lifecycle/states.js';
+import type { TriggerPayload } from '../../core/lifecycle/trigger.js';
+import type { Job } from '../../core/model/job.js';
 import { acceptTrigger, type LaunchOutcome, launchAttempt, redriveRun } from '../lifecycle.js';
 import type { LaunchMessage } from '../ports.js';
 import { MessageError, queueNameFromArn, toWork, type Work } from './messages.js';
@@ -79,33 +82,58 @@ async function noteWaiting(rt: AwsRuntime, message: LaunchMessage, delayMs: numb
   );
 }
 
+/**
+ * Accepts a trigger through a queue that captures the first launch instead of sending it, then launches in
+ * this invocation: one hop less than going through the launch queue.
+ */
+async function acceptNow(
+  rt: AwsRuntime,
+  job: Job,
+  trigger: TriggerPayload,
+  options: { idempotencyKey?: string; replayOf?: string },
+): Promise<RecordResult> {
+  const captured: LaunchMessage[] = [];
+  const accepted = await acceptTrigger(
+    { ...rt.deps, queue: { enqueue: async (m) => void captured.push(m) } },
+    job,
+    trigger,
+    options,
+  );
+  if (accepted.status === 'skipped') return accepted;
+  if (accepted.status === 'duplicate') {
+    // A duplicate whose run is still queued: its first delivery may be launching right now (a batch runs
+    // its records concurrently), or may have crashed. Queue the launch rather than race it; a launch
+    // message for a run that moved on is dropped as stale.
+    for (const m of captured) await rt.queue.enqueue(m, 0);
+    return { status: 'duplicate', runId: accepted.runId };
+  }
+  const first = captured[0];
+  const launch = first ? await launchNow(rt, first) : undefined;
+  return { status: accepted.status, runId: accepted.runId, ...(launch ? { launch } : {}) };
+}
+
 /** Does the work of one record. Throws when the record must come back (SQS redelivers it). */
 export async function processWork(rt: AwsRuntime, work: Work): Promise<RecordResult> {
   const job = rt.jobs.get(work.job);
   if (!job)
     throw new MessageError(`job ${work.job} is not in this stack's manifest — redeploy or drop the message`);
   switch (work.kind) {
-    case 'accept': {
-      // Accept through a queue that captures the first launch instead of sending it, then launch in this
-      // invocation: one hop less than going through the launch queue.
-      const captured: LaunchMessage[] = [];
-      const accepted = await acceptTrigger(
-        { ...rt.deps, queue: { enqueue: async (m) => void captured.push(m) } },
+    case 'accept':
+      return acceptNow(
+        rt,
         job,
         work.trigger,
         work.idempotencyKey ? { idempotencyKey: work.idempotencyKey } : {},
       );
-      if (accepted.status === 'skipped') return accepted;
-      if (accepted.status === 'duplicate') {
-        // A duplicate whose run is still queued: its first delivery may be launching right now (a batch runs
-        // its records concurrently), or may have crashed. Queue the launch rather than race it; a launch
-        // message for a run that moved on is dropped as stale.
-        for (const m of captured) await rt.queue.enqueue(m, 0);
-        return { status: 'duplicate', runId: accepted.runId };
-      }
-      const first = captured[0];
-      const launch = first ? await launchNow(rt, first) : undefined;
-      return { status: accepted.status, runId: accepted.runId, ...(launch ? { launch } : {}) };
+    case 'replay': {
+      const run = await rt.store.getRun(work.runId);
+      if (!run || run.job !== work.job)
+        return { status: 'ignored', reason: `run ${work.runId} of ${work.job} not found` };
+      // Same trigger, a key of its own: each replay request is one new run, a repeated message is not.
+      return acceptNow(rt, job, run.trigger, {
+        idempotencyKey: replayIdempotencyKey(job.name, run.runId, work.requestId),
+        replayOf: run.runId,
+      });
     }
     case 'launch':
       return {

@@ -8,6 +8,8 @@
  * - `{"type":"launch","job","runId","attempt"}` — berth's own retries and requeues
  * - `{"type":"invoke","job","payload","requestId","idempotencyKey?"}` — `berth invoke --stage`
  * - `{"type":"redrive","job","runId","requestId"}` — `berth redrive --stage`
+ * - `{"type":"replay","job","runId","requestId"}` — Replay in `berth console --stage`: a new run with the
+ *   run's trigger (its id derives from the run and the request id, so a repeated message is one replay)
  * From a queue job's own queue: any body; the queue name (from `eventSourceARN`) names the job.
  */
 import type { SQSRecord } from 'aws-lambda';
@@ -57,7 +59,19 @@ export interface RedriveMessage {
   runId: string;
   requestId: string;
 }
-export type LaunchPathMessage = S3Message | ScheduleMessage | LaunchMessage | InvokeMessage | RedriveMessage;
+export interface ReplayMessage {
+  type: 'replay';
+  job: string;
+  runId: string;
+  requestId: string;
+}
+export type LaunchPathMessage =
+  | S3Message
+  | ScheduleMessage
+  | LaunchMessage
+  | InvokeMessage
+  | RedriveMessage
+  | ReplayMessage;
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -127,12 +141,22 @@ export function parseRedriveMessage(m: Obj): RedriveMessage {
   };
 }
 
+export function parseReplayMessage(m: Obj): ReplayMessage {
+  return {
+    type: 'replay',
+    job: str(m, 'job', 'replay message'),
+    runId: str(m, 'runId', 'replay message'),
+    requestId: str(m, 'requestId', 'replay message'),
+  };
+}
+
 const PARSERS: Record<LaunchPathMessage['type'], (m: Obj) => LaunchPathMessage> = {
   s3: parseS3Message,
   schedule: parseScheduleMessage,
   launch: parseLaunchMessage,
   invoke: parseInvokeMessage,
   redrive: parseRedriveMessage,
+  replay: parseReplayMessage,
 };
 
 /** Parses a launch-queue body; throws `MessageError` naming what is wrong. */
@@ -203,7 +227,7 @@ export function invokeTrigger(message: InvokeMessage): TriggerPayload {
 export type Work =
   | { kind: 'accept'; job: string; trigger: TriggerPayload; idempotencyKey?: string }
   | { kind: 'launch'; job: string; runId: string; attempt: number; throttles?: number }
-  | { kind: 'redrive'; job: string; runId: string; requestId: string };
+  | { kind: 'redrive' | 'replay'; job: string; runId: string; requestId: string };
 
 /** The one dispatch: an SQS record (job queue or launch queue) → work. */
 export function toWork(record: SQSRecord, manifest: Pick<BerthManifest, 'queues'>): Work {
@@ -236,7 +260,8 @@ export function toWork(record: SQSRecord, manifest: Pick<BerthManifest, 'queues'
         ...(message.throttles ? { throttles: message.throttles } : {}),
       };
     case 'redrive':
-      return { kind: 'redrive', job: message.job, runId: message.runId, requestId: message.requestId };
+    case 'replay':
+      return { kind: message.type, job: message.job, runId: message.runId, requestId: message.requestId };
     default: {
       const never: never = message;
       throw new MessageError(`unhandled message ${JSON.stringify(never)}`);

@@ -7,6 +7,7 @@ import type { OutcomeEvent } from '../../core/lifecycle/events.js';
 import type { RunStatus } from '../../core/lifecycle/states.js';
 import type { Job } from '../../core/model/job.js';
 import type { AcceptResult } from '../lifecycle.js';
+import type { LogRead, ReadLogOptions } from '../logs.js';
 import type { AttemptRecord, RunRecord } from '../ports.js';
 import type { WorkerPoolStatus } from './workers.js';
 
@@ -56,6 +57,8 @@ export interface LocalEngineApi {
   listAttempts(runId: string): Promise<AttemptRecord[]>;
   /** Absolute path of an attempt's log file (it may not exist yet). */
   logPath(runId: string, attempt: number): string;
+  /** An attempt's log as lines (the dashboard's log view): the last lines, or on from a cursor. */
+  readLog(runId: string, attempt: number, options?: ReadLogOptions): Promise<LogRead>;
   /**
    * Starts a manual run. Rejects with an Error for an unknown job. With `s3`, an S3-triggered job gets the
    * S3-shaped trigger of the object at that key in its bucket folder (rejects when there is none).
@@ -81,8 +84,9 @@ export interface LocalEngineApi {
 }
 
 /**
- * What the dashboard module (`src/dashboard/index.ts`) exports for the engine to mount. The handler returns
- * true when it handled the request; the engine serves its own API otherwise.
+ * What the dashboard module (`src/dashboard/index.ts`) exports for the engine to mount (the engine's API is one
+ * `DashboardSource`). The handler returns true when it handled the request; the engine serves its own API
+ * otherwise.
  */
 export type CreateDashboard = (
   api: LocalEngineApi,

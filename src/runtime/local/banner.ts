@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
 import pc from 'picocolors';
-import { isoInZone } from '../../cli/describe.js';
 import { formatJobIssue } from '../../core/errors.js';
+import { isoInZone } from '../../core/model/describe.js';
 import { jobWarnings } from '../../core/model/warnings.js';
 import { serviceOptionsOf } from '../../core/scaling/backlog.js';
 import { describeSchedule } from '../../core/schedule/index.js';

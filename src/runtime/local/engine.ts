@@ -19,6 +19,7 @@ import type { Json } from '../../core/model/common.js';
 import type { Job } from '../../core/model/job.js';
 import { loadJobs, loadJobsOrThrow } from '../../loader/loadJobs.js';
 import { type AcceptResult, acceptTrigger, publish, replayRun } from '../lifecycle.js';
+import { type LogRead, type ReadLogOptions, readLogFile } from '../logs.js';
 import { type LifecycleDeps, type RunRecord, systemClock } from '../ports.js';
 import type { InvokeOptions, LocalEngineApi, LocalEngineEvent, LocalRunFilter, QueueStats } from './api.js';
 import { describeEngine } from './banner.js';
@@ -463,6 +464,10 @@ export class LocalEngine implements LocalEngineApi {
 
   logPath(runId: string, attempt: number): string {
     return logFile(this.paths, runId, attempt);
+  }
+
+  readLog(runId: string, attempt: number, options?: ReadLogOptions): Promise<LogRead> {
+    return readLogFile(logFile(this.paths, runId, attempt), options);
   }
 
   private requireJob(name: string): Job {

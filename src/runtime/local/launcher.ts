@@ -13,6 +13,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 
 import {
   accessSync,
+  appendFileSync,
   closeSync,
   constants,
   existsSync,
@@ -20,6 +21,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readSync,
   rmSync,
   statSync,
   writeSync,
@@ -28,7 +30,7 @@ import { createRequire } from 'node:module';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import { parseDuration } from '../../core/duration.js';
+import { formatDuration, parseDuration } from '../../core/duration.js';
 import { BERTH_STOP_REASONS } from '../../core/lifecycle/classify.js';
 import type { Job } from '../../core/model/job.js';
 import type { LaunchRequest, LaunchResult, TaskLauncher } from '../ports.js';
@@ -76,13 +78,37 @@ interface Live {
   exited: Promise<void>;
 }
 
+/** The wrapper's stderr reader: sh builtins only (a job's PATH cannot lose it), about 100k lines a second. */
+const SH_READER = `while IFS= read -r l || [ -n "$l" ]; do printf '\\036%s\\n' "$l"; done`;
+
 /**
- * The wrapper: `sh -c WRAPPER berth-attempt <exitFile> <command…>`. It traps TERM/INT/HUP (a handler, not
+ * The wrapper: `sh -c <wrapper> berth-attempt <exitFile> <command…>`. It traps TERM/INT/HUP (a handler, not
  * an ignore, so the command gets the default action back at exec) and waits for the command, then writes
  * the status (128+n when a signal killed it, as ECS reports) in one small write ending in a newline: a
  * reader takes the file only when it holds a whole line.
+ *
+ * The command's stderr goes through a FIFO to a small reader in the same process group that writes each line
+ * into the same log with a leading `\x1e` (STDERR_MARK in src/runtime/logs.ts), so the dashboard shows
+ * stderr lines apart from stdout, in the order they came. The reader ignores TERM (a task's last words on
+ * stderr after SIGTERM still reach the log) and ends when every writer has closed stderr. The wrapper does not
+ * wait for it (a grandchild may hold stderr open): the reader is part of the attempt's process group, which
+ * the launcher sees to its end before it records the attempt, so the log is complete by then. Cost: one
+ * `mkfifo` and one fork per attempt (about 7 ms here), and stderr runs at about 100k lines a second (a
+ * task writing faster waits on its stderr). Without `mkfifo` stderr goes into the log unmarked.
  */
-const WRAPPER = `f=$1; shift; trap : TERM INT HUP; "$@"; s=$?; printf '%s\\n' "$s" > "$f"; exit $s`;
+function wrapper(reader: string): string {
+  return [
+    'f=$1; shift; trap : TERM INT HUP; p="$f.err"; rm -f "$p"',
+    'if mkfifo "$p" 2>/dev/null; then',
+    ` (trap '' TERM INT HUP; ${reader}) < "$p" &`,
+    ' exec 4>"$p"; rm -f "$p"; "$@" 2>&4 4>&-; s=$?; exec 4>&-',
+    'else "$@"; s=$?; fi',
+    `printf '%s\\n' "$s" > "$f"; exit $s`,
+  ].join('\n');
+}
+
+/** The wrapper every attempt runs under. */
+const WRAPPER = wrapper(SH_READER);
 
 /** How long after the SIGKILL an attempt's group may still answer (zombies) before the attempt is recorded. */
 const ZOMBIE_WAIT_MS = 2000;
@@ -175,6 +201,34 @@ export function findProcessesOfAttempt(runId: string, attempt: number): number[]
     }
   }
   return found;
+}
+
+/**
+ * Appends one of berth's own lines to an attempt's log, on a line of its own even when the task's last
+ * output has no line break yet. Never throws: a log that cannot be written must not stop a stop.
+ */
+export function appendLogLine(file: string, line: string): void {
+  try {
+    let lead = '';
+    try {
+      const size = statSync(file).size;
+      if (size > 0) {
+        const fd = openSync(file, 'r');
+        try {
+          const last = Buffer.alloc(1);
+          readSync(fd, last, 0, 1, size - 1);
+          if (last[0] !== 0x0a) lead = '\n';
+        } finally {
+          closeSync(fd);
+        }
+      }
+    } catch {
+      // No log yet: the line starts it.
+    }
+    appendFileSync(file, `${lead}${line}\n`);
+  } catch {
+    // The logs folder is gone or full: the stop goes on, the attempt records its reason anyway.
+  }
 }
 
 /** Kills a process group (children are spawned detached, as group leaders), falling back to the pid. */
@@ -489,14 +543,28 @@ export class ProcessLauncher implements TaskLauncher {
     live.timers.push(poll);
   }
 
-  /** SIGTERM, then SIGKILL after the grace period. The reason is what the attempt records. */
+  /**
+   * SIGTERM, then SIGKILL after the grace period. The reason is what the attempt records; each signal is also
+   * written into the attempt's log as a `berth:` line, so the log says why the task's output stops.
+   */
   stop(runId: string, attempt: number, reason: string): boolean {
     const live = this.live.get(`${runId}#${attempt}`);
     if (!live) return false;
     if (live.stopReason === null) live.stopReason = reason;
     if (live.termAt === undefined) live.termAt = Date.now();
+    const log = attemptLogFile(this.options.paths, runId, attempt);
+    appendLogLine(log, `berth: sent SIGTERM (${reason.replace(/^berth: /, '')})`);
     killGroup(live.pid, 'SIGTERM');
-    live.timers.push(setTimeout(() => killGroup(live.pid, 'SIGKILL'), this.graceMs));
+    live.timers.push(
+      setTimeout(() => {
+        if (!groupAlive(live.pid)) return;
+        appendLogLine(
+          log,
+          `berth: sent SIGKILL (still running ${formatDuration(this.graceMs)} after SIGTERM)`,
+        );
+        killGroup(live.pid, 'SIGKILL');
+      }, this.graceMs),
+    );
     return true;
   }
 

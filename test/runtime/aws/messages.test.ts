@@ -106,6 +106,12 @@ describe('launch path messages', () => {
       runId: 'r1',
       requestId: 'q',
     });
+    expect(
+      parseLaunchPathBody(JSON.stringify({ type: 'replay', job: 'j', runId: 'r1', requestId: 'q2' })),
+    ).toEqual({ type: 'replay', job: 'j', runId: 'r1', requestId: 'q2' });
+    expect(() => parseLaunchPathBody(JSON.stringify({ type: 'replay', job: 'j', requestId: 'q' }))).toThrow(
+      /runId/,
+    );
   });
 
   it('rejects bodies it cannot act on, naming what is wrong', () => {
