@@ -206,41 +206,59 @@ describe('accessibility basics', () => {
     }
   });
 
-  it('the keyboard reaches every action and link of a job page, with a visible focus', async () => {
-    const page = await open('desktop', '/jobs/thumbnail');
-    try {
-      // Everything in the page that a person can act on.
-      const wanted = await page.evaluate(() =>
-        Array.from(
-          document.querySelectorAll('a[href], button, textarea, input, select, summary, [tabindex="0"]'),
-        )
-          .filter((el) => !(el as HTMLElement).closest('[hidden]'))
-          .map((el, i) => {
-            (el as HTMLElement).dataset.tabProbe = String(i);
-            return i;
-          }),
-      );
-      const reached = new Set<number>();
-      let outlines = 0;
-      for (let i = 0; i < wanted.length + 5; i++) {
-        await page.keyboard.press('Tab');
-        const probe = await page.evaluate(() => {
-          const el = document.activeElement as HTMLElement | null;
-          if (!el || el === document.body) return null;
-          const style = getComputedStyle(el);
-          return { id: el.dataset.tabProbe, outline: style.outlineStyle !== 'none' };
-        });
-        if (probe?.id !== undefined) reached.add(Number(probe.id));
-        if (probe?.outline) outlines++;
+  /** Tabs through the page; returns the focusable elements never reached and how many showed a focus ring. */
+  async function tabThrough(page: Page): Promise<{ missed: string[]; wanted: number; outlined: number }> {
+    const wanted = await page.evaluate(() =>
+      Array.from(
+        document.querySelectorAll('a[href], button, textarea, input, select, summary, [tabindex="0"]'),
+      )
+        .filter((el) => !(el as HTMLElement).closest('[hidden]'))
+        .map((el, i) => {
+          (el as HTMLElement).dataset.tabProbe = String(i);
+          return `${el.tagName.toLowerCase()} ${(el.textContent ?? '').trim().slice(0, 40)}`;
+        }),
+    );
+    const reached = new Set<number>();
+    let outlined = 0;
+    for (let i = 0; i < wanted.length + 5; i++) {
+      await page.keyboard.press('Tab');
+      const probe = await page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        if (!el || el === document.body) return null;
+        return { id: el.dataset.tabProbe, outline: getComputedStyle(el).outlineStyle !== 'none' };
+      });
+      if (probe?.id !== undefined) reached.add(Number(probe.id));
+      if (probe?.outline) outlined++;
+    }
+    return { missed: wanted.filter((_, i) => !reached.has(i)), wanted: wanted.length, outlined };
+  }
+
+  it('the keyboard reaches every link and action, with a visible focus, on the jobs, job and run pages', async () => {
+    const dead = [...engine.runs.values()].find((r) => r.job === 'invoice-pdf' && r.deadLettered);
+    for (const path of ['/', '/jobs/thumbnail', `/runs/${dead?.runId}`]) {
+      const page = await open('desktop', path);
+      try {
+        const { missed, wanted, outlined } = await tabThrough(page);
+        expect(missed, path).toEqual([]);
+        expect(outlined, path).toBeGreaterThan(wanted / 2);
+      } finally {
+        await page.close();
       }
-      expect([...wanted].filter((i) => !reached.has(i))).toEqual([]);
-      expect(outlines).toBeGreaterThan(wanted.length / 2);
-      // The actions themselves: Run now and Replay failed runs, by keyboard alone.
-      const names = await page
-        .getByRole('button')
-        .evaluateAll((buttons) => buttons.map((b) => b.textContent?.trim()));
-      expect(names).toContain('Run now');
-      expect(names.some((n) => /^Replay \d+ failed runs?$/.test(n ?? ''))).toBe(true);
+    }
+  });
+
+  it('Run now works by keyboard alone', async () => {
+    const page = await open('desktop', '/jobs/nightly-report');
+    try {
+      for (let i = 0; i < 40; i++) {
+        await page.keyboard.press('Tab');
+        const focused = await page.evaluate(() => document.activeElement?.textContent?.trim());
+        if (focused === 'Run now') break;
+      }
+      expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Run now');
+      await page.keyboard.press('Enter');
+      await expect.poll(() => page.locator('#announce').textContent()).toContain('Run accepted:');
+      expect(engine.calls.filter((c) => c.method === 'invoke').at(-1)?.args[0]).toBe('nightly-report');
     } finally {
       await page.close();
     }

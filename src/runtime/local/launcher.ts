@@ -90,25 +90,29 @@ const SH_READER = `while IFS= read -r l || [ -n "$l" ]; do printf '\\036%s\\n' "
  * The command's stderr goes through a FIFO to a small reader in the same process group that writes each line
  * into the same log with a leading `\x1e` (STDERR_MARK in src/runtime/logs.ts), so the dashboard shows
  * stderr lines apart from stdout, in the order they came. The reader ignores TERM (a task's last words on
- * stderr after SIGTERM still reach the log) and ends when every writer has closed stderr. The wrapper does not
- * wait for it (a grandchild may hold stderr open): the reader is part of the attempt's process group, which
- * the launcher sees to its end before it records the attempt, so the log is complete by then. Cost: one
- * `mkfifo` and one fork per attempt (about 7 ms here), and stderr runs at about 100k lines a second (a
- * task writing faster waits on its stderr). Without `mkfifo` stderr goes into the log unmarked.
+ * stderr after SIGTERM still reach the log) and ends when every writer has closed stderr. The wrapper waits
+ * for it and reaps it, polling (`kill -0`, `sleep 0.005`) for at most about a second: left to init, an ended
+ * reader can stay a zombie where PID 1 reaps nothing (a container without an init), and the launcher would
+ * wait for the group to empty; past the second (a grandchild holds stderr open) the wrapper exits and the
+ * launcher ends what is left of the group as before. Cost: one `mkfifo` and one fork per attempt (a few ms),
+ * and stderr runs at about 100k lines a second (a task writing faster waits on its stderr). Without `mkfifo`
+ * stderr goes into the log unmarked.
  */
 function wrapper(reader: string): string {
   return [
     'f=$1; shift; trap : TERM INT HUP; p="$f.err"; rm -f "$p"',
     'if mkfifo "$p" 2>/dev/null; then',
-    ` (trap '' TERM INT HUP; ${reader}) < "$p" &`,
+    ` (trap '' TERM INT HUP; ${reader}) < "$p" & m=$!`,
     ' exec 4>"$p"; rm -f "$p"; "$@" 2>&4 4>&-; s=$?; exec 4>&-',
+    // Reap the reader (it ends as soon as nothing holds stderr), waiting at most about a second.
+    ' i=0; while kill -0 $m 2>/dev/null && [ $i -lt 200 ]; do sleep 0.005; i=$((i+1)); done',
     'else "$@"; s=$?; fi',
     `printf '%s\\n' "$s" > "$f"; exit $s`,
   ].join('\n');
 }
 
 /** The wrapper every attempt runs under. */
-const WRAPPER = wrapper(SH_READER);
+export const WRAPPER = wrapper(SH_READER);
 
 /** How long after the SIGKILL an attempt's group may still answer (zombies) before the attempt is recorded. */
 const ZOMBIE_WAIT_MS = 2000;

@@ -3,9 +3,11 @@
  * stdout, so the dashboard shows it apart; `berth runs logs` prints the lines without the mark. Also the reader's
  * rules for the mark (src/runtime/logs.ts).
  */
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { groupAlive, WRAPPER } from '../../../src/runtime/local/launcher.js';
 import { readLogFile, STDERR_MARK } from '../../../src/runtime/logs.js';
 import { cleanup, cli, makeProject, runs, startEngine, waitFor } from './harness.js';
 
@@ -84,5 +86,27 @@ describe('stderr in the attempt log', () => {
       { stream: 'stderr', text: 'warn' },
       { stream: 'berth', text: 'berth: sent SIGTERM (x)' },
     ]);
+  });
+
+  it('leaves nothing of the attempt behind when it exits: the wrapper reaps its stderr reader', async () => {
+    // Left to a PID 1 that reaps nothing (this sandbox, a container without an init), an ended reader would
+    // stay a zombie in the attempt's group, and the launcher would wait out the grace period for it.
+    const dir = makeProject('stderr-reap', {});
+    dirs.push(dir);
+    for (let i = 0; i < 10; i++) {
+      const child = spawn(
+        '/bin/sh',
+        ['-c', WRAPPER, 'berth-attempt', join(dir, `exit-${i}`), 'sh', '-c', 'echo e >&2'],
+        {
+          stdio: 'ignore',
+          detached: true,
+        },
+      );
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(code).toBe(0);
+      expect(groupAlive(child.pid as number), `attempt ${i}: its process group outlived the wrapper`).toBe(
+        false,
+      );
+    }
   });
 });
