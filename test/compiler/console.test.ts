@@ -199,7 +199,7 @@ describe('the managed policy for people who run berth console --stage', () => {
   it('passes cfn-lint', () => {
     const { template } = synthesizeTemplate(compiled, ASSETS);
     expect(cfnLintTemplate(template, 'console-policy')).toEqual({ status: 0, output: '' });
-  });
+  }, 120_000); // cfn-lint takes seconds per template, more on a busy machine
 });
 
 type Props = Record<string, CfnValue>;
@@ -345,7 +345,7 @@ describe('console.appRunner: true (private, berth builds the image)', () => {
   it('passes cfn-lint (service stack and images stack)', () => {
     expect(cfnLintTemplate(template, 'console-private')).toEqual({ status: 0, output: '' });
     expect(cfnLintTemplate(compiled.imagesTemplate!, 'console-images')).toEqual({ status: 0, output: '' });
-  });
+  }, 120_000); // cfn-lint takes seconds per template, more on a busy machine
 });
 
 describe('console.appRunner options', () => {
@@ -369,7 +369,7 @@ describe('console.appRunner options', () => {
     ]);
     const { template } = synthesizeTemplate(compiled, ASSETS);
     expect(cfnLintTemplate(template, 'console-public')).toEqual({ status: 0, output: '' });
-  });
+  }, 120_000); // cfn-lint takes seconds per template, more on a busy machine
 
   it('private in your own network: your VPC, subnets and security groups', () => {
     const compiled = compile({
@@ -398,7 +398,7 @@ describe('console.appRunner options', () => {
     });
     const { template } = synthesizeTemplate(compiled, ASSETS);
     expect(cfnLintTemplate(template, 'console-own-vpc')).toEqual({ status: 0, output: '' });
-  });
+  }, 120_000); // cfn-lint takes seconds per template, more on a busy machine
 
   it('keeps every App Runner name within its limit for the longest stage base', () => {
     const names = consoleNames(createNames('a-very-long-service-name', 'production-eu'));
