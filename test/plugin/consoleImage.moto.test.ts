@@ -104,5 +104,5 @@ describe('deploying the console on App Runner (moto + a real registry)', { timeo
     expect(state.pinnedImages).toEqual([{ job: 'console', reference: identifier }]);
     expect(lines.some((l) => l.startsWith(`berth: console image → ${uri}@sha256:`))).toBe(true);
     expect(cfnLintTemplate(template, 'console-pinned')).toEqual({ status: 0, output: '' });
-  });
+  }, 120_000); // bundles and pushes an image, then cfn-lint: seconds each, more on a busy machine
 });
