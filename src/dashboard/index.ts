@@ -36,6 +36,8 @@ export interface DashboardOptions {
   allowedHosts?: readonly string[];
   /** Time source, for tests. @default () => new Date() */
   now?: () => Date;
+  /** Path the header's Sign out button posts to (a console behind a sign-in); no button without it. */
+  signOutPath?: string;
 }
 
 export type DashboardHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
@@ -64,11 +66,12 @@ function decodeSegment(segment: string): string {
   }
 }
 
-function errorPage(token: string, status: number, message: string) {
+function errorPage(token: string, status: number, message: string, signOut?: string) {
   return layoutPage({
     title: status === 404 ? 'Not found' : 'Error',
     view: 'error',
     token,
+    ...(signOut ? { signOut } : {}),
     body: html`<h1>${status === 404 ? 'Not found' : 'Something went wrong'}</h1><p>${message}</p><p><a href="/">Back to the jobs</a></p>`,
   });
 }
@@ -88,6 +91,7 @@ export function createDashboard(api: DashboardSource, options: DashboardOptions)
       ...o,
       problems: api.loadProblems?.().map((p) => p.message) ?? [],
       ...(api.label ? { source: api.label } : {}),
+      ...(options.signOutPath ? { signOut: options.signOutPath } : {}),
     });
 
   async function jobsPage(res: ServerResponse): Promise<void> {
@@ -106,7 +110,7 @@ export function createDashboard(api: DashboardSource, options: DashboardOptions)
   async function jobPage(res: ServerResponse, name: string): Promise<void> {
     const data = await jobPageData(api, name, now());
     if (!data) {
-      sendHtml(res, 404, errorPage(token, 404, `There is no job ${name}.`));
+      sendHtml(res, 404, errorPage(token, 404, `There is no job ${name}.`, options.signOutPath));
       return;
     }
     sendHtml(
@@ -150,7 +154,7 @@ export function createDashboard(api: DashboardSource, options: DashboardOptions)
   async function runPage(res: ServerResponse, runId: string): Promise<void> {
     const run = await api.getRun(runId);
     if (!run) {
-      sendHtml(res, 404, errorPage(token, 404, `There is no run ${runId}.`));
+      sendHtml(res, 404, errorPage(token, 404, `There is no run ${runId}.`, options.signOutPath));
       return;
     }
     const attempts = await api.listAttempts(runId);
@@ -417,7 +421,7 @@ export function createDashboard(api: DashboardSource, options: DashboardOptions)
       const message = error instanceof Error ? error.message : String(error);
       if (!res.headersSent) {
         const wantsHtml = !(req.url ?? '').startsWith('/api/');
-        if (wantsHtml) sendHtml(res, status, errorPage(token, status, message));
+        if (wantsHtml) sendHtml(res, status, errorPage(token, status, message, options.signOutPath));
         else sendJson(res, status, { error: message });
       } else {
         res.destroy();

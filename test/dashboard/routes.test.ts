@@ -231,6 +231,22 @@ describe('pages', () => {
     expect(r.body).not.toContain('<dt>Replayed as</dt>');
   });
 
+  it('shows a Sign out button only when the dashboard has a sign-out path (the console behind its sign-in)', async () => {
+    for (const path of ['/', '/jobs/thumbnail', '/runs', '/runs/nope']) {
+      expect((await raw(h.port, { path })).body).not.toContain('Sign out');
+    }
+    const signedIn = await startHarness(engine, { token: TOKEN, now: () => NOW, signOutPath: '/logout' });
+    try {
+      for (const path of ['/', '/jobs/thumbnail', '/runs', '/runs/nope']) {
+        expect((await raw(signedIn.port, { path })).body).toContain(
+          '<form class="sign-out" method="post" action="/logout"><button type="submit">Sign out</button></form>',
+        );
+      }
+    } finally {
+      await signedIn.close();
+    }
+  });
+
   it('answers 404 for an unknown run, and serves the assets', async () => {
     const res = await raw(h.port, { path: `/runs/${encodeURIComponent(XSS)}` });
     expect(res.status).toBe(404);
