@@ -6,7 +6,8 @@
  * - `?view=runs&job=…&status=…&since=…&search=…` → `run` events `{ runId, html }` or `{ runId, remove: true }`
  * - `?view=run&run=<id>` → `detail` events `{ html, attempts: [{ attempt, ended, html }] }`, also when a
  *   replay of the run appears
- * - `?view=jobs` → `job` events `{ job, html }` (the job's queue and run numbers), and for service-mode
+ * - `?view=jobs` → `job` events `{ job, html, deadLetters }` (the job's queue and run numbers; the job page's
+ *   Redrive of the queue's dead letters), and for service-mode
  *   jobs `workers` events `{ job, html }` (the worker fleet: count, range, chart), checked every
  *   `WORKERS_POLL_MS` and sent when the count changed or `WORKERS_REDRAW_MS` passed (the chart's time axis moves)
  */
@@ -16,6 +17,7 @@ import { jobCardData, replaysOf } from './data.js';
 import { matchesFilter, parseRunsQuery, toRunFilter } from './filter.js';
 import { SECURITY_HEADERS } from './http.js';
 import type { DashboardSource, LogRead, RunFilter } from './source.js';
+import { deadLetterActions } from './views/job.js';
 import { jobStats } from './views/jobs.js';
 import { logPanel, runLive } from './views/run.js';
 import { runRow } from './views/runs.js';
@@ -158,7 +160,8 @@ export function openEventStream(
     } else {
       for (const job of new Set(runs.map((r) => r.job))) {
         const data = await jobCardData(api, job, at);
-        if (data) write('job', { job, html: jobStats(data).value });
+        if (data)
+          write('job', { job, html: jobStats(data).value, deadLetters: String(deadLetterActions(data)) });
       }
     }
   }

@@ -102,6 +102,25 @@ describe('pages', () => {
     expect(res.body).not.toContain('/replay-failed');
   });
 
+  it('job page: Redrive of the queue’s dead letters only when there are some, with a confirmation', async () => {
+    let res = await raw(h.port, { path: '/jobs/thumbnail' });
+    expect(res.body).toContain('<div class="dead-letters" data-job-dead-letters="thumbnail"></div>');
+    expect(res.body).not.toContain('/api/jobs/thumbnail/redrive');
+    engine.queues.set('thumbnail', { visible: 0, inFlight: 0, delayed: 0, deadLetter: 3 });
+    res = await raw(h.port, { path: '/jobs/thumbnail' });
+    expect(res.body).toContain(
+      `<button type="button" data-post="/api/jobs/thumbnail/redrive" data-confirm="Move 3 dead letters back to thumbnail's queue? They are received again, as new messages." data-gone-after="true">Redrive 3 dead letters</button>`,
+    );
+    // The jobs page shows the count, not the action.
+    expect((await raw(h.port, { path: '/' })).body).not.toContain('/api/jobs/thumbnail/redrive');
+    const moved = await post('/api/jobs/thumbnail/redrive', { 'X-Berth-Token': TOKEN });
+    expect(moved.status).toBe(202);
+    expect(JSON.parse(moved.body)).toEqual({ job: 'thumbnail', messages: 3 });
+    expect(engine.calls).toContainEqual({ method: 'redriveQueue', args: ['thumbnail'] });
+    res = await raw(h.port, { path: '/jobs/thumbnail' });
+    expect(res.body).not.toContain('/api/jobs/thumbnail/redrive');
+  });
+
   it('runs page: filters go to the engine and rows carry status, trigger and duration', async () => {
     const run = engine.put(
       makeRun({

@@ -111,6 +111,14 @@
     try {
       const { message, link } = describeResult(await post(url, body));
       announce(message, 'ok', link);
+      // An action that empties what it acts on (Redrive of a queue's dead letters) goes once done; focus moves
+      // to the page's first action rather than to nowhere.
+      if (button.dataset.goneAfter === 'true') {
+        const focused = document.activeElement === button;
+        button.closest('[data-job-dead-letters]')?.replaceChildren();
+        button.remove();
+        if (focused) document.querySelector('main button, main textarea')?.focus();
+      }
     } catch (error) {
       announce(`Failed: ${error.message}`, 'error');
     } finally {
@@ -355,6 +363,8 @@
   function applyJob(data) {
     const stats = document.querySelector(`[data-job-stats="${CSS.escape(data.job)}"]`);
     if (stats) stats.replaceChildren(fragment(data.html));
+    const dead = document.querySelector(`[data-job-dead-letters="${CSS.escape(data.job)}"]`);
+    if (dead && typeof data.deadLetters === 'string') dead.replaceChildren(fragment(data.deadLetters));
   }
 
   function applyWorkers(data) {

@@ -106,6 +106,23 @@ export function jobActions(data: JobCardData): Html {
 </form>`;
 }
 
+/**
+ * Redrive for the job queue's dead-letter messages: only when there are some and the source can move them,
+ * with a confirmation. Re-sent with each `job` event (`deadLetters`), swapped into
+ * `[data-job-dead-letters="<name>"]`.
+ */
+export function deadLetterActions(data: JobCardData): Html | string {
+  const { job, queue } = data;
+  if (!data.canRedriveQueue || queue.deadLetter <= 0) return '';
+  const what = plural(queue.deadLetter, 'dead letter');
+  const again =
+    queue.deadLetter === 1
+      ? 'It is received again, as a new message'
+      : 'They are received again, as new messages';
+  return html`<p class="dead-letter-note"><span class="warn">${what}</span> in the dead-letter queue of ${job.name}'s queue: messages received as often as the queue allows without being handled.</p>
+  <button type="button" data-post="/api/jobs/${encodeURIComponent(job.name)}/redrive" data-confirm="Move ${what} back to ${job.name}'s queue? ${again}." data-gone-after="true">Redrive ${what}</button>`;
+}
+
 export function jobView(data: JobPageData): Html {
   const { row } = data;
   const { job } = row;
@@ -130,6 +147,7 @@ ${jobRow(row)}
 <section class="card" aria-labelledby="${id}-actions-h">
   <h2 id="${id}-actions-h">Run it</h2>
   ${jobActions(row)}
+  <div class="dead-letters" data-job-dead-letters="${job.name}">${deadLetterActions(row)}</div>
 </section>
 <section class="card" aria-labelledby="${id}-plots-h">
   <h2 id="${id}-plots-h">Over time</h2>
