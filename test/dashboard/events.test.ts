@@ -135,6 +135,9 @@ describe('/api/events', () => {
     });
     expect((got.events[0] as Ev).data.job).toBe('thumbnail');
     expect((got.events[0] as Ev).data.html).toContain('<span data-stat="visible">7</span>');
+    // The job page's Redrive of the queue's dead letters comes along, with the count it will move.
+    expect((got.events[0] as Ev).data.deadLetters).toContain('data-post="/api/jobs/thumbnail/redrive"');
+    expect((got.events[0] as Ev).data.deadLetters).toContain('>Redrive 1 dead letter</button>');
   });
 
   it('unsubscribes from the engine when the page goes away', async () => {
