@@ -116,7 +116,13 @@ export function createDashboard(api: DashboardSource, options: DashboardOptions)
     sendHtml(
       res,
       200,
-      page({ title: name, view: 'job', token, events: '/api/events?view=jobs', body: jobView(data) }),
+      page({
+        title: name,
+        view: 'job',
+        token,
+        events: `/api/events?${new URLSearchParams({ view: 'job', job: name })}`,
+        body: jobView(data),
+      }),
     );
   }
 

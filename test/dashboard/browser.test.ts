@@ -209,9 +209,20 @@ describe('dashboard on a real berth dev', () => {
 
   it('tails a running log live and cancels the running attempt', async () => {
     await page.goto(`${base}/jobs/slow`);
+    await expect.poll(() => page.getAttribute('#live-state', 'data-state')).toBe('live');
+    // No runs yet: the recent-runs table waits hidden, and the first run arrives in it without a reload.
+    expect(await page.locator('[data-runs-table]').isHidden()).toBe(true);
+    await page.evaluate(() => {
+      (window as unknown as { __noReload: boolean }).__noReload = true;
+    });
     await page.getByRole('button', { name: 'Run now' }).click();
     const link = page.locator('#announce a');
     await link.waitFor({ timeout: 10_000 });
+    const recent = page.locator(`#run-rows tr[data-run-id="${await link.textContent()}"]`);
+    await expect.poll(() => recent.getAttribute('data-status'), { timeout: 10_000 }).toBe('running');
+    expect(await page.locator('[data-runs-table]').isVisible()).toBe(true);
+    expect(await page.locator('#runs-empty').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
     await link.click();
     await page.waitForURL(/\/runs\/r[0-9a-z]{20}$/);
     // The log grows while the page is open.

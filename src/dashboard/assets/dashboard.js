@@ -227,6 +227,8 @@
     if (count) count.textContent = `${plural(n, 'run')}, updated live`;
     const empty = document.getElementById('runs-empty');
     if (empty && n > 0) empty.remove();
+    // The job page keeps its recent-runs table hidden until the first run.
+    if (n > 0) document.querySelector('[data-runs-table][hidden]')?.removeAttribute('hidden');
   }
 
   function applyRun(data) {
