@@ -306,6 +306,14 @@ describe('berth console --stage against moto, in Chromium', () => {
     expect(messages.map((m) => m.body)).toEqual([
       { type: 'replay', job: 'report', runId: done.runId, requestId: expect.any(String) },
     ]);
+    // The announced link, opened before the launcher took the message: a page that says it waits for it.
+    const waiting = await browser.newPage();
+    waiting.on('pageerror', (e) => pageErrors.push(String(e)));
+    const href = (await page.locator('#announce a').getAttribute('href')) ?? '';
+    expect((await waiting.goto(new URL(href, base).href))?.status()).toBe(202);
+    expect(await waiting.locator('#run-pending').textContent()).toContain(
+      'the launcher has not started this run yet',
+    );
     // The launcher takes it: a new run with the same trigger, replayOf the original.
     await launch(messages.map((m) => m.body));
     for (const m of messages)
@@ -316,6 +324,14 @@ describe('berth console --stage against moto, in Chromium', () => {
     expect(replay).toMatchObject({ trigger: done.trigger, status: 'running' });
     const announced = await page.locator('#announce a').textContent();
     expect(announced).toBe(replay!.runId);
+    // The waiting page turns into the run's page by itself.
+    await until(
+      'the waiting page showing the run',
+      async () => ((await waiting.locator('#run-live').count()) > 0 ? true : undefined),
+      20_000,
+    );
+    expect(new URL(waiting.url()).pathname).toBe(`/runs/${replay!.runId}`);
+    await waiting.close();
     // The shared poll (5 s) sees the new run and the page links to it, no reload.
     await until(
       'the replay link on the page',

@@ -266,6 +266,50 @@ describe('pages', () => {
     }
   });
 
+  it('a run queued from the page (a stage’s launch queue) gets a waiting page until it exists, then its own', async () => {
+    // A deployed stage answers Run now and Replay with `queued`: the launcher makes the run later.
+    const queuedId = 'r00000000000000000001';
+    const original = engine.put(makeRun({ job: 'thumbnail', status: 'failed' }));
+    const stage = Object.create(engine) as FakeEngine;
+    stage.invoke = async () => ({ status: 'queued', runId: queuedId }) as never;
+    stage.replay = async () => ({ status: 'queued', runId: 'r00000000000000000002' }) as never;
+    let clock = NOW;
+    const staged = await startHarness(stage, { token: TOKEN, now: () => clock });
+    const at = `127.0.0.1:${staged.port}`;
+    const send = (path: string) =>
+      raw(staged.port, { method: 'POST', path, headers: { host: at, 'X-Berth-Token': TOKEN }, body: '' });
+    try {
+      // Never asked for: a plain 404.
+      expect((await raw(staged.port, { path: `/runs/${queuedId}` })).status).toBe(404);
+      expect(JSON.parse((await send('/api/jobs/thumbnail/invoke')).body)).toEqual({
+        status: 'queued',
+        runId: queuedId,
+      });
+      let res = await raw(staged.port, { path: `/runs/${queuedId}` });
+      expect(res.status).toBe(202);
+      expect(res.body).toContain('id="run-pending"');
+      expect(res.body).toContain('the launcher has not started this run yet');
+      expect(res.body).toContain(`data-events="/api/events?view=run&amp;run=${queuedId}"`);
+      // Replay's queued run too.
+      await send(`/api/runs/${original.runId}/replay`);
+      expect((await raw(staged.port, { path: '/runs/r00000000000000000002' })).status).toBe(202);
+      // The launcher started it: the run's own page.
+      engine.put(makeRun({ job: 'thumbnail', runId: queuedId, status: 'running' }));
+      res = await raw(staged.port, { path: `/runs/${queuedId}` });
+      expect(res.status).toBe(200);
+      expect(res.body).toContain('id="run-live"');
+      expect(res.body).not.toContain('run-pending');
+      // Never started within the wait: a 404 that says where the message went.
+      clock = new Date(NOW.getTime() + 11 * 60_000);
+      res = await raw(staged.port, { path: '/runs/r00000000000000000002' });
+      expect(res.status).toBe(404);
+      expect(res.body).toContain('the launcher has not started it');
+      expect(res.body).toContain('berth redrive launch-queue');
+    } finally {
+      await staged.close();
+    }
+  });
+
   it('answers 404 for an unknown run, and serves the assets', async () => {
     const res = await raw(h.port, { path: `/runs/${encodeURIComponent(XSS)}` });
     expect(res.status).toBe(404);

@@ -327,7 +327,15 @@
     });
   }
 
+  /** A run queued from here that the launcher had not started when the page was served (see pendingRunView). */
+  const pendingRun = document.getElementById('run-pending');
+
   function applyDetail(data) {
+    // The run now exists: show its page.
+    if (pendingRun) {
+      location.reload();
+      return;
+    }
     const live = document.getElementById('run-live');
     if (!live) return;
     // Keep focus on the same action when its button is re-rendered.
@@ -420,4 +428,6 @@
   setInterval(updateRelativeTimes, 10_000);
   startTails();
   connect();
+  // Besides the event stream (the run appearing), look again now and then: one read of the run.
+  if (pendingRun) setTimeout(() => location.reload(), 10_000);
 })();
