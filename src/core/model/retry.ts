@@ -20,7 +20,7 @@ const outcomeClass = z.enum(OUTCOME_CLASSES, {
 export const retryRuleSchema = strictObject({
   /** Exit codes of the essential container: one number, a list, or `{ from, to }`. */
   onExitCode: exitCodeMatcher.optional(),
-  /** Outcome class(es): succeeded, app_error, oom, start_failure, spot_interrupted, timed_out, cancelled, lost. */
+  /** Outcome classes (one or a list): succeeded, app_error, oom, start_failure, spot_interrupted, timed_out, cancelled, lost. */
   onOutcome: z.union([outcomeClass, z.array(outcomeClass).min(1)]).optional(),
   /** ECS stop codes (one or a list), e.g. `TaskFailedToStart`, `SpotInterruption`. */
   onStopCode: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
