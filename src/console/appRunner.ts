@@ -11,7 +11,7 @@
 import { pathToFileURL } from 'node:url';
 import { CONSOLE_ENV, CONSOLE_PORT } from '../compiler/appRunner.js';
 import { loadManifest } from '../runtime/aws/manifest.js';
-import { consoleAuth } from './auth.js';
+import { consoleAuth, LOGOUT_PATH } from './auth.js';
 import { type RunningConsole, startConsole } from './server.js';
 
 /** The names App Runner serves a service under. */
@@ -64,6 +64,7 @@ export async function startAppRunnerConsole(options: AppRunnerConsoleOptions = {
     },
     jobs: manifest.jobs,
     wrap: consoleAuth({ token, allowedHosts }),
+    signOutPath: LOGOUT_PATH,
   });
 }
 

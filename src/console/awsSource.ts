@@ -624,7 +624,12 @@ export class AwsConsoleSource implements DashboardSource {
   async redriveQueue(job: string): Promise<number> {
     const ref = jobQueueRef(this.options.service, this.options.stage, this.requireJob(job));
     if (!ref) throw new Error(`job ${job} has no queue trigger: it has no dead-letter queue`);
-    return moveDeadLetters(this.clients.sqs, ref, { waitSeconds: 0 });
+    try {
+      return await moveDeadLetters(this.clients.sqs, ref, { waitSeconds: 0 });
+    } finally {
+      // The page reads the queue again right after: not the cached count from before the move.
+      this.queueCache.delete(job);
+    }
   }
 
   workerPools(): WorkerPoolStatus[] {

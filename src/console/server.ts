@@ -41,6 +41,8 @@ export interface ConsoleOptions {
   resources?: StackResources;
   /** Wraps the request handler (an authentication in front of the pages). */
   wrap?: (handler: RequestHandler) => RequestHandler;
+  /** With `wrap`: the path that signs out (the pages show a Sign out button posting to it). */
+  signOutPath?: string;
   /** One endpoint for every AWS client (tests: moto). @default AWS_ENDPOINT_URL or the SDK's */
   endpoint?: string;
   /** Project folder: serverless.yml and the job files. @default process.cwd() */
@@ -91,7 +93,11 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   });
   const token = options.token ?? randomBytes(24).toString('base64url');
   const allowedHosts = options.allowedHosts ?? [];
-  const dashboard = createDashboard(source, { token, allowedHosts });
+  const dashboard = createDashboard(source, {
+    token,
+    allowedHosts,
+    ...(options.signOutPath ? { signOutPath: options.signOutPath } : {}),
+  });
 
   const handler: RequestHandler = async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];

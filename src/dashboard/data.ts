@@ -65,6 +65,7 @@ export async function jobCardData(
     recent,
     deadLetteredRuns: stillDeadLettered(scan).length,
     failedToReplay: unreplayedFailures(scan).length,
+    canRedriveQueue: typeof api.redriveQueue === 'function',
     workers,
     now,
   };

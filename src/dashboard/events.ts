@@ -6,9 +6,13 @@
  * - `?view=runs&job=…&status=…&since=…&search=…` → `run` events `{ runId, html }` or `{ runId, remove: true }`
  * - `?view=run&run=<id>` → `detail` events `{ html, attempts: [{ attempt, ended, html }] }`, also when a
  *   replay of the run appears
- * - `?view=jobs` → `job` events `{ job, html }` (the job's queue and run numbers), and for service-mode
+ * - `?view=jobs` → `job` events `{ job, html, deadLetters }` (the job's queue and run numbers; the job page's
+ *   Redrive of the queue's dead letters), and for service-mode
  *   jobs `workers` events `{ job, html }` (the worker fleet: count, range, chart), checked every
  *   `WORKERS_POLL_MS` and sent when the count changed or `WORKERS_REDRAW_MS` passed (the chart's time axis moves)
+ * - `?view=job&job=<name>` (the job page) → the same `job` and `workers` events for that job only, and `run`
+ *   events `{ runId, html }` for its recent-runs table (rows without the job column; a replay also re-sends
+ *   the row of the run it replays, which loses its dead-lettered badge)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RunRecord } from '../runtime/ports.js';
@@ -16,7 +20,8 @@ import { jobCardData, replaysOf } from './data.js';
 import { matchesFilter, parseRunsQuery, toRunFilter } from './filter.js';
 import { SECURITY_HEADERS } from './http.js';
 import type { DashboardSource, LogRead, RunFilter } from './source.js';
-import { jobStats } from './views/jobs.js';
+import { deadLetterActions } from './views/job.js';
+import { jobStats, STRIP_RUNS } from './views/jobs.js';
 import { logPanel, runLive } from './views/run.js';
 import { runRow } from './views/runs.js';
 import { workerPanel } from './views/workers.js';
@@ -62,7 +67,9 @@ function pollRuns(
                 ...[await api.getRun(mode.runId)].filter((r): r is RunRecord => r !== undefined),
                 ...(await api.listRuns({ replayOf: mode.runId, limit: 20 })),
               ]
-            : await api.listRuns({ limit: POLL_RUNS });
+            : mode.view === 'job'
+              ? await api.listRuns({ job: mode.job, limit: STRIP_RUNS })
+              : await api.listRuns({ limit: POLL_RUNS });
       for (const run of runs) {
         if (seen.get(run.runId) === run.updatedAt) continue;
         seen.set(run.runId, run.updatedAt);
@@ -80,13 +87,19 @@ function pollRuns(
   return () => clearInterval(interval);
 }
 
-type Mode = { view: 'runs'; filter: RunFilter } | { view: 'run'; runId: string } | { view: 'jobs' };
+type Mode =
+  | { view: 'runs'; filter: RunFilter }
+  | { view: 'run'; runId: string }
+  | { view: 'jobs' }
+  | { view: 'job'; job: string };
 
 function modeOf(params: URLSearchParams, now: Date): Mode {
   const view = params.get('view');
   const runId = params.get('run');
   if (view === 'run' && runId) return { view: 'run', runId };
   if (view === 'jobs') return { view: 'jobs' };
+  const job = params.get('job');
+  if (view === 'job' && job) return { view: 'job', job };
   return { view: 'runs', filter: toRunFilter(parseRunsQuery(params), now) };
 }
 
@@ -155,10 +168,33 @@ export function openEventStream(
           html: logPanel(run, a, empty, true).value,
         })),
       });
+    } else if (mode.view === 'job') {
+      const data = await jobCardData(api, mode.job, at);
+      if (data) {
+        write('job', {
+          job: mode.job,
+          html: jobStats(data).value,
+          deadLetters: String(deadLetterActions(data)),
+        });
+      }
+      // Oldest first, so the table ends newest first; a replay also redraws its original without the badge.
+      const sent = new Set<string>();
+      for (const run of [...runs].sort((a, b) => a.createdAt.localeCompare(b.createdAt))) {
+        if (run.replayOf && !sent.has(run.replayOf)) {
+          const original = await api.getRun(run.replayOf);
+          if (original?.job === mode.job) {
+            write('run', { runId: original.runId, html: runRow(original, at, true, false).value });
+            sent.add(original.runId);
+          }
+        }
+        write('run', { runId: run.runId, html: runRow(run, at, false, false).value });
+        sent.add(run.runId);
+      }
     } else {
       for (const job of new Set(runs.map((r) => r.job))) {
         const data = await jobCardData(api, job, at);
-        if (data) write('job', { job, html: jobStats(data).value });
+        if (data)
+          write('job', { job, html: jobStats(data).value, deadLetters: String(deadLetterActions(data)) });
       }
     }
   }
@@ -178,6 +214,7 @@ export function openEventStream(
     if (closed) return;
     // On a run page: the run, and its replays (they add to its "Replayed as" links).
     if (mode.view === 'run' && run.runId !== mode.runId && run.replayOf !== mode.runId) return;
+    if (mode.view === 'job' && run.job !== mode.job) return;
     pending.set(run.runId, run);
     timer ??= setTimeout(flush, COALESCE_MS);
   };
@@ -193,6 +230,7 @@ export function openEventStream(
     if (closed) return;
     const at = now();
     for (const pool of api.workerPools?.() ?? []) {
+      if (mode.view === 'job' && pool.job !== mode.job) continue;
       const last = pool.history.at(-1);
       const key = `${pool.running}/${pool.desired}/${pool.history.length}/${last?.at ?? ''}`;
       const sent = sentWorkers.get(pool.job);
@@ -202,7 +240,9 @@ export function openEventStream(
     }
   };
   const workersTimer =
-    mode.view === 'jobs' && api.workerPools ? setInterval(pollWorkers, WORKERS_POLL_MS) : undefined;
+    (mode.view === 'jobs' || mode.view === 'job') && api.workerPools
+      ? setInterval(pollWorkers, WORKERS_POLL_MS)
+      : undefined;
   if (workersTimer) pollWorkers();
   const heartbeat = setInterval(() => {
     if (!closed) res.write(': ping\n\n');

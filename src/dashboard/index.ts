@@ -23,7 +23,7 @@ import type { DashboardSource } from './source.js';
 import { jobView } from './views/job.js';
 import { type JobCardData, jobsView } from './views/jobs.js';
 import { page as layoutPage, type PageOptions } from './views/layout.js';
-import { logPanel, runView } from './views/run.js';
+import { logPanel, pendingRunView, runView } from './views/run.js';
 import { runRows, runsView } from './views/runs.js';
 
 export interface DashboardOptions {
@@ -36,9 +36,19 @@ export interface DashboardOptions {
   allowedHosts?: readonly string[];
   /** Time source, for tests. @default () => new Date() */
   now?: () => Date;
+  /** Path the header's Sign out button posts to (a console behind a sign-in); no button without it. */
+  signOutPath?: string;
 }
 
 export type DashboardHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+/**
+ * How long a run queued from this dashboard (`{ status: 'queued' }`: a deployed stage's launch queue) gets a
+ * "waiting for the launcher" page instead of a 404 while it is not in the runs table yet.
+ */
+export const PENDING_RUN_MS = 10 * 60_000;
+/** Most queued run ids remembered at once (the oldest are forgotten first). */
+const PENDING_RUNS = 1000;
 
 /** Longest log cursor accepted (a byte offset, or a CloudWatch token of about 60 characters). */
 const MAX_LOG_CURSOR = 512;
@@ -64,11 +74,12 @@ function decodeSegment(segment: string): string {
   }
 }
 
-function errorPage(token: string, status: number, message: string) {
+function errorPage(token: string, status: number, message: string, signOut?: string) {
   return layoutPage({
     title: status === 404 ? 'Not found' : 'Error',
     view: 'error',
     token,
+    ...(signOut ? { signOut } : {}),
     body: html`<h1>${status === 404 ? 'Not found' : 'Something went wrong'}</h1><p>${message}</p><p><a href="/">Back to the jobs</a></p>`,
   });
 }
@@ -82,12 +93,26 @@ export function createDashboard(api: DashboardSource, options: DashboardOptions)
   const allowedHosts = options.allowedHosts ?? [];
   const now = options.now ?? (() => new Date());
   const assets = loadAssets();
+  /** Runs this dashboard queued that the launcher may not have started yet: run id → job and when. */
+  const pending = new Map<string, { job: string; at: Date }>();
+  /** Remembers the queued runs among an action's results, and returns the results as they are. */
+  function noteQueued<T>(job: string | undefined, result: T): T {
+    for (const r of Array.isArray(result) ? result : [result]) {
+      const { status, runId } = (r ?? {}) as { status?: unknown; runId?: unknown };
+      if (status !== 'queued' || typeof runId !== 'string') continue;
+      pending.delete(runId);
+      pending.set(runId, { job: job ?? '', at: now() });
+      if (pending.size > PENDING_RUNS) pending.delete(pending.keys().next().value as string);
+    }
+    return result;
+  }
   /** Every page shows the files that fail to load (reload on change) above its content. */
   const page = (o: PageOptions) =>
     layoutPage({
       ...o,
       problems: api.loadProblems?.().map((p) => p.message) ?? [],
       ...(api.label ? { source: api.label } : {}),
+      ...(options.signOutPath ? { signOut: options.signOutPath } : {}),
     });
 
   async function jobsPage(res: ServerResponse): Promise<void> {
@@ -106,13 +131,19 @@ export function createDashboard(api: DashboardSource, options: DashboardOptions)
   async function jobPage(res: ServerResponse, name: string): Promise<void> {
     const data = await jobPageData(api, name, now());
     if (!data) {
-      sendHtml(res, 404, errorPage(token, 404, `There is no job ${name}.`));
+      sendHtml(res, 404, errorPage(token, 404, `There is no job ${name}.`, options.signOutPath));
       return;
     }
     sendHtml(
       res,
       200,
-      page({ title: name, view: 'job', token, events: '/api/events?view=jobs', body: jobView(data) }),
+      page({
+        title: name,
+        view: 'job',
+        token,
+        events: `/api/events?${new URLSearchParams({ view: 'job', job: name })}`,
+        body: jobView(data),
+      }),
     );
   }
 
@@ -150,9 +181,30 @@ export function createDashboard(api: DashboardSource, options: DashboardOptions)
   async function runPage(res: ServerResponse, runId: string): Promise<void> {
     const run = await api.getRun(runId);
     if (!run) {
-      sendHtml(res, 404, errorPage(token, 404, `There is no run ${runId}.`));
+      const queued = pending.get(runId);
+      const at = now();
+      if (queued && at.getTime() - queued.at.getTime() < PENDING_RUN_MS) {
+        // Queued from here, not started yet: say so, and open the run once it exists (dashboard.js).
+        sendHtml(
+          res,
+          202,
+          page({
+            title: `Run ${runId}`,
+            view: 'run',
+            token,
+            events: `/api/events?${new URLSearchParams({ view: 'run', run: runId })}`,
+            body: pendingRunView({ runId, job: queued.job, requestedAt: queued.at, now: at }),
+          }),
+        );
+        return;
+      }
+      const note = queued
+        ? ` It was sent to the launch queue ${Math.round((at.getTime() - queued.at.getTime()) / 60_000)} minutes ago and the launcher has not started it: its log says why, and the message is in the launch queue's dead-letter queue (berth redrive launch-queue --stage …).`
+        : '';
+      sendHtml(res, 404, errorPage(token, 404, `There is no run ${runId}.${note}`, options.signOutPath));
       return;
     }
+    pending.delete(runId);
     const attempts = await api.listAttempts(runId);
     const logs = await Promise.all(
       attempts.map(async (a, i) =>
@@ -292,7 +344,7 @@ export function createDashboard(api: DashboardSource, options: DashboardOptions)
         const payload = (body as { payload?: unknown } | undefined)?.payload;
         const s3 = (body as { s3?: unknown } | undefined)?.s3;
         if (s3 === undefined) {
-          sendJson(res, 202, await action(() => api.invoke(target, payload)));
+          sendJson(res, 202, noteQueued(target, await action(() => api.invoke(target, payload))));
           return;
         }
         const { bucket, key } = (s3 ?? {}) as { bucket?: unknown; key?: unknown };
@@ -339,14 +391,16 @@ export function createDashboard(api: DashboardSource, options: DashboardOptions)
       return async () => {
         const target = decodeSegment(id);
         requireJob(target);
-        sendJson(res, 202, { results: await action(() => api.replayFailed(target)) });
+        sendJson(res, 202, { results: noteQueued(target, await action(() => api.replayFailed(target))) });
       };
     }
     if (resource === 'runs' && (verb === 'replay' || verb === 'cancel' || verb === 'redrive')) {
       return async () => {
         const run = await requireRun(decodeSegment(id));
-        if (verb === 'replay') sendJson(res, 202, await action(() => api.replay(run.runId)));
-        else if (verb === 'redrive') sendJson(res, 202, await action(() => api.redrive(run.runId)));
+        if (verb === 'replay')
+          sendJson(res, 202, noteQueued(run.job, await action(() => api.replay(run.runId))));
+        else if (verb === 'redrive')
+          sendJson(res, 202, noteQueued(run.job, await action(() => api.redrive(run.runId))));
         else if (await action(() => api.cancel(run.runId))) {
           sendJson(res, 202, { cancelled: true, runId: run.runId });
         } else {
@@ -417,7 +471,7 @@ export function createDashboard(api: DashboardSource, options: DashboardOptions)
       const message = error instanceof Error ? error.message : String(error);
       if (!res.headersSent) {
         const wantsHtml = !(req.url ?? '').startsWith('/api/');
-        if (wantsHtml) sendHtml(res, status, errorPage(token, status, message));
+        if (wantsHtml) sendHtml(res, status, errorPage(token, status, message, options.signOutPath));
         else sendJson(res, status, { error: message });
       } else {
         res.destroy();

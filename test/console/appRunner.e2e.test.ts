@@ -134,6 +134,7 @@ describe('the App Runner console behind its sign-in, in Chromium', () => {
     expect(cookie).toMatchObject({ name: 'berth_console', httpOnly: true, secure: true, sameSite: 'Strict' });
     expect(cookie!.value).not.toContain(TOKEN);
     await page.goto(base);
+    await expect(page.getByRole('button', { name: 'Sign out' }).isVisible()).resolves.toBe(true);
     for (const name of ['report', 'nightly'])
       await expect(page.getByText(name).first().isVisible()).resolves.toBe(true);
   });
@@ -166,8 +167,10 @@ describe('the App Runner console behind its sign-in, in Chromium', () => {
     await context.addCookies(cookies);
     await page.goto(base);
     expect(new URL(page.url()).pathname).toBe('/');
-    const signedOut = await page.evaluate(async () => (await fetch('/logout', { method: 'POST' })).url);
-    expect(new URL(signedOut).pathname).toBe('/login');
+    // The header's Sign out button: back to the sign-in, and the cookie is gone.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL((u) => u.pathname === '/login');
+    expect(await context.cookies()).toEqual([]);
     await page.goto(base);
     expect(new URL(page.url()).pathname).toBe('/login');
   });

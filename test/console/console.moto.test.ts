@@ -306,6 +306,14 @@ describe('berth console --stage against moto, in Chromium', () => {
     expect(messages.map((m) => m.body)).toEqual([
       { type: 'replay', job: 'report', runId: done.runId, requestId: expect.any(String) },
     ]);
+    // The announced link, opened before the launcher took the message: a page that says it waits for it.
+    const waiting = await browser.newPage();
+    waiting.on('pageerror', (e) => pageErrors.push(String(e)));
+    const href = (await page.locator('#announce a').getAttribute('href')) ?? '';
+    expect((await waiting.goto(new URL(href, base).href))?.status()).toBe(202);
+    expect(await waiting.locator('#run-pending').textContent()).toContain(
+      'the launcher has not started this run yet',
+    );
     // The launcher takes it: a new run with the same trigger, replayOf the original.
     await launch(messages.map((m) => m.body));
     for (const m of messages)
@@ -316,6 +324,14 @@ describe('berth console --stage against moto, in Chromium', () => {
     expect(replay).toMatchObject({ trigger: done.trigger, status: 'running' });
     const announced = await page.locator('#announce a').textContent();
     expect(announced).toBe(replay!.runId);
+    // The waiting page turns into the run's page by itself.
+    await until(
+      'the waiting page showing the run',
+      async () => ((await waiting.locator('#run-live').count()) > 0 ? true : undefined),
+      20_000,
+    );
+    expect(new URL(waiting.url()).pathname).toBe(`/runs/${replay!.runId}`);
+    await waiting.close();
     // The shared poll (5 s) sees the new run and the page links to it, no reload.
     await until(
       'the replay link on the page',
@@ -379,22 +395,38 @@ describe('berth console --stage against moto, in Chromium', () => {
     );
   });
 
-  it('moves the job queue’s dead letters back with the token, not without', async () => {
-    await page.goto(base);
+  it('moves the job queue’s dead letters back with the job page’s Redrive button (confirmed), not without the token', async () => {
+    await page.goto(`${base}jobs/orders`);
     const status = await page.evaluate(async () => {
       const res = await fetch('/api/jobs/orders/redrive', { method: 'POST' });
       return res.status;
     });
     expect(status).toBe(403);
-    const result = await page.evaluate(async () => {
-      const token = document.querySelector('meta[name="berth-token"]')?.getAttribute('content') ?? '';
-      const res = await fetch('/api/jobs/orders/redrive', {
-        method: 'POST',
-        headers: { 'X-Berth-Token': token },
-      });
-      return { status: res.status, body: await res.json() };
-    });
-    expect(result).toEqual({ status: 202, body: { job: 'orders', messages: 1 } });
+    // Report has no queue: no Redrive of dead letters on its page.
+    await page.goto(`${base}jobs/report`);
+    expect(await page.locator('[data-post="/api/jobs/report/redrive"]').count()).toBe(0);
+    await page.goto(`${base}jobs/orders`);
+    const button = page.getByRole('button', { name: 'Redrive 1 dead letter' });
+    // The page's dialog handler (above) accepts; this one only records what was asked.
+    const dialogs: string[] = [];
+    page.once('dialog', (d) => void dialogs.push(d.message()));
+    await button.click();
+    await until(
+      'the redrive announced and its button gone',
+      async () =>
+        ((await page.locator('#announce').textContent()) ?? '').includes(
+          'Moved 1 dead-letter message back to the queue.',
+        ) && (await page.locator('[data-post="/api/jobs/orders/redrive"]').count()) === 0
+          ? true
+          : undefined,
+      20_000,
+    );
+    expect(dialogs).toEqual([
+      "Move 1 dead letter back to orders's queue? It is received again, as a new message.",
+    ]);
+    // A reload reads the dead-letter queue afresh (not the count cached before the move): no button.
+    await page.reload();
+    expect(await page.locator('[data-post="/api/jobs/orders/redrive"]').count()).toBe(0);
     const attrs = await sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: ordersUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
     );

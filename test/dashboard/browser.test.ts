@@ -10,6 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDirect } from '../../src/runtime/local/direct.js';
+import { devPaths } from '../../src/runtime/local/paths.js';
+import { dlqName, jobQueueName } from '../../src/runtime/local/queue.js';
 import { jobFile, makeProject, REPO_ROOT, removeProject, validJob } from '../loader/tmpProject.js';
 import { freePort, sqsCall } from '../runtime/local/harness.js';
 import { CHROMIUM, launchChromium, raw } from './harness.js';
@@ -116,7 +119,7 @@ beforeAll(async () => {
   });
   page.on('dialog', (d) => {
     // Cancel asks first (scan.e2e.test.ts checks that dismissing it does nothing); here it is confirmed.
-    if (d.message().startsWith('Cancel run ')) {
+    if (d.message().startsWith('Cancel run ') || d.message().startsWith('Move ')) {
       void d.accept();
       return;
     }
@@ -206,9 +209,20 @@ describe('dashboard on a real berth dev', () => {
 
   it('tails a running log live and cancels the running attempt', async () => {
     await page.goto(`${base}/jobs/slow`);
+    await expect.poll(() => page.getAttribute('#live-state', 'data-state')).toBe('live');
+    // No runs yet: the recent-runs table waits hidden, and the first run arrives in it without a reload.
+    expect(await page.locator('[data-runs-table]').isHidden()).toBe(true);
+    await page.evaluate(() => {
+      (window as unknown as { __noReload: boolean }).__noReload = true;
+    });
     await page.getByRole('button', { name: 'Run now' }).click();
     const link = page.locator('#announce a');
     await link.waitFor({ timeout: 10_000 });
+    const recent = page.locator(`#run-rows tr[data-run-id="${await link.textContent()}"]`);
+    await expect.poll(() => recent.getAttribute('data-status'), { timeout: 10_000 }).toBe('running');
+    expect(await page.locator('[data-runs-table]').isVisible()).toBe(true);
+    expect(await page.locator('#runs-empty').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
     await link.click();
     await page.waitForURL(/\/runs\/r[0-9a-z]{20}$/);
     // The log grows while the page is open.
@@ -293,6 +307,36 @@ describe('dashboard on a real berth dev', () => {
     expect(await chart.locator('title').textContent()).toMatch(/1 now, between 0 and 1 worker/);
     expect(await chart.locator('path.line').getAttribute('d')).toMatch(/^M\S+ \S+ H\S+ V\S+ H240$/);
     await fleet.screenshot({ path: join(SHOTS, 'workers.png') });
+  }, 60_000);
+
+  it('moves a job queue’s dead letters back from the job page, after a confirmation', async () => {
+    const queue = jobQueueName('email-sender');
+    // Two messages in email-sender's dead-letter queue, where the engine moves one received too often.
+    const handle = openDirect(devPaths(root));
+    try {
+      for (const to of ['dead1@example.com', 'dead2@example.com'])
+        handle.queues.send(dlqName(queue), JSON.stringify({ to, subject: 'dead letter' }));
+    } finally {
+      handle.close();
+    }
+    await page.goto(`${base}/jobs/thumbnail`);
+    expect(await page.locator('[data-post$="/redrive"]').count()).toBe(0);
+    await page.goto(`${base}/jobs/email-sender`);
+    const button = page.getByRole('button', { name: 'Redrive 2 dead letters' });
+    await button.waitFor({ timeout: 10_000 });
+    await button.click();
+    await expect
+      .poll(() => page.locator('#announce').textContent(), { timeout: 10_000 })
+      .toContain('Moved 2 dead-letter messages back to the queue.');
+    expect(await page.locator('[data-post="/api/jobs/email-sender/redrive"]').count()).toBe(0);
+    const after = openDirect(devPaths(root));
+    try {
+      expect(after.queues.stats(queue).deadLetter).toBe(0);
+    } finally {
+      after.close();
+    }
+    await page.reload();
+    expect(await page.locator('[data-post="/api/jobs/email-sender/redrive"]').count()).toBe(0);
   }, 60_000);
 
   it('escapes a Run now payload holding markup', async () => {

@@ -135,6 +135,33 @@ describe('/api/events', () => {
     });
     expect((got.events[0] as Ev).data.job).toBe('thumbnail');
     expect((got.events[0] as Ev).data.html).toContain('<span data-stat="visible">7</span>');
+    // The job page's Redrive of the queue's dead letters comes along, with the count it will move.
+    expect((got.events[0] as Ev).data.deadLetters).toContain('data-post="/api/jobs/thumbnail/redrive"');
+    expect((got.events[0] as Ev).data.deadLetters).toContain('>Redrive 1 dead letter</button>');
+  });
+
+  it('sends the job page its row and its recent-runs rows, for that job only', async () => {
+    const failed = engine.put(makeRun({ job: 'thumbnail', status: 'failed', deadLettered: true }));
+    const got = await readEvents(
+      h.port,
+      '/api/events?view=job&job=thumbnail',
+      (events) => events.some((e) => e.event === 'run' && (e as Ev).data.runId !== failed.runId),
+      {
+        onOpen: () => {
+          engine.put(makeRun({ job: 'email-sender', status: 'running' }));
+          engine.put(makeRun({ job: 'thumbnail', status: 'running', replayOf: failed.runId }));
+        },
+      },
+    );
+    const events = got.events as Ev[];
+    expect(events.find((e) => e.event === 'job')?.data.job).toBe('thumbnail');
+    const runs = events.filter((e) => e.event === 'run');
+    // The replay's row, and its original redrawn without the dead-lettered badge; nothing of email-sender.
+    expect(runs.map((e) => e.data.runId)).toEqual([failed.runId, expect.stringMatching(/^r/)]);
+    expect(runs[0]?.data.html).not.toContain('dead-lettered');
+    expect(runs[1]?.data.html).toContain('data-status="running"');
+    // The job page's rows have no job column.
+    expect(runs[1]?.data.html).not.toContain('<td>thumbnail</td>');
   });
 
   it('unsubscribes from the engine when the page goes away', async () => {

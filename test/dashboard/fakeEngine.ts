@@ -206,6 +206,14 @@ export class FakeEngine implements LocalEngineApi {
     return true;
   }
 
+  /** Moves the queue's dead letters back: `queues` loses them to `visible`. */
+  async redriveQueue(name: string): Promise<number> {
+    this.calls.push({ method: 'redriveQueue', args: [name] });
+    const q = await this.queueStats(name);
+    this.queues.set(name, { ...q, visible: q.visible + q.deadLetter, deadLetter: 0 });
+    return q.deadLetter;
+  }
+
   async redrive(runId: string): Promise<AcceptResult> {
     this.calls.push({ method: 'redrive', args: [runId] });
     const run = this.runs.get(runId);

@@ -102,6 +102,25 @@ describe('pages', () => {
     expect(res.body).not.toContain('/replay-failed');
   });
 
+  it('job page: Redrive of the queue’s dead letters only when there are some, with a confirmation', async () => {
+    let res = await raw(h.port, { path: '/jobs/thumbnail' });
+    expect(res.body).toContain('<div class="dead-letters" data-job-dead-letters="thumbnail"></div>');
+    expect(res.body).not.toContain('/api/jobs/thumbnail/redrive');
+    engine.queues.set('thumbnail', { visible: 0, inFlight: 0, delayed: 0, deadLetter: 3 });
+    res = await raw(h.port, { path: '/jobs/thumbnail' });
+    expect(res.body).toContain(
+      `<button type="button" data-post="/api/jobs/thumbnail/redrive" data-confirm="Move 3 dead letters back to thumbnail's queue? They are received again, as new messages." data-gone-after="true">Redrive 3 dead letters</button>`,
+    );
+    // The jobs page shows the count, not the action.
+    expect((await raw(h.port, { path: '/' })).body).not.toContain('/api/jobs/thumbnail/redrive');
+    const moved = await post('/api/jobs/thumbnail/redrive', { 'X-Berth-Token': TOKEN });
+    expect(moved.status).toBe(202);
+    expect(JSON.parse(moved.body)).toEqual({ job: 'thumbnail', messages: 3 });
+    expect(engine.calls).toContainEqual({ method: 'redriveQueue', args: ['thumbnail'] });
+    res = await raw(h.port, { path: '/jobs/thumbnail' });
+    expect(res.body).not.toContain('/api/jobs/thumbnail/redrive');
+  });
+
   it('runs page: filters go to the engine and rows carry status, trigger and duration', async () => {
     const run = engine.put(
       makeRun({
@@ -229,6 +248,66 @@ describe('pages', () => {
     const r = await raw(h.port, { path: `/runs/${first.runId}` });
     expect(r.body).toContain(`<dt>Replay of</dt><dd data-field="replay-of">${link(original.runId)}</dd>`);
     expect(r.body).not.toContain('<dt>Replayed as</dt>');
+  });
+
+  it('shows a Sign out button only when the dashboard has a sign-out path (the console behind its sign-in)', async () => {
+    for (const path of ['/', '/jobs/thumbnail', '/runs', '/runs/nope']) {
+      expect((await raw(h.port, { path })).body).not.toContain('Sign out');
+    }
+    const signedIn = await startHarness(engine, { token: TOKEN, now: () => NOW, signOutPath: '/logout' });
+    try {
+      for (const path of ['/', '/jobs/thumbnail', '/runs', '/runs/nope']) {
+        expect((await raw(signedIn.port, { path })).body).toContain(
+          '<form class="sign-out" method="post" action="/logout"><button type="submit">Sign out</button></form>',
+        );
+      }
+    } finally {
+      await signedIn.close();
+    }
+  });
+
+  it('a run queued from the page (a stage’s launch queue) gets a waiting page until it exists, then its own', async () => {
+    // A deployed stage answers Run now and Replay with `queued`: the launcher makes the run later.
+    const queuedId = 'r00000000000000000001';
+    const original = engine.put(makeRun({ job: 'thumbnail', status: 'failed' }));
+    const stage = Object.create(engine) as FakeEngine;
+    stage.invoke = async () => ({ status: 'queued', runId: queuedId }) as never;
+    stage.replay = async () => ({ status: 'queued', runId: 'r00000000000000000002' }) as never;
+    let clock = NOW;
+    const staged = await startHarness(stage, { token: TOKEN, now: () => clock });
+    const at = `127.0.0.1:${staged.port}`;
+    const send = (path: string) =>
+      raw(staged.port, { method: 'POST', path, headers: { host: at, 'X-Berth-Token': TOKEN }, body: '' });
+    try {
+      // Never asked for: a plain 404.
+      expect((await raw(staged.port, { path: `/runs/${queuedId}` })).status).toBe(404);
+      expect(JSON.parse((await send('/api/jobs/thumbnail/invoke')).body)).toEqual({
+        status: 'queued',
+        runId: queuedId,
+      });
+      let res = await raw(staged.port, { path: `/runs/${queuedId}` });
+      expect(res.status).toBe(202);
+      expect(res.body).toContain('id="run-pending"');
+      expect(res.body).toContain('the launcher has not started this run yet');
+      expect(res.body).toContain(`data-events="/api/events?view=run&amp;run=${queuedId}"`);
+      // Replay's queued run too.
+      await send(`/api/runs/${original.runId}/replay`);
+      expect((await raw(staged.port, { path: '/runs/r00000000000000000002' })).status).toBe(202);
+      // The launcher started it: the run's own page.
+      engine.put(makeRun({ job: 'thumbnail', runId: queuedId, status: 'running' }));
+      res = await raw(staged.port, { path: `/runs/${queuedId}` });
+      expect(res.status).toBe(200);
+      expect(res.body).toContain('id="run-live"');
+      expect(res.body).not.toContain('run-pending');
+      // Never started within the wait: a 404 that says where the message went.
+      clock = new Date(NOW.getTime() + 11 * 60_000);
+      res = await raw(staged.port, { path: '/runs/r00000000000000000002' });
+      expect(res.status).toBe(404);
+      expect(res.body).toContain('the launcher has not started it');
+      expect(res.body).toContain('berth redrive launch-queue');
+    } finally {
+      await staged.close();
+    }
   });
 
   it('answers 404 for an unknown run, and serves the assets', async () => {

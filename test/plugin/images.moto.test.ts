@@ -252,7 +252,7 @@ describe('deploying built images (moto + a real registry)', () => {
       error = e as Error;
     }
     expect(error?.name).toBe('ScanGateError');
-    expect(error?.message).toContain('has HIGH 1 finding(s), at or above failOn HIGH');
+    expect(error?.message).toContain('has HIGH 1 finding, at or above failOn HIGH');
     expect(error?.message).toContain('SEVERITY  PACKAGE          CVE            FIXED IN');
     expect(error?.message).toContain('HIGH      moto_fake@9.9.9  CVE-9999-9999  —');
     expect(containerImage(lastTemplate!, 'hello')).toEqual({ Ref: imageParameterId('hello') });

@@ -25,14 +25,14 @@ export function registerRedrive(program: Command): void {
   ).action(async (target: string, opts: { json?: boolean } & StageOptions, cmd: Command) => {
     const jobs = await loadProjectJobs(cmd);
     const isJob = jobs.some((j) => j.name === target);
+    const moved = (n: number) => `${n} dead-letter message${n === 1 ? '' : 's'} moved back`;
     const print = (result: RedriveOutput) => {
       if (opts.json) return printJson(result);
       for (const o of result.runs)
         process.stdout.write(`${o.from} → ${o.status}${o.runId ? ` ${o.runId}` : ''}\n`);
-      if (isJob)
-        process.stdout.write(`${result.messages} dead-letter message(s) moved back to ${target}'s queue\n`);
+      if (isJob) process.stdout.write(`${moved(result.messages)} to ${target}'s queue\n`);
       else if (target === 'launch-queue' && opts.stage)
-        process.stdout.write(`${result.messages} dead-letter message(s) moved back to the launch queue\n`);
+        process.stdout.write(`${moved(result.messages)} to the launch queue\n`);
       if (result.runs.length === 0 && result.messages === 0) process.stdout.write('nothing to redrive\n');
     };
     if (opts.stage) {

@@ -18,11 +18,11 @@ const outcomeClass = z.enum(OUTCOME_CLASSES, {
  * @example { onReason: 'CannotPullContainerError*manifest unknown*', action: 'fail' }
  */
 export const retryRuleSchema = strictObject({
-  /** Exit code(s) of the essential container: a number, a list, or `{ from, to }`. */
+  /** Exit codes of the essential container: one number, a list, or `{ from, to }`. */
   onExitCode: exitCodeMatcher.optional(),
-  /** Outcome class(es): succeeded, app_error, oom, start_failure, spot_interrupted, timed_out, cancelled, lost. */
+  /** Outcome classes (one or a list): succeeded, app_error, oom, start_failure, spot_interrupted, timed_out, cancelled, lost. */
   onOutcome: z.union([outcomeClass, z.array(outcomeClass).min(1)]).optional(),
-  /** ECS stop code(s), e.g. `TaskFailedToStart`, `SpotInterruption`. */
+  /** ECS stop codes (one or a list), e.g. `TaskFailedToStart`, `SpotInterruption`. */
   onStopCode: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
   /** Glob on the stop reason or container reason (`*` any text, `?` one character), case-sensitive. */
   onReason: z.string().min(1).optional(),

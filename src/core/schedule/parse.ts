@@ -600,7 +600,13 @@ function parseRate(expression: string, inner: string, fail: Fail): RateScheduleA
   if (!unit) {
     if (knownUnit)
       fail(`"${unitText}" is not a rate unit`, `write rate(${value} ${unitWord(value, knownUnit)})`);
-    fail(`"${unitText}" is not a rate unit`, 'use minute(s), hour(s) or day(s), e.g. rate(5 minutes)');
+    fail(
+      `"${unitText}" is not a rate unit`,
+      `use ${(['minute', 'hour', 'day'] as const)
+        .map((u) => unitWord(value, u))
+        .join(', ')
+        .replace(/, (?=[a-z]+$)/, ' or ')}, e.g. rate(${value} ${unitWord(value, 'minute')})`,
+    );
   }
   const correct = unitWord(value, unit);
   if (unitText !== unitLower)

@@ -111,6 +111,14 @@
     try {
       const { message, link } = describeResult(await post(url, body));
       announce(message, 'ok', link);
+      // An action that empties what it acts on (Redrive of a queue's dead letters) goes once done; focus moves
+      // to the page's first action rather than to nowhere.
+      if (button.dataset.goneAfter === 'true') {
+        const focused = document.activeElement === button;
+        button.closest('[data-job-dead-letters]')?.replaceChildren();
+        button.remove();
+        if (focused) document.querySelector('main button, main textarea')?.focus();
+      }
     } catch (error) {
       announce(`Failed: ${error.message}`, 'error');
     } finally {
@@ -219,6 +227,8 @@
     if (count) count.textContent = `${plural(n, 'run')}, updated live`;
     const empty = document.getElementById('runs-empty');
     if (empty && n > 0) empty.remove();
+    // The job page keeps its recent-runs table hidden until the first run.
+    if (n > 0) document.querySelector('[data-runs-table][hidden]')?.removeAttribute('hidden');
   }
 
   function applyRun(data) {
@@ -317,7 +327,15 @@
     });
   }
 
+  /** A run queued from here that the launcher had not started when the page was served (see pendingRunView). */
+  const pendingRun = document.getElementById('run-pending');
+
   function applyDetail(data) {
+    // The run now exists: show its page.
+    if (pendingRun) {
+      location.reload();
+      return;
+    }
     const live = document.getElementById('run-live');
     if (!live) return;
     // Keep focus on the same action when its button is re-rendered.
@@ -355,6 +373,8 @@
   function applyJob(data) {
     const stats = document.querySelector(`[data-job-stats="${CSS.escape(data.job)}"]`);
     if (stats) stats.replaceChildren(fragment(data.html));
+    const dead = document.querySelector(`[data-job-dead-letters="${CSS.escape(data.job)}"]`);
+    if (dead && typeof data.deadLetters === 'string') dead.replaceChildren(fragment(data.deadLetters));
   }
 
   function applyWorkers(data) {
@@ -408,4 +428,6 @@
   setInterval(updateRelativeTimes, 10_000);
   startTails();
   connect();
+  // Besides the event stream (the run appearing), look again now and then: one read of the run.
+  if (pendingRun) setTimeout(() => location.reload(), 10_000);
 })();

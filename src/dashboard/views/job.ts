@@ -9,7 +9,7 @@ import type { RunRecord } from '../../runtime/ports.js';
 import { formatTime, imageName, jobRunsHref, plural } from '../format.js';
 import { type Html, html } from '../html.js';
 import type { DayCost, DayOutcomes, DurationPoint } from '../stats.js';
-import { JOB_TABLE_HEAD, type JobCardData, jobElementId, jobRow, triggerWords } from './jobs.js';
+import { JOB_TABLE_HEAD, type JobCardData, jobElementId, jobRow, STRIP_RUNS, triggerWords } from './jobs.js';
 import { costPlot, durationsPlot, outcomesPlot } from './plots.js';
 import { runRows } from './runs.js';
 import { workerPanel } from './workers.js';
@@ -106,6 +106,23 @@ export function jobActions(data: JobCardData): Html {
 </form>`;
 }
 
+/**
+ * Redrive for the job queue's dead-letter messages: only when there are some and the source can move them,
+ * with a confirmation. Re-sent with each `job` event (`deadLetters`), swapped into
+ * `[data-job-dead-letters="<name>"]`.
+ */
+export function deadLetterActions(data: JobCardData): Html | string {
+  const { job, queue } = data;
+  if (!data.canRedriveQueue || queue.deadLetter <= 0) return '';
+  const what = plural(queue.deadLetter, 'dead letter');
+  const again =
+    queue.deadLetter === 1
+      ? 'It is received again, as a new message'
+      : 'They are received again, as new messages';
+  return html`<p class="dead-letter-note"><span class="warn">${what}</span> in the dead-letter queue of ${job.name}'s queue: messages received as often as the queue allows without being handled.</p>
+  <button type="button" data-post="/api/jobs/${encodeURIComponent(job.name)}/redrive" data-confirm="Move ${what} back to ${job.name}'s queue? ${again}." data-gone-after="true">Redrive ${what}</button>`;
+}
+
 export function jobView(data: JobPageData): Html {
   const { row } = data;
   const { job } = row;
@@ -130,6 +147,7 @@ ${jobRow(row)}
 <section class="card" aria-labelledby="${id}-actions-h">
   <h2 id="${id}-actions-h">Run it</h2>
   ${jobActions(row)}
+  <div class="dead-letters" data-job-dead-letters="${job.name}">${deadLetterActions(row)}</div>
 </section>
 <section class="card" aria-labelledby="${id}-plots-h">
   <h2 id="${id}-plots-h">Over time</h2>
@@ -162,15 +180,12 @@ ${jobRow(row)}
 </section>
 <section class="card" aria-labelledby="${id}-runs-h">
   <h2 id="${id}-runs-h">Recent runs</h2>
-  ${
-    recent.length
-      ? html`<div class="table-wrap"><table class="runs">
+  <div class="table-wrap" data-runs-table${recent.length ? '' : html` hidden`}><table class="runs">
     <caption class="visually-hidden">Recent runs of ${job.name}, newest first</caption>
     <thead><tr><th scope="col">Run</th><th scope="col">Status</th><th scope="col">Attempt</th><th scope="col">Trigger</th><th scope="col">Created</th><th scope="col">Duration</th></tr></thead>
-    <tbody>${runRows(recent, row.now, data.replayed, false)}</tbody>
+    <tbody id="run-rows" data-limit="${STRIP_RUNS}">${runRows(recent, row.now, data.replayed, false)}</tbody>
   </table></div>
-  <p><a href="${jobRunsHref(job.name)}">All runs of ${job.name}</a></p>`
-      : html`<p class="empty">No runs yet: press Run now above${job.triggers.length ? ', or wait for its trigger' : ''}.</p>`
-  }
+  ${recent.length ? '' : html`<p class="empty" id="runs-empty">No runs yet: press Run now above${job.triggers.length ? ', or wait for its trigger' : ''}.</p>`}
+  <p><a href="${jobRunsHref(job.name)}">All runs of ${job.name}</a></p>
 </section>`;
 }

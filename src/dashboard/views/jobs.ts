@@ -23,6 +23,8 @@ export interface JobCardData {
   deadLetteredRuns: number;
   /** Failed or timed-out runs (among the newest few hundred) not replayed yet: what "Replay all failed" replays. */
   failedToReplay: number;
+  /** Whether the source can move the job queue's dead letters back (`redriveQueue`). */
+  canRedriveQueue: boolean;
   /** The worker pool of a service-mode queue job (undefined for other jobs, or a source without pools). */
   workers: WorkerPoolStatus | undefined;
   /** When the data was gathered. */

@@ -13,6 +13,11 @@ export interface PageOptions {
   problems?: readonly string[];
   /** What the pages show: `dev` (berth dev) or e.g. `stage prod (eu-west-1)` (berth console). @default 'dev' */
   source?: string;
+  /**
+   * Where the header's Sign out button posts (the console behind its sign-in, src/console/auth.ts); no button
+   * without it (berth dev, a console on 127.0.0.1).
+   */
+  signOut?: string;
 }
 
 /**
@@ -48,6 +53,11 @@ export function page(options: PageOptions): Html {
     </ul>
   </nav>
   ${options.events ? html`<p class="live-state" id="live-state" data-state="connecting">connecting…</p>` : ''}
+  ${
+    options.signOut
+      ? html`<form class="sign-out" method="post" action="${options.signOut}"><button type="submit">Sign out</button></form>`
+      : ''
+  }
 </header>
 <main id="main" tabindex="-1">
 ${

@@ -219,3 +219,18 @@ ${runLive(run, options.attempts, options.job, options.now, options.replays)}
   </div>
 </section>`;
 }
+
+/**
+ * The page of a run that was just queued from this dashboard (a deployed stage: the launcher starts it when
+ * it takes the message from the launch queue) and is not in the runs table yet. It says so; the script opens
+ * the run as soon as it appears (the page's event stream), and looks again every few seconds.
+ */
+export function pendingRunView(options: { runId: string; job: string; requestedAt: Date; now: Date }): Html {
+  const { runId, job, requestedAt, now } = options;
+  return html`<nav class="crumbs" aria-label="Breadcrumb"><ol><li><a href="/runs">Runs</a></li><li><a href="${jobHref(job)}">${job}</a></li><li aria-current="page"><code>${runId}</code></li></ol></nav>
+<h1>Run <code>${runId}</code></h1>
+<section class="card pending-run" id="run-pending" data-run="${runId}">
+  <p role="status"><span class="badge status-queued">waiting for the launcher</span> Sent to the launch queue ${formatTime(requestedAt.toISOString(), now)}: the launcher has not started this run yet, so it is not in the runs table. This page opens it as soon as it appears.</p>
+  <p class="muted">It usually takes a few seconds. If it never appears, the launcher refused the message: its reason is in the launcher's log, and the message ends in the launch queue's dead-letter queue (<code>berth redrive launch-queue --stage …</code> sends it again).</p>
+</section>`;
+}

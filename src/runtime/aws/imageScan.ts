@@ -210,7 +210,8 @@ export function checkScanGate(
   const blocking = blockingSeverities(counts, failOn);
   if (blocking.length === 0) return counts;
   const findings = findingsOf(response.imageScanFindings).filter((f) => rank(f.severity) <= rank(failOn));
+  const total = blocking.reduce((n, s) => n + (counts[s] ?? 0), 0);
   throw new ScanGateError(
-    `image of job ${job} (${reference}) has ${countsText(Object.fromEntries(blocking.map((s) => [s, counts[s]!])))} finding(s), at or above failOn ${failOn} — update the packages below (or the base image) and deploy again; the stack was not updated\n${findingsTable(findings)}`,
+    `image of job ${job} (${reference}) has ${countsText(Object.fromEntries(blocking.map((s) => [s, counts[s]!])))} ${total === 1 ? 'finding' : 'findings'}, at or above failOn ${failOn} — update the packages below (or the base image) and deploy again; the stack was not updated\n${findingsTable(findings)}`,
   );
 }

@@ -215,7 +215,7 @@ export async function moveDeadLetters(
     moved += done.length;
     if (sent.Failed?.length)
       throw new StageError(
-        `moving dead letters back to ${queue.name}: ${sent.Failed.length} message(s) failed (${sent.Failed[0]?.Code}: ${sent.Failed[0]?.Message}); ${moved} moved — run berth redrive again`,
+        `moving dead letters back to ${queue.name}: ${sent.Failed.length} message${sent.Failed.length === 1 ? '' : 's'} failed (${sent.Failed[0]?.Code}: ${sent.Failed[0]?.Message}); ${moved} moved — run berth redrive again`,
       );
   }
   return moved;

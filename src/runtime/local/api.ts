@@ -72,6 +72,8 @@ export interface LocalEngineApi {
   cancel(runId: string): Promise<boolean>;
   /** Redrives a dead-lettered run: a new run for the same trigger. Rejects when the run is not dead-lettered. */
   redrive(runId: string): Promise<AcceptResult>;
+  /** Moves the job queue's dead-letter messages back to the queue (SQS "start DLQ redrive"); how many moved. */
+  redriveQueue(job: string): Promise<number>;
   /** Listens to outcome events and run changes; returns the unsubscribe function. */
   subscribe(listener: (e: LocalEngineEvent) => void): () => void;
   /** Worker pools of service-mode queue jobs with their counts over time (what `GET /api/workers` serves). */

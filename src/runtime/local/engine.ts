@@ -521,6 +521,13 @@ export class LocalEngine implements LocalEngineApi {
     return this.replay(runId);
   }
 
+  async redriveQueue(job: string): Promise<number> {
+    this.requireJob(job);
+    const moved = this.queues.redriveDeadLetters(jobQueueName(job));
+    if (moved) this.pump.wake();
+    return moved;
+  }
+
   async cancel(runId: string): Promise<boolean> {
     const run = this.store.getRunSync(runId);
     if (!run || isFinalStatus(run.status)) return false;

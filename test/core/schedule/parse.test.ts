@@ -142,6 +142,11 @@ const CASES: Array<[string, undefined | string[]]> = [
   ['rate(2 weeks)', ['weeks are not a rate unit', 'rate(14 days)']],
   ['rate(1 month)', ['not a rate unit', 'cron(0 0 1 * ? *)']],
   ['rate(5 mins)', ['"mins" is not a rate unit', 'write rate(5 minutes)']],
+  [
+    'rate(5 lightyears)',
+    ['"lightyears" is not a rate unit', 'use minutes, hours or days, e.g. rate(5 minutes)'],
+  ],
+  ['rate(1 fortnight)', ['"fortnight" is not a rate unit', 'use minute, hour or day, e.g. rate(1 minute)']],
   ['rate(5 Minutes)', ['must be lower case', 'write rate(5 minutes)']],
   ['rate(5)', ['takes a value and a unit']],
   ['rate(five minutes)', ['"five" is not a number']],

@@ -469,7 +469,7 @@ describe('--stage CLI against moto server', () => {
       const invokedJson = JSON.parse((await berth(['invoke', 'orders', '--stage', STAGE, '--json'])).stdout);
       expect(Object.keys(invokedJson).sort()).toEqual(['runId', 'status']);
       const redriven = await berth(['redrive', 'orders', '--stage', STAGE]);
-      expect(redriven.stdout).toContain("0 dead-letter message(s) moved back to orders's queue");
+      expect(redriven.stdout).toContain("0 dead-letter messages moved back to orders's queue");
       const shown = await berth(['runs', 'show', list[0]!.runId, '--stage', STAGE]);
       expect(shown.stdout).toContain(`logs: berth runs logs ${list[0]!.runId} --stage ${STAGE}`);
     } finally {

@@ -64,7 +64,7 @@ describe('the scan gate on real response shapes', () => {
     expect(error).toBeInstanceOf(ScanGateError);
     expect((error as Error).message).toBe(
       [
-        `image of job thumbnail (${REF}) has HIGH 1 finding(s), at or above failOn HIGH — update the packages below (or the base image) and deploy again; the stack was not updated`,
+        `image of job thumbnail (${REF}) has HIGH 1 finding, at or above failOn HIGH — update the packages below (or the base image) and deploy again; the stack was not updated`,
         'SEVERITY  PACKAGE               CVE            FIXED IN',
         'HIGH      glibc@2.36-9+deb12u1  CVE-2023-4911  —',
       ].join('\n'),
@@ -77,7 +77,7 @@ describe('the scan gate on real response shapes', () => {
 
   it('blocks a CRITICAL enhanced finding under failOn HIGH and shows its fix', () => {
     expect(() => checkScanGate('report', REF, enhanced, 'HIGH')).toThrow(
-      /CRITICAL 1 finding\(s\)[\s\S]*CRITICAL {2}openssl@1\.1\.1n {2}CVE-2023-0286 {2}0:1\.1\.1n-0\+deb11u4/,
+      /CRITICAL 1 finding,[\s\S]*CRITICAL {2}openssl@1\.1\.1n {2}CVE-2023-0286 {2}0:1\.1\.1n-0\+deb11u4/,
     );
   });
 
