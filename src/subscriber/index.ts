@@ -15,8 +15,6 @@ import {
   type EventType,
   type OutcomeEvent,
 } from '../core/lifecycle/events.js';
-import { permissionSchema } from '../core/model/task.js';
-import { issuesFromZod } from '../core/model/validate.js';
 import type { EcsTaskStateChangeEvent } from '../runtime/aws/taskEvents.js';
 
 export const SUBSCRIBERS_DIR = 'subscribers';
@@ -77,18 +75,11 @@ export function defineSubscriber<const T extends EventType>(
 function checkCommon(options: { jobs?: readonly string[]; permissions?: readonly SubscriberPermission[] }) {
   if (options.jobs && options.jobs.length === 0)
     throw new SubscriberError('jobs: is empty — omit it to receive every job, or list job names');
-  for (const [i, p] of (options.permissions ?? []).entries()) {
-    const parsed = permissionSchema.safeParse(p);
-    if (!parsed.success)
-      throw new SubscriberError(
-        issuesFromZod(parsed.error, '', p)
-          .map(
-            (issue) =>
-              `permissions[${i}]${issue.path === '(job)' ? '' : `.${issue.path}`}: ${issue.problem} — ${issue.fix}`,
-          )
-          .join('\n'),
-      );
-  }
+  if (options.permissions !== undefined && !Array.isArray(options.permissions))
+    throw new SubscriberError(
+      'permissions: is not a list — write permissions: [{ actions: [...], resources: [...] }]',
+    );
+  // Each statement's shape is checked by the loader (./permissions.ts): zod stays out of `import 'berth'`.
 }
 
 export interface TaskStoppedSubscriberOptions {
