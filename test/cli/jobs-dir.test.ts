@@ -23,6 +23,7 @@ function project(yml = 'service: shop\ncustom:\n  berth:\n    jobsDir: src/jobs\
       validJob('report', { trigger: { schedule: { expression: 'cron(0 2 * * ? *)', timezone: 'UTC' } } }),
     ),
     'src/jobs/orders.ts': jobFile(validJob('orders', { trigger: { queue: { batchSize: 1 } } })),
+    'src/jobs/thumbs.ts': jobFile(validJob('thumbs', { trigger: { s3: { bucket: 'uploads' } } })),
     'jobs/stale.ts': 'export default {\n',
   });
   roots.push(root);
@@ -39,6 +40,7 @@ describe('custom.berth.jobsDir is the jobs folder of every command', () => {
     expect(JSON.parse(run.stdout).map((j: { name: string; file: string }) => [j.name, j.file])).toEqual([
       ['orders', 'src/jobs/orders.ts'],
       ['report', 'src/jobs/report.ts'],
+      ['thumbs', 'src/jobs/thumbs.ts'],
     ]);
   });
 
@@ -51,7 +53,7 @@ describe('custom.berth.jobsDir is the jobs folder of every command', () => {
 
   it('validate', () => {
     const run = runBerth(['validate', '-C', root]);
-    expect(run.stdout).toBe('✔ 2 jobs valid: orders, report\n');
+    expect(run.stdout).toBe('✔ 3 jobs valid: orders, report, thumbs\n');
     expect(run.code).toBe(0);
   });
 
@@ -59,7 +61,7 @@ describe('custom.berth.jobsDir is the jobs folder of every command', () => {
     const out = join(root, '.out', 'template.json');
     const run = runBerth(['synth', '--out', out, '-C', root]);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toMatch(/✔ 2 jobs → /);
+    expect(run.stderr).toMatch(/✔ 3 jobs → /);
     const template = JSON.parse(readFileSync(out, 'utf8')) as { Resources: Record<string, unknown> };
     expect(Object.keys(template.Resources).some((id) => /Report/.test(id))).toBe(true);
     expect(Object.keys(template.Resources).some((id) => /Orders/.test(id))).toBe(true);
@@ -68,7 +70,7 @@ describe('custom.berth.jobsDir is the jobs folder of every command', () => {
     expect(lint.status).toBe(0);
   });
 
-  it('invoke, send and runs (local)', async () => {
+  it('invoke, send, runs, redrive and put (local)', async () => {
     const invoke = await runBerthAsync(['invoke', 'report', '--json', '-C', root]);
     expect(invoke.stderr).toBe('');
     expect(invoke.code).toBe(0);
@@ -81,6 +83,22 @@ describe('custom.berth.jobsDir is the jobs folder of every command', () => {
     expect(runs.stderr).toBe('');
     expect(runs.code).toBe(0);
     expect(JSON.parse(runs.stdout).length).toBe(1);
+    const redrive = await runBerthAsync(['redrive', 'orders', '--json', '-C', root]);
+    expect(redrive.stderr).toBe('');
+    expect(redrive.code).toBe(0);
+    expect(JSON.parse(redrive.stdout)).toEqual({ runs: [], messages: 0 });
+    const put = await runBerthAsync([
+      'put',
+      'uploads',
+      join(root, 'serverless.yml'),
+      '--key',
+      'a.yml',
+      '-C',
+      root,
+    ]);
+    expect(put.stderr).toBe('');
+    expect(put.code).toBe(0);
+    expect(readFileSync(join(root, '.berth', 'buckets', 'uploads', 'a.yml'), 'utf8')).toContain('jobsDir');
   });
 
   it('image build (reaches the job: it has no task.build)', () => {
@@ -153,6 +171,6 @@ describe('bad custom.berth.jobsDir', () => {
     );
     const run = runBerth(['list', '--json', '-C', root]);
     expect(run.stderr).toBe('');
-    expect(JSON.parse(run.stdout)).toHaveLength(2);
+    expect(JSON.parse(run.stdout)).toHaveLength(3);
   });
 });
