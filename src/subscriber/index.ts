@@ -9,6 +9,7 @@
  * export default defineSubscriber({ on: ['Job Run Failed', 'Job Run Timed Out'], jobs: ['nightly-report'] },
  *   async (event) => { console.log(`${event.detail.job} ${event.detail.runId}: ${event.detail.reason}`); });
  */
+import { BerthError } from '../core/errors.js';
 import {
   ALL_EVENT_TYPES,
   EVENT_SOURCE,
@@ -52,7 +53,8 @@ export interface Subscriber<T extends EventType = EventType> {
   readonly handler: SubscriberHandler<T>;
 }
 
-export class SubscriberError extends Error {
+/** A subscriber file or its options are wrong: the CLI prints the message (`file: field: problem — fix`), no stack. */
+export class SubscriberError extends BerthError {
   override name = 'SubscriberError';
 }
 
