@@ -54,11 +54,14 @@ export function projectPaths(cmd: Command): { root: string; jobsDir: string } {
   const root = projectRoot(cmd);
   const flag = jobsDirFlag(cmd);
   if (flag !== undefined) return { root, jobsDir: flag };
-  return { root, jobsDir: resolveJobsDir(undefined, readServerlessYml(root).berth, 'serverless.yml') };
+  const yml = readServerlessYml(root);
+  return { root, jobsDir: resolveJobsDir(undefined, yml.berth, yml.file ?? 'serverless.yml') };
 }
 
 /** What berth reads of the project's serverless.yml. */
 export interface ServerlessYml {
+  /** The file read (`serverless.yml`, `.yaml` or `.json`), relative to the root; undefined when none exists. */
+  file?: string;
   /** `service:`; undefined when absent or not a plain name. */
   service?: string;
   /** `custom.berth`, when the YAML could be read. */
@@ -71,16 +74,23 @@ export interface ServerlessYml {
  * `berth send` and friends stay light in a project that keeps the default layout.
  */
 export function readServerlessYml(root: string, needBerth = false): ServerlessYml {
-  const file = join(root, 'serverless.yml');
-  if (!existsSync(file)) return {};
-  const text = readFileSync(file, 'utf8');
-  const service = /^service:\s*['"]?([A-Za-z0-9-]+)/m.exec(text)?.[1];
-  const out: ServerlessYml = service === undefined ? {} : { service };
-  if (!/^\s*berth\s*:/m.test(text) || (!needBerth && !/\bjobsDir\b/.test(text))) return out;
-  const doc = parseYaml(text, file) as { custom?: { berth?: unknown } } | undefined;
-  const berth = doc && typeof doc === 'object' ? doc.custom?.berth : undefined;
+  const name = SERVERLESS_FILES.find((f) => existsSync(join(root, f)));
+  if (name === undefined) return {};
+  const text = readFileSync(join(root, name), 'utf8');
+  // Top level only (`service:` at the start of a line); the parse below also reads a JSON file's.
+  const service = /^['"]?service['"]?\s*:\s*['"]?([A-Za-z0-9-]+)/m.exec(text)?.[1];
+  const out: ServerlessYml = service === undefined ? { file: name } : { file: name, service };
+  if (!/\bberth['"]?\s*:/.test(text) || (!needBerth && !/\bjobsDir\b/.test(text))) return out;
+  // JSON is YAML too: one parser for the three.
+  const doc = parseYaml(text, name) as { service?: unknown; custom?: { berth?: unknown } } | undefined;
+  if (!doc || typeof doc !== 'object') return out;
+  if (typeof doc.service === 'string' && /^[A-Za-z0-9-]+$/.test(doc.service)) out.service = doc.service;
+  const berth = doc.custom?.berth;
   return berth === undefined ? out : { ...out, berth };
 }
+
+/** The service files Serverless reads that berth can read too (serverless.ts/.js need Serverless itself). */
+const SERVERLESS_FILES = ['serverless.yml', 'serverless.yaml', 'serverless.json'];
 
 /** CloudFormation's short-form tags (`!Ref`, `!GetAtt`, …) as their long form, so a serverless.yml using them parses. */
 const CFN_TAGS = [

@@ -49,8 +49,8 @@ export async function readBerthConfig(
 }> {
   const { root } = projectPaths(cmd);
   let config: Record<string, unknown>;
-  let configFile = 'serverless.yml';
   const defaults = readServerlessYml(root, true);
+  let configFile = defaults.file ?? 'serverless.yml';
   if (configPath) {
     try {
       config = JSON.parse(readFileSync(resolve(configPath), 'utf8'));

@@ -16,9 +16,12 @@ afterAll(() => {
   for (const root of roots) removeProject(root);
 });
 
-function project(yml = 'service: shop\ncustom:\n  berth:\n    jobsDir: src/jobs\n'): string {
+function project(
+  yml = 'service: shop\ncustom:\n  berth:\n    jobsDir: src/jobs\n',
+  file = 'serverless.yml',
+): string {
   const root = makeProject('cli-jobs-dir', {
-    'serverless.yml': yml,
+    [file]: yml,
     'src/jobs/report.ts': jobFile(
       validJob('report', { trigger: { schedule: { expression: 'cron(0 2 * * ? *)', timezone: 'UTC' } } }),
     ),
@@ -156,13 +159,33 @@ describe('custom.berth.jobsDir is the jobs folder of every command', () => {
 /** `${` written out of a template literal: Serverless variables in the YAML text. */
 const VAR = '$' + '{';
 
-describe('bad custom.berth.jobsDir', () => {
+describe('reading the service file', () => {
   it('names the file, the field and the fix', () => {
     const root = project(`service: shop\ncustom:\n  berth:\n    jobsDir: ${VAR}env:JOBS}\n`);
     const run = runBerth(['list', '-C', root]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`serverless.yml: custom.berth.jobsDir is "${VAR}env:JOBS}"`);
     expect(run.stderr).toContain('pass --jobs-dir');
+  });
+
+  it.each([
+    ['serverless.yaml', 'service: shop\ncustom: { berth: { jobsDir: src/jobs } }\n'],
+    [
+      'serverless.json',
+      JSON.stringify({ service: 'shop', custom: { berth: { jobsDir: 'src/jobs' } } }, null, 2),
+    ],
+  ])('reads %s (flow style and JSON too)', (file, text) => {
+    const root = project(text, file);
+    const run = runBerth(['list', '--json', '-C', root]);
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toHaveLength(3);
+  });
+
+  it('names serverless.yaml in its errors', () => {
+    const root = project('service: shop\ncustom:\n  berth:\n    jobsDir: 3\n', 'serverless.yaml');
+    const run = runBerth(['list', '-C', root]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('serverless.yaml: custom.berth.jobsDir must be a folder path');
   });
 
   it('reads a serverless.yml that uses CloudFormation short-form tags', () => {
