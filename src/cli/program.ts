@@ -140,7 +140,10 @@ export function createProgram(): Command {
     .description('Event-driven container jobs on AWS Fargate, declared in TypeScript')
     .version(berthVersion(), '-V, --version', 'print the version')
     .option('-C, --cwd <dir>', 'project root (default: the current directory)')
-    .option('--jobs-dir <dir>', 'folder of job files, relative to the root', 'jobs')
+    .option(
+      '--jobs-dir <dir>',
+      'folder of job files, relative to the root (default: serverless.yml custom.berth.jobsDir, else jobs)',
+    )
     .showHelpAfterError()
     .configureOutput({ outputError: (str, write) => write(str) });
 }

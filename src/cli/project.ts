@@ -1,13 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { assertBuildPaths } from '../compiler/imageChecks.js';
 import type { Job } from '../core/model/job.js';
 import { loadJobsOrThrow } from '../loader/loadJobs.js';
 import { CliError } from './output.js';
-import { projectPaths } from './paths.js';
+import { jobsDirFlag, projectPaths, readServerlessYml, resolveJobsDir, type ServerlessYml } from './paths.js';
 
-export { type GlobalOptions, projectPaths } from './paths.js';
+export { type GlobalOptions, projectPaths, projectRoot } from './paths.js';
 
 /** Project root and jobs folder from the global options. */
 export async function loadProjectJobs(cmd: Command): Promise<Job[]> {
@@ -27,26 +27,14 @@ export function findJob(jobs: Job[], name: string): Job {
   return job;
 }
 
-/** `service:` and `custom.berth` of the project's serverless.yml, when it has one and YAML can be read. */
-export async function serverlessDefaults(root: string): Promise<{ service?: string; berth?: unknown }> {
-  const file = join(root, 'serverless.yml');
-  if (!existsSync(file)) return {};
-  const text = readFileSync(file, 'utf8');
-  const service = /^service:\s*['"]?([A-Za-z0-9-]+)/m.exec(text)?.[1];
-  try {
-    // js-yaml comes with osls (the Serverless CLI); without it only `service:` is read.
-    const specifier = 'js-yaml';
-    const yaml = (await import(specifier)) as { load(text: string): unknown };
-    const doc = yaml.load(text) as { custom?: { berth?: unknown } } | undefined;
-    return { service, berth: doc?.custom?.berth };
-  } catch {
-    return { service };
-  }
+/** `service:` and `custom.berth` of the project's serverless.yml (see readServerlessYml). */
+export async function serverlessDefaults(root: string): Promise<ServerlessYml> {
+  return readServerlessYml(root, true);
 }
 
 /**
  * `custom.berth` as `berth synth` reads it (serverless.yml, or the JSON file of `--config`), and the jobs
- * folder synth would compile: `--jobs-dir` when given, else `custom.berth.jobsDir`, else `jobs`.
+ * folder every command uses: `--jobs-dir` when given, else that config's `jobsDir`, else `jobs`.
  */
 export async function readBerthConfig(
   cmd: Command,
@@ -59,10 +47,10 @@ export async function readBerthConfig(
   /** serverless.yml's `service:`, else the folder's name (as `berth synth`). */
   service: string;
 }> {
-  const { root, jobsDir } = projectPaths(cmd);
+  const { root } = projectPaths(cmd);
   let config: Record<string, unknown>;
-  let configFile = 'serverless.yml';
-  const defaults = await serverlessDefaults(root);
+  const defaults = readServerlessYml(root, true);
+  let configFile = defaults.file ?? 'serverless.yml';
   if (configPath) {
     try {
       config = JSON.parse(readFileSync(resolve(configPath), 'utf8'));
@@ -74,13 +62,12 @@ export async function readBerthConfig(
     const berth = defaults.berth;
     config = berth && typeof berth === 'object' ? (berth as Record<string, unknown>) : {};
   }
-  const fromConfig = typeof config.jobsDir === 'string' ? config.jobsDir : undefined;
-  const effective = jobsDir !== 'jobs' || fromConfig === undefined ? jobsDir : fromConfig;
+  const jobsDir = resolveJobsDir(jobsDirFlag(cmd), config, configFile);
   return {
     root,
-    jobsDir: effective,
+    jobsDir,
     configFile,
-    config: { ...config, jobsDir: effective },
+    config: { ...config, jobsDir },
     service: defaults.service ?? basename(root),
   };
 }

@@ -15,6 +15,7 @@ import {
   subscriberPattern,
   taskStoppedPattern,
 } from '../subscriber/index.js';
+import { permissionProblems } from '../subscriber/permissions.js';
 import { arn, type CfnValue, getAtt, type PolicyStatement, type Resources, ref, sub } from './cfn.js';
 import { subscriberJobsIssue } from './checks.js';
 import type { CompileContext } from './context.js';
@@ -87,6 +88,9 @@ export function subscriberRulePattern(
 function checkJobs(loaded: LoadedSubscriber, jobs: readonly Job[]): void {
   const issue = subscriberJobsIssue(loaded, jobs);
   if (issue) throw new CompileError(formatJobIssue(issue));
+  // The loader checks these too; a subscriber handed to the compiler another way is checked here.
+  const problems = permissionProblems(loaded.subscriber.options.permissions);
+  if (problems.length) throw new CompileError(problems.map((p) => `${loaded.file}: ${p}`).join('\n'));
 }
 
 export function compileSubscriber(

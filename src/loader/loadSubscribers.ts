@@ -11,6 +11,7 @@ import {
   SUBSCRIBERS_DIR,
   SubscriberError,
 } from '../subscriber/index.js';
+import { permissionProblems } from '../subscriber/permissions.js';
 import { type ImportOptions, importProjectFiles } from './importFiles.js';
 
 /**
@@ -47,6 +48,9 @@ export async function loadSubscribers(
       throw new SubscriberError(
         `${file}: (file): does not default-export defineSubscriber(...) or defineTaskStoppedSubscriber(...) — add export default defineSubscriber({ on: [...] }, handler)`,
       );
+    const problems = permissionProblems(mod.default.options.permissions);
+    if (problems.length)
+      throw new SubscriberError(problems.map((problem) => `${file}: ${problem}`).join('\n'));
     const name = mod.default.options.name ?? basename(f, extname(f));
     if (!/^[a-z][a-z0-9-]{0,31}$/.test(name))
       throw new SubscriberError(

@@ -9,14 +9,13 @@
  * export default defineSubscriber({ on: ['Job Run Failed', 'Job Run Timed Out'], jobs: ['nightly-report'] },
  *   async (event) => { console.log(`${event.detail.job} ${event.detail.runId}: ${event.detail.reason}`); });
  */
+import { BerthError } from '../core/errors.js';
 import {
   ALL_EVENT_TYPES,
   EVENT_SOURCE,
   type EventType,
   type OutcomeEvent,
 } from '../core/lifecycle/events.js';
-import { permissionSchema } from '../core/model/task.js';
-import { issuesFromZod } from '../core/model/validate.js';
 import type { EcsTaskStateChangeEvent } from '../runtime/aws/taskEvents.js';
 
 export const SUBSCRIBERS_DIR = 'subscribers';
@@ -54,7 +53,8 @@ export interface Subscriber<T extends EventType = EventType> {
   readonly handler: SubscriberHandler<T>;
 }
 
-export class SubscriberError extends Error {
+/** A subscriber file or its options are wrong: the CLI prints the message (`file: field: problem — fix`), no stack. */
+export class SubscriberError extends BerthError {
   override name = 'SubscriberError';
 }
 
@@ -77,18 +77,11 @@ export function defineSubscriber<const T extends EventType>(
 function checkCommon(options: { jobs?: readonly string[]; permissions?: readonly SubscriberPermission[] }) {
   if (options.jobs && options.jobs.length === 0)
     throw new SubscriberError('jobs: is empty — omit it to receive every job, or list job names');
-  for (const [i, p] of (options.permissions ?? []).entries()) {
-    const parsed = permissionSchema.safeParse(p);
-    if (!parsed.success)
-      throw new SubscriberError(
-        issuesFromZod(parsed.error, '', p)
-          .map(
-            (issue) =>
-              `permissions[${i}]${issue.path === '(job)' ? '' : `.${issue.path}`}: ${issue.problem} — ${issue.fix}`,
-          )
-          .join('\n'),
-      );
-  }
+  if (options.permissions !== undefined && !Array.isArray(options.permissions))
+    throw new SubscriberError(
+      'permissions: is not a list — write permissions: [{ actions: [...], resources: [...] }]',
+    );
+  // Each statement's shape is checked by the loader (./permissions.ts): zod stays out of `import 'berth'`.
 }
 
 export interface TaskStoppedSubscriberOptions {

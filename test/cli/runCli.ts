@@ -20,11 +20,14 @@ export function runBerth(args: string[], options: { cwd?: string } = {}): CliRun
 }
 
 /** Like `runBerth`, without blocking: for running many commands side by side. */
-export function runBerthAsync(args: string[], options: { cwd?: string } = {}): Promise<CliRun> {
+export function runBerthAsync(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<CliRun> {
   return new Promise((resolvePromise) => {
     const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/berth.js'), ...args], {
       cwd: options.cwd ?? REPO_ROOT,
-      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined },
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: 30_000,
     });

@@ -48,6 +48,13 @@ describe('validate and synth never disagree (the same broken inputs)', () => {
       },
       line: 'subscribers/page.ts: jobs: no job named order — use one of orders',
     },
+    'a subscriber permission that is no IAM action (checked by the loader, not by import)': {
+      files: {
+        'jobs/orders.ts': job('orders'),
+        'subscribers/page.ts': `import { defineSubscriber } from 'berth';\nexport default defineSubscriber({ on: ['Job Run Failed'], permissions: [{ actions: ['publish'], resources: ['*'] }] }, async () => {});\n`,
+      },
+      line: 'subscribers/page.ts: permissions[0].actions[0]: is not an IAM action — write service:Action, like s3:GetObject',
+    },
     'an ECR lifecycle policy past its limit (found by compiling the stack in memory)': {
       files: {
         'tasks/t.ts': 'console.log(1);\n',
@@ -80,6 +87,7 @@ describe('validate and synth never disagree (the same broken inputs)', () => {
     expect(synth.code).toBe(1);
     expect(validate.stderr).toContain(line);
     expect(synth.stderr).toContain(line);
+    expect(synth.stderr).not.toMatch(/^\s+at /m);
     // Every error validate reports, synth reports too (config lines without the file: the plugin has none).
     for (const l of errorLines(validate.stderr)) {
       expect(synth.stderr).toContain(l.slice(2).replace(/^serverless\.yml: /, ''));
@@ -103,6 +111,22 @@ describe('validate and synth never disagree (the same broken inputs)', () => {
     const synth = runBerth(['synth', '-C', root, '--out', join(root, 'out.json')]);
     expect(synth.stderr).not.toContain('✖');
     expect(synth.code).toBe(0);
+  });
+});
+
+describe('validate: every bad subscriber permission, one issue each', () => {
+  it('--json lists both statements with their field', () => {
+    const root = project({
+      'jobs/orders.ts': job('orders'),
+      'subscribers/page.ts': `import { defineSubscriber } from 'berth';\nexport default defineSubscriber({ on: ['Job Run Failed'], permissions: [{ actions: ['publish'], resources: ['*'] }, { effect: 'Maybe', actions: ['sns:Publish'], resources: ['*'] }] }, async () => {});\n`,
+    });
+    const run = runBerth(['validate', '--json', '-C', root]);
+    expect(run.code).toBe(1);
+    const out = JSON.parse(run.stdout) as { problems: { file: string; field: string; severity: string }[] };
+    expect(out.problems.map((e) => [e.file, e.field, e.severity])).toEqual([
+      ['subscribers/page.ts', 'permissions[0].actions[0]', 'error'],
+      ['subscribers/page.ts', 'permissions[1].effect', 'error'],
+    ]);
   });
 });
 

@@ -14,6 +14,7 @@ import {
   defineSubscriber,
   defineTaskStoppedSubscriber,
   type LoadedSubscriber,
+  type SubscriberPermission,
 } from '../../src/subscriber/index.js';
 import { context, job, resource } from './helpers.js';
 
@@ -151,25 +152,29 @@ describe('compileSubscriber (defineSubscriber)', () => {
     );
   });
 
-  it('rejects a malformed permission when the subscriber is defined', () => {
-    expect(() =>
-      defineSubscriber(
-        { on: ['Job Run Failed'], permissions: [{ actions: ['publish'], resources: ['*'] }] },
-        () => {},
-      ),
-    ).toThrow(/permissions\[0\]\.actions\[0\]: is not an IAM action/);
+  it('rejects a malformed permission, naming the file (defineSubscriber itself loads no zod)', () => {
+    const bad = (permissions: SubscriberPermission[]) =>
+      loaded(
+        pageOnFailure.file,
+        pageOnFailure.name,
+        defineSubscriber({ on: ['Job Run Failed'], permissions }, () => {}),
+      );
+    expect(() => compileSubscriber(bad([{ actions: ['publish'], resources: ['*'] }]), jobs, ctx)).toThrow(
+      /^subscribers\/page-on-failure\.ts: permissions\[0\]\.actions\[0\]: is not an IAM action/,
+    );
     // In berth's words, never zod's ("Invalid option: expected one of").
     expect(() =>
-      defineSubscriber(
-        {
-          on: ['Job Run Failed'],
-          permissions: [{ effect: 'Maybe' as 'Allow', actions: ['sns:Publish'], resources: ['*'] }],
-        },
-        () => {},
+      compileSubscriber(
+        bad([{ effect: 'Maybe' as 'Allow', actions: ['sns:Publish'], resources: ['*'] }]),
+        jobs,
+        ctx,
       ),
     ).toThrow(
-      "permissions[0].effect: is the text \"Maybe\", not one of 'Allow', 'Deny' — use one of 'Allow', 'Deny'",
+      "subscribers/page-on-failure.ts: permissions[0].effect: is the text \"Maybe\", not one of 'Allow', 'Deny' — use one of 'Allow', 'Deny'",
     );
+    expect(() =>
+      defineSubscriber({ on: ['Job Run Failed'], permissions: 'sns:Publish' as never }, () => {}),
+    ).toThrow('permissions: is not a list');
   });
 });
 

@@ -1,6 +1,7 @@
 /**
  * The task side of the package stays light: `berth/task` and `berth/worker` load on plain Node (no tsx, no
- * TypeScript), and what they import at load holds nothing heavy. The graph is read from the built package
+ * TypeScript), and what they import at load holds nothing heavy; so does `import 'berth'` (job and subscriber
+ * files), which leaves validation (zod) to the loader. The graph is read from the built package
  * (dist/, what npm ships), following static imports only: a dynamic import() loads only when it is called.
  */
 import { spawnSync } from 'node:child_process';
@@ -11,11 +12,18 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { staticImportGraph } from '../helpers/importGraph.js';
 import { REPO_ROOT } from '../loader/tmpProject.js';
 
-/** Never at load on the task side: native builds, bundlers, loaders, validation and the CLI's own packages. */
+/**
+ * Never at load on the task side nor in `import 'berth'`: native builds, bundlers, loaders, validation and the
+ * CLI's own packages.
+ */
 const HEAVY = ['better-sqlite3', 'esbuild', 'tsx', 'zod', 'croner', 'chokidar', 'commander', 'typescript'];
 
 describe.each([
   ['dist/task/index.js', []],
+  // `import 'berth'`: every job and subscriber file loads it, in a worker per load; the loader validates.
+  ['dist/index.js', []],
+  // Bundled into every subscriber Lambda.
+  ['dist/subscriber/index.js', []],
   // The worker polls SQS: that one client is what it calls.
   ['dist/worker/index.js', ['@aws-sdk/client-sqs']],
 ])('%s', (entry, allowedSdk) => {

@@ -78,4 +78,17 @@ describe('defineSubscriber', () => {
       /subscribers\/broken.ts: \(file\): does not default-export/,
     );
   });
+
+  it('the loader checks each permission statement and names the file', async () => {
+    const root = join(tmp, 'permissions');
+    mkdirSync(join(root, 'subscribers'), { recursive: true });
+    const src = join(process.cwd(), 'src', 'subscriber', 'index.ts');
+    writeFileSync(
+      join(root, 'subscribers', 'page.ts'),
+      `import { defineSubscriber } from ${JSON.stringify(src)};\nexport default defineSubscriber({ on: ['Job Run Failed'], permissions: [{ actions: ['publish'], resources: ['*'] }] }, () => {});\n`,
+    );
+    await expect(loadSubscribers(root)).rejects.toThrow(
+      /^subscribers\/page\.ts: permissions\[0\]\.actions\[0\]: is not an IAM action/,
+    );
+  });
 });

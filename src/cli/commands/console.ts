@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { CliError } from '../output.js';
-import { loadProjectJobs, projectPaths } from '../project.js';
+import { loadProjectJobs, projectRoot } from '../project.js';
 
 const DESCRIPTION =
   'Serve the runs dashboard of a deployed stage on 127.0.0.1: runs, logs, queues and actions from AWS';
@@ -28,7 +28,7 @@ export function registerConsole(program: Command): void {
           stage: opts.stage,
           port,
           jobs,
-          root: projectPaths(cmd).root,
+          root: projectRoot(cmd),
           ...(opts.region ? { region: opts.region } : {}),
           ...(opts.service ? { service: opts.service } : {}),
         });

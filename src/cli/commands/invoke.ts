@@ -6,7 +6,7 @@ import { invokeDirect, openDirect } from '../../runtime/local/direct.js';
 import { ManualS3Error, manualS3Trigger } from '../../runtime/local/manualS3.js';
 import { devPaths } from '../../runtime/local/paths.js';
 import { CliError, printJson } from '../output.js';
-import { findJob, loadProjectJobs, projectPaths } from '../project.js';
+import { findJob, loadProjectJobs, projectRoot } from '../project.js';
 import { awsCli, type StageOptions, stageArgs, stageOptions } from './runs.js';
 
 /** `{ status, runId }` (or `{ status: 'skipped', reason }`), locally and with `--stage` (`status: 'queued'`). */
@@ -65,7 +65,7 @@ export function registerInvoke(program: Command): void {
         const aws = await awsCli('awsInvoke');
         return print((await aws({ ...stageArgs(opts, cmd), job: name, payload })) as InvokeResult);
       }
-      const paths = devPaths(projectPaths(cmd).root);
+      const paths = devPaths(projectRoot(cmd));
       let trigger: TriggerPayload | undefined;
       if (opts.key !== undefined) {
         try {

@@ -12,7 +12,7 @@ import { SqliteRunStore } from '../../runtime/local/store.js';
 import { colorStatus } from '../../runtime/local/terminal.js';
 import type { AttemptRecord, RunRecord } from '../../runtime/ports.js';
 import { CliError, printJson } from '../output.js';
-import { projectPaths } from '../project.js';
+import { projectPaths, projectRoot } from '../project.js';
 import { runJson } from '../runJson.js';
 
 // ---- --stage: dispatch to the AWS runtime, loaded on demand so local use never loads the AWS SDK ----
@@ -57,11 +57,11 @@ export async function awsCli(
 }
 
 export function stageArgs(opts: StageOptions, cmd: Command): Record<string, unknown> {
-  return { service: opts.service, stage: opts.stage, region: opts.region, root: projectPaths(cmd).root };
+  return { service: opts.service, stage: opts.stage, region: opts.region, root: projectRoot(cmd) };
 }
 
 function openStore(cmd: Command): { store: SqliteRunStore; close: () => void } {
-  const db = openDevDb(devPaths(projectPaths(cmd).root).db, { readonly: true });
+  const db = openDevDb(devPaths(projectRoot(cmd)).db, { readonly: true });
   return { store: new SqliteRunStore(db), close: () => db.close() };
 }
 
@@ -126,7 +126,7 @@ async function streamLog(file: string, from: number, to: number): Promise<void> 
 }
 
 async function followLogs(cmd: Command, runId: string, onlyAttempt?: number): Promise<void> {
-  const paths = devPaths(projectPaths(cmd).root);
+  const paths = devPaths(projectRoot(cmd));
   const offsets = new Map<number, number>();
   const pump = async (attempt: number): Promise<void> => {
     const file = logFile(paths, runId, attempt);
@@ -249,7 +249,7 @@ export function registerRuns(program: Command): void {
       const run = store.getRunSync(runId);
       if (!run) throw new CliError(`${runId}: no such run — list runs with berth runs list`);
       const attempts = store.listAttemptsSync(runId);
-      const paths = devPaths(projectPaths(cmd).root);
+      const paths = devPaths(projectRoot(cmd));
       if (opts.json) {
         return printJson({
           ...runJson(run),
@@ -301,7 +301,7 @@ export function registerRuns(program: Command): void {
         close();
       }
       if (!run) throw new CliError(`${runId}: no such run — list runs with berth runs list`);
-      const paths = devPaths(projectPaths(cmd).root);
+      const paths = devPaths(projectRoot(cmd));
       const attempts = attempt ? [attempt] : Array.from({ length: run.attempt }, (_, i) => i + 1);
       for (const a of attempts) {
         const file = logFile(paths, runId, a);

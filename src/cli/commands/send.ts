@@ -10,7 +10,7 @@ import {
   SqsError,
 } from '../../runtime/local/sqs.js';
 import { CliError, printJson } from '../output.js';
-import { projectPaths } from '../paths.js';
+import { projectRoot } from '../paths.js';
 
 interface SendOptions {
   delay: string;
@@ -155,7 +155,7 @@ Examples:
       // A deduplication id needs the job's own FIFO setting checked first: only plain sends take the fast path.
       const viaEngine =
         deduplicationId === undefined
-          ? await sendThroughEngine(projectPaths(cmd).root, name, body, {
+          ? await sendThroughEngine(projectRoot(cmd), name, body, {
               delaySeconds: delay,
               ...(groupId !== undefined ? { groupId } : {}),
             })
@@ -185,7 +185,7 @@ Examples:
           `--dedup-id: job '${name}' reads a standard queue; deduplication ids are for FIFO queues only (${job.file}: trigger.queue.fifo: true) — drop --dedup-id`,
         );
       }
-      const handle = openDirect(devPaths(projectPaths(cmd).root));
+      const handle = openDirect(devPaths(projectRoot(cmd)));
       try {
         const sent = sendDirect(handle, job, body, {
           delaySeconds: delay,

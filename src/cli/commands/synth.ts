@@ -1,10 +1,10 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { imagesStackName } from '../../compiler/ecr.js';
 import { CliError } from '../output.js';
-import { projectPaths, serverlessDefaults } from '../project.js';
+import { readBerthConfig } from '../project.js';
 
 interface SynthOptions {
   out?: string;
@@ -32,22 +32,13 @@ export function registerSynth(program: Command): void {
       'JSON file with the custom.berth settings (default: serverless.yml custom.berth)',
     )
     .action(async (opts: SynthOptions, cmd: Command) => {
-      const { root, jobsDir } = projectPaths(cmd);
-      const defaults = await serverlessDefaults(root);
-      let config: Record<string, unknown> = (defaults.berth as Record<string, unknown>) ?? {};
-      if (opts.config) {
-        try {
-          config = JSON.parse(readFileSync(resolve(opts.config), 'utf8'));
-        } catch (error) {
-          throw new CliError(`${opts.config}: cannot read it as JSON — ${(error as Error).message}`);
-        }
-      }
-      if (jobsDir !== 'jobs' || config.jobsDir === undefined) config = { ...config, jobsDir };
+      // One reading of custom.berth and the jobs folder, shared with berth validate.
+      const { root, config, service: defaultService } = await readBerthConfig(cmd, opts.config);
       const out = opts.out ? resolve(opts.out) : undefined;
       const assetsDir = out
         ? join(dirname(out), 'berth-assets')
         : join(root, '.berth', 'synth', 'berth-assets');
-      const service = opts.service ?? defaults.service ?? basename(root);
+      const service = opts.service ?? defaultService;
       // The compiler (esbuild, the CloudFormation writers) loads only when synth runs.
       const { buildService } = await import('../../compiler/index.js');
       const { synthesizeTemplate } = await import('../../compiler/synth.js');

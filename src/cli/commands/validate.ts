@@ -110,10 +110,12 @@ async function loadProjectSubscribers(root: string, issues: JobIssue[]): Promise
     return await loadSubscribers(root);
   } catch (error) {
     if (!(error instanceof SubscriberError)) throw error;
-    // The loader's message is `file: field: problem — fix`.
-    const [file = 'subscribers/', path = '(file)', ...rest] = error.message.split(': ');
-    const { problem, fix } = splitProblemFix(rest.join(': '), 'see docs/events.md');
-    issues.push({ file, path, problem, fix });
+    // The loader's message is `file: field: problem — fix`, one line per problem.
+    for (const line of error.message.split('\n')) {
+      const [file = 'subscribers/', path = '(file)', ...rest] = line.split(': ');
+      const { problem, fix } = splitProblemFix(rest.join(': '), 'see docs/events.md');
+      issues.push({ file, path, problem, fix });
+    }
     return [];
   }
 }
