@@ -125,7 +125,8 @@ let yamlSchema: { yaml: JsYaml; schema: unknown } | null | undefined;
 function loadJsYaml(): { yaml: JsYaml; schema: unknown } | null {
   if (yamlSchema !== undefined) return yamlSchema;
   try {
-    // js-yaml comes with osls (the Serverless CLI); loaded only when a serverless.yml needs reading.
+    // js-yaml is berth's own dependency (never a package hoisted from osls: pnpm's layout would hide it);
+    // loaded only when a serverless.yml needs reading.
     const yaml = createRequire(import.meta.url)('js-yaml') as JsYaml;
     const types = CFN_TAGS.flatMap((name) =>
       ['scalar', 'sequence', 'mapping'].map(
@@ -150,7 +151,7 @@ function parseYaml(text: string, file: string): unknown {
   const loaded = loadJsYaml();
   if (!loaded) {
     throw new CliError(
-      `${file}: it sets custom.berth but no YAML reader is installed — install osls (npm i -D osls, which brings js-yaml) or pass --jobs-dir / --config`,
+      `${file}: cannot load js-yaml, berth's YAML reader — reinstall berth (npm i berth), or pass --jobs-dir / --config`,
     );
   }
   try {
