@@ -36,7 +36,7 @@ describe('the console is allowed exactly what its code sends', () => {
   });
 
   it('cancels with a plain conditional update (no retry event, so no PutItem)', () => {
-    const source = readFileSync(resolve(ROOT, 'src/console/awsSource.ts'), 'utf8');
+    const source = readFileSync(resolve(ROOT, 'src/console/aws/actions.ts'), 'utf8');
     const cancel = source.slice(
       source.indexOf('async cancel('),
       source.indexOf('\n  }\n', source.indexOf('async cancel(')),
