@@ -83,7 +83,9 @@ for (const bad of [/^test\//, /^bench\//, /^jobs\//, /^src\//, /\.png$/, /^\.tmp
     !files.some((f) => bad.test(f)),
     `ships ${files.filter((f) => bad.test(f)).join(', ')}`,
   );
-expectThat('tarball size', unpacked <= 1_500_000, `${unpacked} bytes unpacked (limit 1,500,000)`);
+// The size guard catches what the patterns above miss (a folder of fixtures, a bundled dependency); it grows
+// with features only: 1.41 MB before the runs console, App Runner and the job pages, 1.76 MB after.
+expectThat('tarball size', unpacked <= 2_000_000, `${unpacked} bytes unpacked (limit 2,000,000)`);
 
 // 2. A fresh project, as `npm init -y` writes it (npm 11: "type": "commonjs").
 mkdirSync(project, { recursive: true });
