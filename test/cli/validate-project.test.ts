@@ -69,6 +69,12 @@ describe('validate and synth never disagree (the same broken inputs)', () => {
       },
       line: 'custom.berth.images.repository: the lifecycle policy of berth/',
     },
+    'a stack past the 500 resources CloudFormation allows (measured as synth measures it)': {
+      files: Object.fromEntries(
+        Array.from({ length: 130 }, (_, i) => [`jobs/j${i}.ts`, job(`job-${i}`, { trigger: { queue: {} } })]),
+      ),
+      line: 'the stack would hold 688 resources (CloudFormation allows 500 per stack): 38 shared + 650 for 130 jobs',
+    },
     'a bad custom.berth in serverless.yml': {
       files: {
         'jobs/ok.ts': job('ok'),
@@ -88,9 +94,10 @@ describe('validate and synth never disagree (the same broken inputs)', () => {
     expect(validate.stderr).toContain(line);
     expect(synth.stderr).toContain(line);
     expect(synth.stderr).not.toMatch(/^\s+at /m);
-    // Every error validate reports, synth reports too (config lines without the file: the plugin has none).
+    // Every error validate reports, synth reports too (config lines without the file: the plugin has none;
+    // stack-wide lines without the `(stack)` field).
     for (const l of errorLines(validate.stderr)) {
-      expect(synth.stderr).toContain(l.slice(2).replace(/^serverless\.yml: /, ''));
+      expect(synth.stderr).toContain(l.slice(2).replace(/^serverless\.yml: (\(stack\): )?/, ''));
     }
   });
 

@@ -62,18 +62,26 @@ export async function validateProject(
   if (checked.config) {
     issues.push(...checkProject(loaded.jobs, checked.config, configFile, subscribers));
     // Once everything above passes, compile the stack in memory as synth would (no bundles, nothing written):
-    // whatever else the compiler refuses (an ECR lifecycle policy too long, two resources on one logical id)
-    // is reported here too, so validate never passes what synth rejects.
+    // whatever else the compiler refuses (an ECR lifecycle policy too long, two resources on one logical id,
+    // a stack past CloudFormation's resource or size quota) is reported here too, so validate never passes
+    // what synth rejects.
     if (errorsOf(issues).length === 0) {
       const { compileService } = await import('../../compiler/compile.js');
+      const { synthesizeTemplate } = await import('../../compiler/synth.js');
       try {
-        compileService({
+        const compiled = compileService({
           jobs: loaded.jobs,
           config: checked.config,
           service,
           stage: options.stage ?? 'dev',
           subscribers,
         });
+        // The stack's size against CloudFormation's quotas (500 resources, 1 MB) as synth measures it; the Lambda
+        // zips are only named in the template, so names of the real length (`<kind>-<12 hex>.zip`) stand in.
+        synthesizeTemplate(
+          compiled,
+          Object.fromEntries(compiled.functions.map((f) => [f.kind, `${f.kind}-${'0'.repeat(12)}.zip`])),
+        );
       } catch (error) {
         if (!(error instanceof CompileError)) throw error;
         issues.push(...error.message.split('\n').map((line) => compileLineIssue(line, configFile)));
