@@ -4,7 +4,7 @@
  */
 
 import { estimateFargateCost } from '../core/fargate.js';
-import { classifyAttempt } from '../core/lifecycle/classify.js';
+import { BERTH_STOP_REASONS, classifyAttempt } from '../core/lifecycle/classify.js';
 import {
   EVENT_SOURCE,
   EVENT_TYPES,
@@ -89,6 +89,18 @@ export function newRunRecord(
     deadLettered: false,
     replayOf: null,
     ...init,
+  };
+}
+
+/** The change that ends a run cancelled before any task ran (the dashboard's and the console's Cancel). */
+export function cancelledBeforeRun(now: string): Partial<RunRecord> & { status: 'cancelled' } {
+  return {
+    status: 'cancelled',
+    endedAt: now,
+    updatedAt: now,
+    outcome: 'cancelled',
+    reason: BERTH_STOP_REASONS.cancel,
+    decision: 'cancelled before it ran',
   };
 }
 

@@ -17,6 +17,7 @@ import type { ActionResult, InvokeOptions } from '../../dashboard/source.js';
 import type { DynamoRunStore } from '../../runtime/aws/dynamoRunStore.js';
 import { type InvokeMessage, invokeTrigger } from '../../runtime/aws/messages.js';
 import { sendLaunchMessage } from '../../runtime/aws/stage.js';
+import { cancelledBeforeRun } from '../../runtime/lifecycle.js';
 import type { RunRecord } from '../../runtime/ports.js';
 import { requireJob, type SourceContext } from './context.js';
 import { SCAN_RUNS } from './runs.js';
@@ -99,14 +100,7 @@ export class ConsoleActions {
     }
     const now = this.ctx.now().toISOString();
     // No task: the run ends here; the sweeper publishes its Cancelled event from the outbox mark.
-    return this.store.transition(runId, ['queued', 'retrying'], {
-      status: 'cancelled',
-      endedAt: now,
-      updatedAt: now,
-      outcome: 'cancelled',
-      reason: BERTH_STOP_REASONS.cancel,
-      decision: 'cancelled before it ran',
-    });
+    return this.store.transition(runId, ['queued', 'retrying'], cancelledBeforeRun(now));
   }
 
   async redrive(runId: string): Promise<ActionResult> {

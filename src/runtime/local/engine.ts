@@ -18,7 +18,7 @@ import { isFinalStatus } from '../../core/lifecycle/states.js';
 import type { Json } from '../../core/model/common.js';
 import type { Job } from '../../core/model/job.js';
 import { loadJobs, loadJobsOrThrow } from '../../loader/loadJobs.js';
-import { type AcceptResult, acceptTrigger, publish, replayRun } from '../lifecycle.js';
+import { type AcceptResult, acceptTrigger, cancelledBeforeRun, publish, replayRun } from '../lifecycle.js';
 import { type LogRead, type ReadLogOptions, readLogFile } from '../logs.js';
 import { type LifecycleDeps, type RunRecord, systemClock } from '../ports.js';
 import type { InvokeOptions, LocalEngineApi, LocalEngineEvent, LocalRunFilter, QueueStats } from './api.js';
@@ -538,14 +538,11 @@ export class LocalEngine implements LocalEngineApi {
     }
     return this.tx.run(async () => {
       const now = new Date().toISOString();
-      const moved = await this.store.transition(runId, ['queued', 'retrying', 'launching'], {
-        status: 'cancelled',
-        endedAt: now,
-        updatedAt: now,
-        outcome: 'cancelled',
-        reason: BERTH_STOP_REASONS.cancel,
-        decision: 'cancelled before it ran',
-      });
+      const moved = await this.store.transition(
+        runId,
+        ['queued', 'retrying', 'launching'],
+        cancelledBeforeRun(now),
+      );
       if (moved && job) {
         await this.store.releaseSlot(job.name, runId);
         const after = this.store.getRunSync(runId) as RunRecord;
