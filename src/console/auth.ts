@@ -20,6 +20,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hostInList } from '../dashboard/security.js';
 
 export const SESSION_COOKIE = 'berth_console';
 /** How long a sign-in lasts. */
@@ -93,12 +94,7 @@ function safeNext(next: string | null | undefined): string {
 
 export function hostAllowed(hostHeader: string | undefined, allowed: readonly string[]): boolean {
   if (allowed.length === 0) return true;
-  if (!hostHeader) return false;
-  const name = hostHeader.toLowerCase().replace(/:\d+$/, '');
-  return allowed.some((entry) => {
-    const e = entry.toLowerCase();
-    return e.startsWith('*.') ? name.endsWith(e.slice(1)) && name.length > e.length - 1 : name === e;
-  });
+  return hostHeader !== undefined && hostInList(hostHeader, allowed);
 }
 
 function loginPage(next: string, error?: string): string {

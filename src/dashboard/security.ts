@@ -11,11 +11,11 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { hostName, isLoopbackHost } from '../runtime/local/guard.js';
+import { hostInList, isLoopbackHost } from '../runtime/local/guard.js';
 
-// The loopback and cross-site checks live with the engine's HTTP server, which applies them to every route
-// before routing (src/runtime/local/guard.ts); the dashboard applies them again to its own routes.
-export { hostName, isLoopbackHost } from '../runtime/local/guard.js';
+// The loopback, host-list and cross-site checks live with the engine's HTTP server, which applies them to
+// every route before routing (src/runtime/local/guard.ts); the dashboard applies them again to its own routes.
+export { hostInList, hostName, isCrossSite, isLoopbackHost } from '../runtime/local/guard.js';
 
 export const TOKEN_HEADER = 'x-berth-token';
 
@@ -32,32 +32,7 @@ function header(req: IncomingMessage, name: string): string | undefined {
 export function isAllowedHost(req: IncomingMessage, allowedHosts: readonly string[] = []): boolean {
   if (isLoopbackHost(req)) return true;
   const host = header(req, 'host');
-  if (host === undefined) return false;
-  const name = hostName(host.toLowerCase());
-  return allowedHosts.some((h) => {
-    const entry = h.toLowerCase();
-    // `*.<suffix>`: any name under it (App Runner URLs, `<id>.<region>.awsapprunner.com`, are known only
-    // after the service exists, so its entry cannot list them).
-    if (entry.startsWith('*.')) return name.endsWith(entry.slice(1)) && name.length > entry.length - 1;
-    return hostName(entry) === name;
-  });
-}
-
-/**
- * True when the browser says another site sent the request. Requests without these headers (curl, the
- * CLI, SDKs, old browsers) are not cross-site by this test; for them the token decides. The `Origin` of the
- * page itself is `http://<Host>`, or `https://<Host>` behind a TLS front end (App Runner).
- */
-export function isCrossSite(req: IncomingMessage): boolean {
-  const site = header(req, 'sec-fetch-site');
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') return true;
-  const origin = header(req, 'origin');
-  if (origin === undefined) return false;
-  // Sandboxed frames and some redirects send the literal "null".
-  if (origin === 'null') return true;
-  const host = header(req, 'host')?.toLowerCase();
-  const o = origin.toLowerCase();
-  return host === undefined || (o !== `http://${host}` && o !== `https://${host}`);
+  return host !== undefined && hostInList(host, allowedHosts);
 }
 
 /** Constant-time comparison of the request's token with the expected one. */

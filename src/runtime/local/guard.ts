@@ -44,8 +44,25 @@ export function isCrossSite(req: IncomingMessage): boolean {
   if (origin === undefined) return false;
   // Sandboxed frames and some redirects send the literal "null".
   if (origin === 'null') return true;
-  const host = header(req, 'host');
-  return host === undefined || origin.toLowerCase() !== `http://${host.toLowerCase()}`;
+  // The page's own origin is `http://<Host>`, or `https://<Host>` behind a TLS front end (the console on
+  // App Runner shares this check through src/dashboard/security.ts).
+  const host = header(req, 'host')?.toLowerCase();
+  const o = origin.toLowerCase();
+  return host === undefined || (o !== `http://${host}` && o !== `https://${host}`);
+}
+
+/**
+ * True when the host name of a `Host` header is one of `names`: exact names, or `*.<suffix>` for any name
+ * under it (App Runner's service URLs, `<id>.<region>.awsapprunner.com`, are known only after the service
+ * exists, so a list cannot name them).
+ */
+export function hostInList(hostHeader: string, names: readonly string[]): boolean {
+  const name = hostName(hostHeader.toLowerCase());
+  return names.some((n) => {
+    const entry = n.toLowerCase();
+    if (entry.startsWith('*.')) return name.endsWith(entry.slice(1)) && name.length > entry.length - 1;
+    return hostName(entry) === name;
+  });
 }
 
 /** A GET that opens a page in the browser's window (a link followed); the other site never sees the answer. */
