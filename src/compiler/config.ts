@@ -8,19 +8,24 @@ import { capacityConfigSchema } from './ec2Capacity.js';
 
 const CLUSTER_ARN_RE = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9_-]{1,255}$/;
 
+/** Subnet ids (1–16, one VPC), as ECS's awsvpc configuration and App Runner's endpoint accept them. */
+const subnetIdsSchema = z
+  .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/))
+  .min(1)
+  .max(16);
+/** Security group ids (1–5). */
+const securityGroupIdsSchema = z
+  .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/))
+  .min(1)
+  .max(5);
+
 export const networkSchema = z.union([
   z.literal('create'),
   z.strictObject({
     /** Subnets tasks run in (1–16, one VPC; spread over several AZs for capacity). */
-    subnets: z
-      .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/))
-      .min(1)
-      .max(16),
+    subnets: subnetIdsSchema,
     /** Security groups (up to 5). */
-    securityGroups: z
-      .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/))
-      .min(1)
-      .max(5),
+    securityGroups: securityGroupIdsSchema,
     /** Give tasks a public IP (needed in public subnets without NAT to pull images). @default false */
     assignPublicIp: z.boolean().default(false),
   }),
@@ -114,15 +119,9 @@ export const appRunnerConfigSchema = z.strictObject({
         .string()
         .regex(/^vpc-[0-9a-f]{8,17}$/, { error: 'is not a VPC id — write it like vpc-0123456789abcdef0' }),
       /** Subnets of the App Runner interface endpoint (two or more in different AZs, AWS advises). */
-      subnets: z
-        .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/))
-        .min(1)
-        .max(16),
+      subnets: subnetIdsSchema,
       /** Security groups of the endpoint: they decide who in the VPC may connect (HTTPS, 443). */
-      securityGroups: z
-        .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/))
-        .min(1)
-        .max(5),
+      securityGroups: securityGroupIdsSchema,
     })
     .optional(),
   /**

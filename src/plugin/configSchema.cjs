@@ -9,6 +9,20 @@ const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
+/** Subnet ids (1–16) and security group ids (1–5): the task network and the App Runner endpoint. */
+const SUBNET_IDS = {
+  type: 'array',
+  minItems: 1,
+  maxItems: 16,
+  items: { type: 'string', pattern: '^subnet-[0-9a-f]{8,17}$' },
+};
+const SECURITY_GROUP_IDS = {
+  type: 'array',
+  minItems: 1,
+  maxItems: 5,
+  items: { type: 'string', pattern: '^sg-[0-9a-f]{8,17}$' },
+};
+
 module.exports = {
   type: 'object',
   additionalProperties: false,
@@ -28,18 +42,8 @@ module.exports = {
           additionalProperties: false,
           required: ['subnets', 'securityGroups'],
           properties: {
-            subnets: {
-              type: 'array',
-              minItems: 1,
-              maxItems: 16,
-              items: { type: 'string', pattern: '^subnet-[0-9a-f]{8,17}$' },
-            },
-            securityGroups: {
-              type: 'array',
-              minItems: 1,
-              maxItems: 5,
-              items: { type: 'string', pattern: '^sg-[0-9a-f]{8,17}$' },
-            },
+            subnets: SUBNET_IDS,
+            securityGroups: SECURITY_GROUP_IDS,
             assignPublicIp: { type: 'boolean' },
           },
         },
@@ -134,18 +138,8 @@ module.exports = {
                   required: ['id', 'subnets', 'securityGroups'],
                   properties: {
                     id: { type: 'string', pattern: '^vpc-[0-9a-f]{8,17}$' },
-                    subnets: {
-                      type: 'array',
-                      minItems: 1,
-                      maxItems: 16,
-                      items: { type: 'string', pattern: '^subnet-[0-9a-f]{8,17}$' },
-                    },
-                    securityGroups: {
-                      type: 'array',
-                      minItems: 1,
-                      maxItems: 5,
-                      items: { type: 'string', pattern: '^sg-[0-9a-f]{8,17}$' },
-                    },
+                    subnets: SUBNET_IDS,
+                    securityGroups: SECURITY_GROUP_IDS,
                   },
                 },
                 image: { type: 'string', minLength: 1 },
